@@ -1,0 +1,14 @@
+"""Run every benchmark: `python -m bench` (from the project root, in the installed venv)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import passthrough
+
+BENCHMARKS = {"passthrough": passthrough.main}
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(BENCHMARKS)
+    for name in chosen:
+        BENCHMARKS[name]()

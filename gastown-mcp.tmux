@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# gastown-mcp: TPM entry point (also works as `run-shell /path/to/gastown-mcp.tmux`).
+# It only reads options, rewrites our status tokens, binds the keys it was given and starts the
+# collector. Every tmux call is batched: one to read, one to write. Idempotent across reloads.
+set -u
+
+PLUGIN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/variables.sh
+. "$PLUGIN_DIR/scripts/variables.sh"
+
+# --- read: every option we need in one call (unset options come back empty) ----------------------
+format=""
+for name in "${READ_OPTIONS[@]}"; do format+="#{$name}"$'\n'; done
+values=()
+while IFS= read -r line; do values+=("$line"); done < <(tmux display-message -p "$format" 2>/dev/null)
+declare -A opt=()
+for i in "${!READ_OPTIONS[@]}"; do opt[${READ_OPTIONS[$i]}]="${values[$i]-}"; done
+value_or() { local v="${opt[$1]-}"; printf '%s' "${v:-$2}"; }
+
+writes=()  # tmux commands, each an argv, joined with ';' into one call at the end
+add() { if [ ${#writes[@]} -gt 0 ]; then writes+=(";"); fi; writes+=("$@"); }
+# A value ending in ';' would be read as a command separator: send it as '\;'.
+safe_value() { local v="$1"; [ "${v%;}" != "$v" ] && v="${v%;}\\;"; printf '%s' "$v"; }
+
+# --- status tokens: #{gtmcp_x} -> #{@gtmcp_x}; nothing else of the user's is touched -------------
+for side in status-left status-right; do
+  current="${opt[$side]-}"
+  rewritten="$current"
+  for token in "${STATUS_TOKENS[@]}"; do
+    rewritten="${rewritten//"#{$token}"/"#{@$token}"}"
+  done
+  if [ "$rewritten" != "$current" ]; then add set-option -g "$side" "$(safe_value "$rewritten")"; fi
+done
+
+# --- python: the venv install.sh made (or @gtmcp-python); tell once when it is missing ----------
+PYTHON="$(value_or @gtmcp-python "$GTMCP_DEFAULT_PYTHON")"
+if [ ! -x "$PYTHON" ]; then
+  if [ -z "${opt[@_gtmcp-told-install]-}" ]; then
+    add display-message "gastown-mcp: run $PLUGIN_DIR/install.sh once to finish the set-up"
+    add set-option -gq @_gtmcp-told-install 1
+  fi
+  PYTHON=""
+fi
+
+# --- key bindings: see scripts/keys.sh (each key configurable, `none` leaves it alone) -----------
+# shellcheck source=scripts/keys.sh
+. "$PLUGIN_DIR/scripts/keys.sh"
+
+add set-option -gq @_gtmcp-plugin-dir "$(safe_value "$PLUGIN_DIR")"
+if [ ${#writes[@]} -gt 0 ]; then tmux "${writes[@]}" >/dev/null 2>&1; fi
+
+# --- the collector: one per tmux server, in the background (it keeps itself a singleton) --------
+if [ -n "$PYTHON" ]; then
+  "$PLUGIN_DIR/scripts/collector.sh" "$PYTHON" >/dev/null 2>&1 &
+fi
+exit 0

@@ -1,0 +1,3 @@
+from gt_mcp_tmux.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,212 @@
+"""Every option gastown-mcp has: its type, default, environment variable and tmux option.
+
+Precedence: defaults < `${XDG_CONFIG_HOME:-~/.config}/gt-mcp/config.toml` < environment
+(`GT_MCP_*`, plus `AGENT_MAIL_URL`) < tmux options (`@gtmcp-*`). Everything else asks this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """An invalid option value; the message is one line naming the key and what it accepts."""
+
+
+def _opt(
+    default: Any,
+    doc: str,
+    *,
+    env: str | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    meta = {"doc": doc, "env": env, "min": minimum, "max": maximum, "choices": choices}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The effective configuration. Field name = TOML key; `@gtmcp-<name-with-dashes>` in tmux."""
+
+    # Where things are
+    town_root: str = _opt("", "Gas Town root; empty = find it the way gt does")
+    agent_mail_url: str = _opt(
+        "http://127.0.0.1:8765", "MCP Agent Mail base URL", env="AGENT_MAIL_URL"
+    )
+    agent_mail_db: str = _opt("", "Agent Mail SQLite file for the fast path; empty = HTTP only")
+    agent_mail: bool = _opt(True, "watch MCP Agent Mail at all")
+    # How often (seconds)
+    status_interval: int = _opt(
+        30, "gt status --fast --json every N s (never below 10)", minimum=10, maximum=3600
+    )
+    full_status_interval: int = _opt(
+        120, "full gt status --json every N s", minimum=30, maximum=86400
+    )
+    convoy_interval: int = _opt(60, "gt convoy list --json every N s", minimum=10, maximum=86400)
+    files_interval: float = _opt(
+        1.0, "tmux sessions, heartbeats, ESTOP, events every N s", minimum=0.5, maximum=10
+    )
+    mail_interval: float = _opt(5.0, "Agent Mail every N s", minimum=1, maximum=3600)
+    gt_timeout: float = _opt(20.0, "kill a gt call after N s", minimum=1, maximum=600)
+    stale_after: int = _opt(
+        30, "the bar shows stale when the collector is silent N s", minimum=5, maximum=3600
+    )
+    stalled_minutes: int = _opt(
+        15, "hooked work with no update for N min is stalled", minimum=1, maximum=1440
+    )
+    # Keys (a key name, or `none` to leave the key alone)
+    key_quick: str = _opt("g", "Prefix key: quick status popup")
+    key_dashboard: str = _opt("G", "Prefix key: live dashboard popup")
+    key_mail: str = _opt("m", "Prefix key: Agent Mail popup (replaces tmux's mark-pane)")
+    key_bridge: str = _opt("b", "Prefix key: bridge and detection popup")
+    # Looks
+    icon_gastown: str = _opt("⛽", "icon before the Gas Town segment")
+    icon_mail: str = _opt("✉", "icon before the Agent Mail segment")
+    icon_bridge: str = _opt("⇄", "icon before the bridge segment")
+    icon_attention: str = _opt("⚠", "marks agents needing attention")
+    icon_stale: str = _opt("⌛", "marks stale data")
+    color_ok: str = _opt("green", "tmux colour for a healthy state")
+    color_warn: str = _opt("yellow", "tmux colour for attention")
+    color_alert: str = _opt("red", "tmux colour for failures and ESTOP")
+    color_dim: str = _opt("colour245", "tmux colour for secondary text")
+    gastown_server_status: str = _opt(
+        "off",
+        "inside Gas Town's own tmux server: append our segment to its status-right",
+        choices=("off", "append"),
+    )
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def tmux_option_name(key: str) -> str:
+    return "@gtmcp-" + key.replace("_", "-")
+
+
+def env_var_name(key: str) -> str:
+    return FIELDS[key].metadata["env"] or "GT_MCP_" + key.upper()
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or str(Path.home()), ".config")
+    return Path(base) / "gt-mcp" / "config.toml"
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def coerce(key: str, value: Any, origin: str) -> Any:
+    """Check and convert one value; raise ConfigError naming `origin`, the key and what it takes."""
+    f = FIELDS[key]
+    meta = f.metadata
+    where = f"{origin}: {key}"
+    kind = type(f.default)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ConfigError(f"{where}: expected on/off (true/false), got {value!r}")
+    if kind in (int, float):
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            noun = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{where}: expected {noun}, got {value!r}") from None
+        low, high = meta["min"], meta["max"]
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ConfigError(f"{where}: expected {low} to {high}, got {value!r}")
+        return number
+    text = str(value)
+    if meta["choices"] and text not in meta["choices"]:
+        raise ConfigError(f"{where}: expected one of {', '.join(meta['choices'])}, got {value!r}")
+    return text
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML file's values (unknown keys are an error); {} when there is no file."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{path}: {err}") from None
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown option {unknown[0]!r} (see `gt-mcp config init`)")
+    return {key: coerce(key, value, str(path)) for key, value in data.items()}
+
+
+def read_tmux_options(socket_args: list[str] | None = None, timeout: float = 1.0) -> dict[str, str]:
+    """Our `@gtmcp-*` options from the current tmux server in one call; unset ones are left out."""
+    keys = list(FIELDS)
+    fmt = "\n".join("#{" + tmux_option_name(k) + "}" for k in keys)
+    try:
+        out = subprocess.run(
+            ["tmux", *(socket_args or []), "display-message", "-p", fmt],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if out.returncode != 0:
+        return {}
+    values = out.stdout.split("\n")
+    return {key: value for key, value in zip(keys, values, strict=False) if value != ""}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    tmux_values: Mapping[str, str] | None = None,
+    strict: bool = True,
+) -> tuple[Settings, list[str]]:
+    """The effective settings and the one-line errors met on the way.
+
+    With `strict`, the first error raises ConfigError; otherwise bad values fall back to the
+    previous layer and their errors are returned.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+
+    def take(key: str, raw: Any, origin: str) -> None:
+        try:
+            values[key] = coerce(key, raw, origin)
+        except ConfigError as err:
+            if strict:
+                raise
+            errors.append(str(err))
+
+    try:
+        values.update(read_config_file(config_path(env)))
+    except ConfigError as err:
+        if strict:
+            raise
+        errors.append(str(err))
+    for key in FIELDS:
+        raw = env.get(env_var_name(key))
+        if raw:
+            take(key, raw, env_var_name(key))
+    for key, raw in (tmux_values or {}).items():
+        take(key, raw, tmux_option_name(key))
+    return Settings(**values), errors

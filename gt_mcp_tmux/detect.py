@@ -1,0 +1,118 @@
+"""Find both sides (Gas Town and Agent Mail) and say how: the facts behind `detect` and Prefix+b."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
+from gt_mcp_tmux.sources.gt_cli import gt_version
+from gt_mcp_tmux.sources.mail_liveness import check_liveness
+from gt_mcp_tmux.tmux_cli import popups_supported, session_names, tmux_version
+from gt_mcp_tmux.town import find_town, socket_name_for
+
+
+@dataclass(frozen=True, slots=True)
+class GastownFound:
+    binary: str | None
+    version: str | None
+    town_root: str | None
+    found_by: str | None
+    socket: str | None
+    socket_from: str | None
+    server_running: bool
+    sessions: int
+    error: str | None = None
+    hints: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMailFound:
+    url: str
+    up: bool
+    latency_ms: float | None
+    error: str | None
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TmuxFound:
+    version: str | None
+    popups: bool
+    inside_tmux: bool
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    gastown: GastownFound
+    agent_mail: AgentMailFound
+    tmux: TmuxFound
+
+
+def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
+    started = time.monotonic()
+    hints: list[str] = []
+    binary = resolve_gt()
+    version, version_error = gt_version() if binary else (None, None)
+    if binary is None:
+        hints.append(f"`{gt_command_name()}` not on PATH: install Gas Town or set GT_MCP_GT")
+    elif version_error:
+        hints.append(f"gt is there but `gt version` failed: {version_error}")
+    town = find_town(cwd, configured=settings.town_root or None)
+    socket = socket_from = None
+    running, count = False, 0
+    if town is None:
+        hints.append("no town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)")
+    else:
+        socket = socket_name_for(town.root)
+        socket_from = "GT_TMUX_SOCKET" if os.environ.get("GT_TMUX_SOCKET", "") not in ("", "default", "auto") else "town path"
+        names = session_names(socket)
+        running, count = names is not None, len(names or [])
+        if not running:
+            hints.append(f"Gas Town's tmux server ({socket}) is not running: start the town with `gt up`")
+    return GastownFound(
+        binary=binary,
+        version=version,
+        town_root=str(town.root) if town else None,
+        found_by=town.found_by if town else None,
+        socket=socket,
+        socket_from=socket_from,
+        server_running=running,
+        sessions=count,
+        error=version_error,
+        hints=hints,
+        took_ms=round((time.monotonic() - started) * 1000, 1),
+    )
+
+
+def detect_agent_mail(settings: Settings, timeout: float = 1.0) -> AgentMailFound:
+    probe = check_liveness(settings.agent_mail_url, timeout)
+    hints = [] if probe.up else [
+        "start it with `python -m mcp_agent_mail.cli serve-http`, or set AGENT_MAIL_URL"
+    ]
+    return AgentMailFound(
+        url=settings.agent_mail_url,
+        up=probe.up,
+        latency_ms=round(probe.latency_ms, 1),
+        error=probe.error,
+        hints=hints,
+    )
+
+
+def detect_tmux() -> TmuxFound:
+    text, version = tmux_version()
+    hints: list[str] = []
+    if text is None:
+        hints.append("tmux is not installed: install tmux 3.2 or newer")
+    elif not popups_supported(version):
+        hints.append(f"{text} has no popups: views open in a new window (tmux ≥ 3.2 for popups)")
+    return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints)
+
+
+def detect_all(settings: Settings, cwd: Path | None = None) -> Detection:
+    return Detection(detect_gastown(settings, cwd), detect_agent_mail(settings), detect_tmux())

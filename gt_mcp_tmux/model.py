@@ -1,0 +1,280 @@
+"""The plain records every part of gastown-mcp speaks, and their JSON form.
+
+Sources produce them, the collector merges them into a `Snapshot`, renderers draw them. The JSON
+form (`to_json` / `snapshot_from_json`) is the cache file and every `--json` output: keep field
+names stable and add, never rename.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+AgentStatus = Literal["working", "idle", "stuck", "stalled", "dead", "stopped"]
+#: Statuses that need the overseer's attention, most urgent first.
+ATTENTION_STATUSES: tuple[AgentStatus, ...] = ("stuck", "dead", "stalled")
+ROLES = ("mayor", "deacon", "witness", "refinery", "polecat", "crew", "dog", "boot")
+FailureKind = Literal["missing", "not_found", "timeout", "bad_output", "down", "auth", "error"]
+MailState = Literal["ok", "down", "auth", "error", "off"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    """Why a source gave nothing usable. `kind` is one of `FailureKind`; `message` is one line."""
+
+    source: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """One Gas Town agent, merged from `gt status --json`, its tmux session and its heartbeat."""
+
+    address: str
+    name: str
+    role: str
+    rig: str | None = None
+    session: str | None = None
+    running: bool = False
+    hook_bead: str | None = None
+    work_title: str | None = None
+    unread_mail: int = 0
+    state: str | None = None  # gt's raw state word (stuck, awaiting-gate, ...)
+    status: str = "stopped"  # an AgentStatus, derived by agents.derive_status
+    last_activity: float | None = None  # epoch seconds: newest of heartbeat and tmux activity
+    agent_info: str | None = None
+    pane_command: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Convoy:
+    id: str
+    title: str
+    status: str
+    completed: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MergeQueue:
+    pending: int = 0
+    in_flight: int = 0
+    blocked: int = 0
+    state: str = "idle"
+    health: str = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class Rig:
+    name: str
+    prefix: str | None = None
+    path: str | None = None
+    repo: str | None = None
+    polecat_count: int = 0
+    crew_count: int = 0
+    has_witness: bool = False
+    has_refinery: bool = False
+    estop: bool = False
+    mq: MergeQueue | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TmuxSession:
+    """A session on a tmux server (the user's or Gas Town's)."""
+
+    name: str
+    windows: int = 1
+    attached: int = 0
+    created: float = 0.0
+    activity: float = 0.0
+    role: str | None = None  # GT_ROLE from the session environment, on Gas Town's server
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of `<town>/.events.jsonl`."""
+
+    ts: str
+    type: str
+    actor: str = ""
+    summary: str = ""
+    visibility: str = "feed"
+
+
+@dataclass(frozen=True, slots=True)
+class GasTown:
+    """Everything known about the town; `errors` says which sources failed and how."""
+
+    town: str | None = None
+    root: str | None = None
+    found_by: str | None = None
+    socket: str | None = None
+    server_running: bool = False
+    gt_version: str | None = None
+    agents: list[Agent] = field(default_factory=list)
+    rigs: list[Rig] = field(default_factory=list)
+    convoys: list[Convoy] = field(default_factory=list)
+    sessions: list[TmuxSession] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    estop: bool = False
+    estop_rigs: list[str] = field(default_factory=list)
+    estop_reason: str | None = None
+    overseer_unread: int = 0
+    deacon_heartbeat_age: float | None = None
+    errors: list[SourceError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MailAgent:
+    name: str
+    program: str = ""
+    model: str = ""
+    unread: int = 0
+    urgent_unread: int = 0
+    acks_pending: int = 0
+    last_active: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: int
+    agent: str
+    path_pattern: str
+    exclusive: bool = True
+    reason: str = ""
+    created_ts: str | None = None
+    expires_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailMessage:
+    id: int
+    project: str
+    subject: str
+    sender: str
+    recipients: list[str] = field(default_factory=list)
+    importance: str = "normal"
+    created_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailProject:
+    slug: str
+    human_key: str
+    agents: list[MailAgent] = field(default_factory=list)
+    reservations: list[Reservation] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    project: str
+    path_a: str
+    agent_a: str
+    path_b: str
+    agent_b: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMail:
+    """The Agent Mail server as last seen. `state` is a `MailState`; the token never lands here."""
+
+    url: str
+    state: str = "off"
+    error: str | None = None
+    variant: str | None = None
+    via: str | None = None  # "http" or "sqlite"
+    latency_ms: float | None = None
+    unread_total: int = 0
+    urgent_unread: int = 0
+    acks_pending: int = 0
+    reservations_active: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    projects: list[MailProject] = field(default_factory=list)
+    messages: list[MailMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeLink:
+    project: str
+    rig: str | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """How Agent Mail projects join Gas Town rigs and agents. `state`: linked|unlinked|partial|down."""
+
+    state: str = "down"
+    links: list[BridgeLink] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How one source is doing inside the collector: last success and last error."""
+
+    name: str
+    last_ok: float | None = None
+    last_run: float | None = None
+    last_error: str | None = None
+    interval: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    collected_at: float
+    version: str
+    gastown: GasTown = field(default_factory=GasTown)
+    agent_mail: AgentMail | None = None
+    bridge: Bridge | None = None
+    sources: list[SourceHealth] = field(default_factory=list)
+
+
+def to_json(record: Any) -> Any:
+    """A record (or list of records) as plain JSON-ready data."""
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return {f.name: to_json(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    if isinstance(record, list | tuple):
+        return [to_json(item) for item in record]
+    if isinstance(record, dict):
+        return {str(key): to_json(value) for key, value in record.items()}
+    return record
+
+
+T = TypeVar("T")
+
+
+def from_json(cls: type[T], data: Any) -> T:
+    """Rebuild a record from `to_json` output; unknown keys are ignored, missing ones defaulted."""
+    return typing.cast(T, _decode(cls, data))
+
+
+def _decode(hint: Any, data: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _decode(options[0], data)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return [_decode(item, value) for value in data or []]
+    if origin is Literal:
+        return data
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        hints = typing.get_type_hints(hint)
+        kwargs = {
+            f.name: _decode(hints[f.name], data[f.name])
+            for f in dataclasses.fields(hint)
+            if isinstance(data, dict) and f.name in data
+        }
+        return hint(**kwargs)
+    return data
+
+
+def snapshot_from_json(data: Any) -> Snapshot:
+    return from_json(Snapshot, data)

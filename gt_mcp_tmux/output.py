@@ -1,0 +1,27 @@
+"""Printing for commands: JSON the same way everywhere, rich consoles, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from gt_mcp_tmux.model import to_json
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def print_json(record: Any) -> None:
+    sys.stdout.write(json.dumps(to_json(record), indent=2, ensure_ascii=False) + "\n")
+
+
+def error_line(message: str) -> None:
+    """One line on stderr, prefixed, newlines folded: what every failure looks like."""
+    sys.stderr.write("gt-mcp: " + " ".join(message.split()) + "\n")
+
+
+def console(width: int | None = None) -> Console:
+    from rich.console import Console
+
+    return Console(width=width, highlight=False, emoji=False)

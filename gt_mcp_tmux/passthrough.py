@@ -1,0 +1,49 @@
+"""Hand a command to the real `gt`, byte for byte, by replacing this process.
+
+This module is on the hot path of every `gt-mcp <gt command>`: it imports only `os` and `sys`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+GT_INSTALL_HINT = "install Gas Town (https://github.com/steveyegge/gastown) or set GT_MCP_GT"
+
+
+def gt_command_name(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
+    """The `gt` binary to run: `$GT_MCP_GT` when set and non-empty, else `gt`."""
+    env = os.environ if environ is None else environ
+    return env.get("GT_MCP_GT") or "gt"
+
+
+def resolve_gt(environ: os._Environ[str] | dict[str, str] | None = None) -> str | None:
+    """Absolute path of the `gt` binary, or None when it cannot be found or run."""
+    env = os.environ if environ is None else environ
+    name = gt_command_name(env)
+    if os.sep in name:
+        return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
+    for folder in env.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", name)
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+def exec_gt(args: list[str]) -> int:
+    """Replace this process with `gt args...`; return 127 (after one line) when it is missing.
+
+    `exec` keeps stdin, the tty, signals and the exit code exactly as if the user had typed `gt`.
+    """
+    name = gt_command_name()
+    path = resolve_gt()
+    if path is None:
+        sys.stderr.write(f"gt-mcp: `{name}` not found: {GT_INSTALL_HINT}\n")
+        return 127
+    sys.stdout.flush()
+    try:
+        os.execv(path, [name, *args])
+    except OSError as err:
+        sys.stderr.write(f"gt-mcp: cannot run `{path}`: {err.strerror}\n")
+        return 126
+    return 0  # not reached

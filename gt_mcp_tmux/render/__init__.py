@@ -1,0 +1,1 @@
+"""Renderers: a Snapshot (or a Detection) in, tmux status strings or rich renderables out."""

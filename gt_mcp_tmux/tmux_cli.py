@@ -1,0 +1,53 @@
+"""Plain `tmux` argv calls: cheap enough for the collector's loop, always time-bounded."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+from gt_mcp_tmux.proc import Finished, TimedOut, run_bounded
+
+#: tmux's field separator for -F formats: a character that never appears in names we care about.
+SEP = "\x1f"
+
+
+def tmux_base(socket: str | None = None) -> list[str]:
+    """`tmux` or `tmux -L <socket>`."""
+    return ["tmux", "-L", socket] if socket else ["tmux"]
+
+
+def run_tmux(args: list[str], socket: str | None = None, timeout: float = 2.0) -> Finished | None:
+    """Run one tmux command line; None when tmux is missing or hung."""
+    try:
+        return run_bounded([*tmux_base(socket), *args], timeout)
+    except (OSError, TimedOut):
+        return None
+
+
+def tmux_version() -> tuple[str | None, tuple[int, int]]:
+    """(`tmux -V` text, (major, minor)); (None, (0, 0)) when tmux is not installed."""
+    if shutil.which("tmux") is None:
+        return None, (0, 0)
+    done = run_tmux(["-V"])
+    if done is None or done.returncode != 0:
+        return None, (0, 0)
+    text = done.stdout.strip()
+    match = re.search(r"(\d+)\.(\d+)", text)
+    return text, ((int(match.group(1)), int(match.group(2))) if match else (0, 0))
+
+
+def popups_supported(version: tuple[int, int]) -> bool:
+    return version >= (3, 2)
+
+
+def server_running(socket: str | None, timeout: float = 1.0) -> bool:
+    done = run_tmux(["list-sessions", "-F", "#{session_name}"], socket, timeout)
+    return done is not None and done.returncode == 0
+
+
+def session_names(socket: str | None, timeout: float = 1.0) -> list[str] | None:
+    """Names of the sessions on a server; None when no server answers."""
+    done = run_tmux(["list-sessions", "-F", "#{session_name}"], socket, timeout)
+    if done is None or done.returncode != 0:
+        return None
+    return [line for line in done.stdout.splitlines() if line]

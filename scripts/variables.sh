@@ -1,0 +1,18 @@
+# Names shared by gastown-mcp.tmux and the scripts: public options (@gtmcp-*), internal ones
+# (@_gtmcp-*), the status tokens, and where install.sh puts the virtual environment.
+
+GTMCP_DATA_DIR="${XDG_DATA_HOME:-$HOME/.local/share}/gastown-mcp"
+GTMCP_DEFAULT_PYTHON="$GTMCP_DATA_DIR/venv/bin/python"
+
+STATUS_TOKENS=(gtmcp_status gtmcp_gastown gtmcp_mail gtmcp_bridge)
+
+# key option / default key / view it opens
+KEY_OPTIONS=(@gtmcp-key-quick @gtmcp-key-dashboard @gtmcp-key-mail @gtmcp-key-bridge)
+KEY_DEFAULTS=(g G m b)
+KEY_VIEWS=(quick dashboard mail bridge)
+
+READ_OPTIONS=(
+  status-left status-right
+  @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys
+  "${KEY_OPTIONS[@]}"
+)

@@ -1,0 +1,91 @@
+"""Shared fixtures: an isolated home for every test, a stand-in `gt`, stand-in towns."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.townkit import StandinTown, install_standin_gt, make_town
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No test sees the real home, config, town, tmux or Agent Mail of whoever runs it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_BIN_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    for var in [v for v in os.environ if v.startswith(("GT_", "AGENT_MAIL", "HTTP_BEARER"))]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("TMUX_PANE", raising=False)
+    monkeypatch.setenv("AGENT_MAIL_URL", f"http://127.0.0.1:{closed_port()}")
+    yield home
+
+
+@pytest.fixture
+def standin_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The stand-in `gt`, selected through GT_MCP_GT, logging its argv to a file."""
+    gt = install_standin_gt(tmp_path / "bin")
+    monkeypatch.setenv("GT_MCP_GT", str(gt))
+    monkeypatch.setenv("GT_STANDIN_LOG", str(tmp_path / "gt-argv.jsonl"))
+    return gt
+
+
+@pytest.fixture
+def town(tmp_path: Path, standin_bin: Path, monkeypatch: pytest.MonkeyPatch) -> StandinTown:
+    """A stand-in town (the reference's example) answered by the stand-in gt."""
+    made = make_town(tmp_path)
+    monkeypatch.setenv("GT_STANDIN_DATA", str(made.data))
+    return made
+
+
+class TmuxServer:
+    """A tmux server of the test's own (`tmux -L <unique>`), killed at the end; nothing else is."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                              check=check, timeout=20)
+
+    def out(self, *args: str) -> str:
+        return self.run(*args).stdout.rstrip("\n")
+
+    def option(self, name: str) -> str:
+        return self.out("show-options", "-gqv", name)
+
+    def load_plugin(self) -> None:
+        self.run("run-shell", str(PROJECT / "gastown-mcp.tmux"))
+
+    def kill(self) -> None:
+        self.run("kill-server", check=False)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[TmuxServer]:
+    """A fresh tmux server with one detached session and no user config."""
+    server = TmuxServer(f"gtmcp-test-{uuid.uuid4().hex[:10]}")
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "200", "-y", "50")
+    yield server
+    server.kill()

@@ -1,0 +1,71 @@
+"""`gt-mcp detect`: what it finds, how, and what it says when it finds nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.townkit import StandinTown, make_town
+
+GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
+
+
+def detect_json(cwd: Path) -> dict[str, Any]:
+    done = subprocess.run([GT_MCP, "detect", "--json"], capture_output=True, text=True, cwd=cwd,
+                          check=True, timeout=30)
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_finds_town_gt_and_running_server(town: StandinTown) -> None:
+    subprocess.run(["tmux", "-L", town.socket, "-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor"], check=True)
+    subprocess.run(["tmux", "-L", town.socket, "new-session", "-d", "-s", "gt-furiosa"], check=True)
+    try:
+        found = detect_json(town.root / "gastown")
+    finally:
+        subprocess.run(["tmux", "-L", town.socket, "kill-server"], check=False)
+    gas = found["gastown"]
+    assert gas["town_root"] == str(town.root) and gas["found_by"] == "cwd"
+    assert gas["socket"] == town.socket and gas["server_running"] is True and gas["sessions"] == 2
+    assert gas["version"].startswith("gt version 1.0.1") and gas["binary"].endswith("gt")
+    assert set(found) >= {"gastown", "agent_mail", "tmux"}
+    assert found["tmux"]["popups"] is True and found["tmux"]["version"].startswith("tmux 3.")
+    assert found["agent_mail"]["up"] is False and "refused" in found["agent_mail"]["error"]
+
+
+def test_town_with_spaces_and_capitals(tmp_path: Path, standin_bin: Path) -> None:
+    weird = make_town(tmp_path, "My Gas TOWN")
+    found = detect_json(weird.root)["gastown"]
+    assert found["socket"] == weird.socket and found["socket"].startswith("my-gas-town-")
+    assert found["server_running"] is False
+
+
+def test_nothing_found_gives_hints_not_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    done = subprocess.run([GT_MCP, "detect"], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert "not found" in done.stdout
+    assert "install Gas Town" in done.stdout and "GT_TOWN_ROOT" in done.stdout
+    assert "serve-http" in done.stdout
+
+
+def test_garbage_gt_is_reported(town: StandinTown) -> None:
+    town.answer("version", "\x00\x01 segfault? {not json", exit_code=2)
+    gas = detect_json(town.root)["gastown"]
+    assert gas["version"] is None and "exited 2" in gas["error"]
+
+
+def test_env_town_root(tmp_path: Path, town: StandinTown, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
+    gas = detect_json(tmp_path / "home")["gastown"]
+    assert gas["found_by"] == "GT_TOWN_ROOT" and gas["town_root"] == str(town.root)
+
+
+def test_gt_tmux_socket_override(town: StandinTown, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GT_TMUX_SOCKET", "custom-sock")
+    gas = detect_json(town.root)["gastown"]
+    assert gas["socket"] == "custom-sock" and gas["socket_from"] == "GT_TMUX_SOCKET"

@@ -1,0 +1,65 @@
+"""Loading gastown-mcp.tmux into a real tmux server: tokens, idempotency, the install hint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import PROJECT, TmuxServer
+
+PLUGIN = PROJECT / "gastown-mcp.tmux"
+
+
+def test_plugin_file_is_executable_with_shebang() -> None:
+    assert PLUGIN.stat().st_mode & 0o111
+    assert PLUGIN.read_text().startswith("#!/usr/bin/env bash\n")
+
+
+def test_tokens_become_option_references_and_nothing_else_changes(tmux: TmuxServer) -> None:
+    tmux.run("set", "-g", "status-right", "#[fg=blue]#{gtmcp_status} | #(date) %H:%M #{gtmcp_mail}\\;")  # \\; stores a trailing ;
+    tmux.run("set", "-g", "status-left", "[#S] #{gtmcp_gastown}#{gtmcp_bridge}")
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    for _ in range(3):
+        tmux.load_plugin()
+    assert tmux.option("status-right") == "#[fg=blue]#{@gtmcp_status} | #(date) %H:%M #{@gtmcp_mail};"
+    assert tmux.option("status-left") == "[#S] #{@gtmcp_gastown}#{@gtmcp_bridge}"
+
+
+def test_status_line_without_tokens_is_left_alone(tmux: TmuxServer) -> None:
+    before = tmux.option("status-right")
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.load_plugin()
+    assert tmux.option("status-right") == before
+
+
+def test_missing_install_is_told_once(tmux: TmuxServer, tmp_path: Path) -> None:
+    tmux.run("set", "-g", "@gtmcp-python", str(tmp_path / "no-venv" / "python"))
+    tmux.load_plugin()
+    assert tmux.option("@_gtmcp-told-install") == "1"
+    tmux.run("set", "-g", "@_gtmcp-told-install", "2")  # a second load must not tell again
+    tmux.load_plugin()
+    assert tmux.option("@_gtmcp-told-install") == "2"
+
+
+def test_plugin_runs_from_any_cwd(tmux: TmuxServer, tmp_path: Path) -> None:
+    tmux.run("set", "-g", "status-right", "#{gtmcp_status}")
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link_dir = tmp_path / "linked"
+    link_dir.symlink_to(PLUGIN.parent)
+    subprocess.run(["tmux", "-L", tmux.socket, "run-shell", f"cd {elsewhere} && {link_dir}/{PLUGIN.name}"],
+                   capture_output=True, text=True, check=True)
+    assert tmux.option("status-right") == "#{@gtmcp_status}"
+    assert Path(tmux.option("@_gtmcp-plugin-dir")).resolve() == PROJECT
+
+
+def test_load_is_quick_enough_for_a_reload(tmux: TmuxServer) -> None:
+    """Budget check by counting work, not time: the .tmux file makes at most 2 tmux calls."""
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    trace = subprocess.run(["bash", "-xc", f"TMUX=x; . {PLUGIN}"], capture_output=True, text=True,
+                           env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent",
+                                "TMUX": f"/tmp/tmux-0/{tmux.socket},1,0"}, check=False)
+    calls = [ln for ln in trace.stderr.splitlines() if ln.lstrip("+ ").startswith("tmux ")]
+    assert len(calls) <= 2, calls

@@ -1,0 +1,164 @@
+"""Build stand-in Gas Towns on disk: the real layout plus the JSON the stand-in `gt` answers with."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from gt_mcp_tmux.town import socket_name_for
+
+STANDIN_SCRIPT = Path(__file__).parent / "standin" / "gt.py"
+
+
+def iso(age_seconds: float = 0.0) -> str:
+    moment = datetime.now(timezone.utc) - timedelta(seconds=age_seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def install_standin_gt(bin_dir: Path) -> Path:
+    """An executable `gt` in `bin_dir` that runs the stand-in with this interpreter (no shim cost)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    gt = bin_dir / "gt"
+    gt.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDIN_SCRIPT}" "$@"\n')
+    gt.chmod(gt.stat().st_mode | stat.S_IEXEC)
+    return gt
+
+
+@dataclass
+class StandinTown:
+    root: Path
+    data: Path
+    rigs: dict[str, str]
+
+    @property
+    def socket(self) -> str:
+        return socket_name_for(self.root)
+
+    def answer(self, key: str, payload: Any, *, exit_code: int | None = None) -> None:
+        """What the stand-in prints for a command key (`status`, `status-fast`, `convoy_list`, ...)."""
+        for old in self.data.glob(key + ".*"):
+            old.unlink()
+        if isinstance(payload, str):
+            (self.data / f"{key}.txt").write_text(payload)
+        else:
+            (self.data / f"{key}.json").write_text(json.dumps(payload))
+        if exit_code is not None:
+            (self.data / f"{key}.exit").write_text(str(exit_code))
+
+    def hang(self, key: str, seconds: float) -> None:
+        (self.data / f"{key}.sleep").write_text(str(seconds))
+
+    def set_status(self, status: dict[str, Any]) -> None:
+        self.answer("status", status)
+        self.answer("status-fast", status)
+
+    def heartbeat(self, session: str, state: str = "working", age: float = 0.0) -> None:
+        folder = self.root / ".runtime" / "heartbeats"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{session}.json").write_text(json.dumps({"timestamp": iso(age), "state": state}))
+
+    def event(self, type_: str, actor: str = "mayor", payload: dict[str, Any] | None = None) -> None:
+        line = {"ts": iso(), "source": "gt", "type": type_, "actor": actor,
+                "payload": payload or {}, "visibility": "feed"}
+        with (self.root / ".events.jsonl").open("a") as fh:
+            fh.write(json.dumps(line) + "\n")
+
+    def estop(self, rig: str | None = None, reason: str = "overseer pressed stop") -> Path:
+        path = self.root / (f"ESTOP.{rig}" if rig else "ESTOP")
+        path.write_text(f"manual\t{iso()}\t{reason}\n")
+        return path
+
+
+def make_town(base: Path, name: str = "gt", rigs: dict[str, str] | None = None) -> StandinTown:
+    """A town folder at `base/name` with `mayor/town.json`, `mayor/rigs.json` and rig folders."""
+    rigs = {"gastown": "gt"} if rigs is None else rigs
+    root = base / name
+    (root / "mayor").mkdir(parents=True, exist_ok=True)
+    (root / "mayor" / "town.json").write_text(json.dumps({
+        "type": "town", "version": 2, "name": name, "owner": "jane@example.com",
+        "public_name": name, "created_at": iso(86400)}))
+    (root / "mayor" / "rigs.json").write_text(json.dumps({"version": 1, "rigs": {
+        rig: {"git_url": f"https://example.com/{rig}.git", "added_at": iso(3600),
+              "beads": {"repo": "", "prefix": prefix}} for rig, prefix in rigs.items()}}))
+    for rig in rigs:
+        (root / rig / "polecats").mkdir(parents=True, exist_ok=True)
+    data = base / f".standin-{name}"
+    data.mkdir(parents=True, exist_ok=True)
+    town = StandinTown(root, data, rigs)
+    town.set_status(example_status(town))
+    town.answer("convoy_list", example_convoys())
+    return town
+
+
+def agent(name: str, address: str, session: str, role: str, **extra: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {"name": name, "address": address, "session": session, "role": role,
+                              "running": True, "acp": False, "has_work": False, "unread_mail": 0}
+    record.update(extra)
+    return record
+
+
+def example_status(town: StandinTown) -> dict[str, Any]:
+    """The reference's example `gt status --json`, for this town's path and socket."""
+    return {
+        "name": town.root.name, "location": str(town.root),
+        "overseer": {"name": "Jane Doe", "source": "git-config", "unread_mail": 2},
+        "daemon": {"running": True, "pid": 4242},
+        "tmux": {"socket": town.socket, "socket_path": f"/tmp/tmux-{os.getuid()}/{town.socket}",
+                 "running": True, "pid": 4100, "session_count": 6},
+        "agents": [
+            agent("mayor", "mayor/", "hq-mayor", "coordinator", unread_mail=1,
+                  first_subject="Convoy complete: Deploy v2.0", agent_info="claude/opus"),
+            agent("deacon", "deacon/", "hq-deacon", "health-check", has_work=True,
+                  work_title="mol-deacon-patrol", hook_bead="hq-wisp-abc12"),
+        ],
+        "rigs": [{
+            "name": "gastown", "polecats": ["furiosa", "nux"], "polecat_count": 2,
+            "crews": ["max"], "crew_count": 1, "has_witness": True, "has_refinery": True,
+            "agents": [
+                agent("witness", "gastown/witness", "gt-witness", "witness"),
+                agent("refinery", "gastown/refinery", "gt-refinery", "refinery"),
+                agent("furiosa", "gastown/furiosa", "gt-furiosa", "polecat", has_work=True,
+                      hook_bead="gt-abc12", work_title="Fix flaky test", agent_info="claude"),
+                agent("nux", "gastown/nux", "gt-nux", "polecat", running=False, has_work=True,
+                      hook_bead="gt-def34", state="stuck"),
+                agent("max", "gastown/crew/max", "gt-crew-max", "crew"),
+            ],
+            "mq": {"pending": 2, "in_flight": 1, "blocked": 0, "state": "processing",
+                   "health": "healthy"},
+        }],
+        "summary": {"rig_count": 1, "polecat_count": 2, "crew_count": 1, "witness_count": 1,
+                    "refinery_count": 1, "active_hooks": 2},
+    }
+
+
+def example_convoys() -> list[dict[str, Any]]:
+    return [
+        {"id": "hq-cv-a1b2c", "title": "Deploy v2.0", "status": "open", "created_at": iso(7200),
+         "tracked": [], "completed": 3, "total": 5},
+        {"id": "hq-cv-d3e4f", "title": "Docs sweep", "status": "closed", "created_at": iso(9000),
+         "tracked": [], "completed": 4, "total": 4},
+    ]
+
+
+def big_status(town: StandinTown, rigs: int = 10, polecats_per_rig: int = 18) -> dict[str, Any]:
+    """A huge town: `rigs` rigs with witness, refinery and many polecats each."""
+    status = example_status(town)
+    status["rigs"] = []
+    for r in range(rigs):
+        rig, prefix = f"rig{r:02d}", f"r{r:02d}"
+        agents = [agent("witness", f"{rig}/witness", f"{prefix}-witness", "witness"),
+                  agent("refinery", f"{rig}/refinery", f"{prefix}-refinery", "refinery")]
+        for p in range(polecats_per_rig):
+            agents.append(agent(f"cat{p:02d}", f"{rig}/cat{p:02d}", f"{prefix}-cat{p:02d}", "polecat",
+                                has_work=p % 3 == 0, hook_bead=f"{prefix}-b{p:04d}",
+                                work_title=f"Task {p} of {rig}"))
+        status["rigs"].append({"name": rig, "polecats": [a["name"] for a in agents[2:]],
+                               "polecat_count": polecats_per_rig, "crews": [], "crew_count": 0,
+                               "has_witness": True, "has_refinery": True, "agents": agents})
+    return status
