@@ -17,7 +17,9 @@ def time_command(argv: Sequence[str], runs: int, env: dict[str, str] | None = No
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        subprocess.run(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
+        )
         times.append((time.perf_counter() - started) * 1000)
     return times
 

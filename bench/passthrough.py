@@ -24,12 +24,15 @@ def main(runs: int = 60) -> dict[str, float]:
         direct = median(time_command([str(gt), *argv], runs, env))
         wrapped = median(time_command([GT_MCP, *argv], runs, env))
     overhead = wrapped - direct
-    report("passthrough (gt-mcp sling ... vs gt sling ...)", {
-        "gt directly (baseline)": f"{direct:.1f} ms median of {runs}",
-        "through gt-mcp": f"{wrapped:.1f} ms median of {runs}",
-        "overhead": f"{overhead:.1f} ms (goal <= 30 ms) {'OK' if overhead <= 30 else 'OVER'}",
-        "ratio": f"{wrapped / direct:.1f}x the baseline",
-    })
+    report(
+        "passthrough (gt-mcp sling ... vs gt sling ...)",
+        {
+            "gt directly (baseline)": f"{direct:.1f} ms median of {runs}",
+            "through gt-mcp": f"{wrapped:.1f} ms median of {runs}",
+            "overhead": f"{overhead:.1f} ms (goal <= 30 ms) {'OK' if overhead <= 30 else 'OVER'}",
+            "ratio": f"{wrapped / direct:.1f}x the baseline",
+        },
+    )
     return {"direct_ms": direct, "wrapped_ms": wrapped, "overhead_ms": overhead}
 
 

@@ -78,9 +78,13 @@ def build_parser() -> _Parser:
     detect.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     detect.set_defaults(func=cmd_detect)
     config = sub.add_parser("config", help="configuration file")
-    config_sub = config.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    config_sub = config.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=_Parser, required=True
+    )
     init = config_sub.add_parser("init", help="write a commented config.toml with every option")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file (kept as .bak)")
+    init.add_argument(
+        "--force", action="store_true", help="overwrite an existing file (kept as .bak)"
+    )
     init.set_defaults(func=cmd_config)
     return parser
 

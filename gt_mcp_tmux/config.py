@@ -18,7 +18,7 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 
 class ConfigError(ValueError):
@@ -103,7 +103,9 @@ def env_var_name(key: str) -> str:
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or str(Path.home()), ".config")
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(
+        env.get("HOME") or str(Path.home()), ".config"
+    )
     return Path(base) / "gt-mcp" / "config.toml"
 
 
@@ -116,7 +118,7 @@ def coerce(key: str, value: Any, origin: str) -> Any:
     f = FIELDS[key]
     meta = f.metadata
     where = f"{origin}: {key}"
-    kind = type(f.default)
+    kind: type[Any] = type(f.default)
     if kind is bool:
         if isinstance(value, bool):
             return value

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-
 import os
 from pathlib import Path
 
 import tomli_w
 
-from gt_mcp_tmux.config import FIELDS, ConfigError, Settings, config_path, env_var_name, tmux_option_name
+from gt_mcp_tmux.config import (
+    FIELDS,
+    ConfigError,
+    Settings,
+    config_path,
+    env_var_name,
+    tmux_option_name,
+)
 
 
 def commented_config() -> str:
@@ -22,7 +28,9 @@ def commented_config() -> str:
     defaults = Settings()
     for name, f in FIELDS.items():
         value = tomli_w.dumps({name: getattr(defaults, name)}).strip()
-        lines.append(f"# {f.metadata['doc']}  [env {env_var_name(name)}, tmux {tmux_option_name(name)}]")
+        lines.append(
+            f"# {f.metadata['doc']}  [env {env_var_name(name)}, tmux {tmux_option_name(name)}]"
+        )
         lines.append(f"# {value}")
         lines.append("")
     return "\n".join(lines)
@@ -31,7 +39,9 @@ def commented_config() -> str:
 def write_config(force: bool = False, path: Path | None = None) -> Path:
     target = path or config_path()
     if target.exists() and not force:
-        raise ConfigError(f"{target} exists: use --force to replace it (the old one is kept as .bak)")
+        raise ConfigError(
+            f"{target} exists: use --force to replace it (the old one is kept as .bak)"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         target.replace(target.with_suffix(".toml.bak"))
@@ -39,6 +49,3 @@ def write_config(force: bool = False, path: Path | None = None) -> Path:
     tmp.write_text(commented_config(), encoding="utf-8")
     os.replace(tmp, target)
     return target
-
-
-

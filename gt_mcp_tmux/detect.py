@@ -70,11 +70,17 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
         hints.append("no town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)")
     else:
         socket = socket_name_for(town.root)
-        socket_from = "GT_TMUX_SOCKET" if os.environ.get("GT_TMUX_SOCKET", "") not in ("", "default", "auto") else "town path"
+        socket_from = (
+            "GT_TMUX_SOCKET"
+            if os.environ.get("GT_TMUX_SOCKET", "") not in ("", "default", "auto")
+            else "town path"
+        )
         names = session_names(socket)
         running, count = names is not None, len(names or [])
         if not running:
-            hints.append(f"Gas Town's tmux server ({socket}) is not running: start the town with `gt up`")
+            hints.append(
+                f"Gas Town's tmux server ({socket}) is not running: start the town with `gt up`"
+            )
     return GastownFound(
         binary=binary,
         version=version,
@@ -92,9 +98,11 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
 
 def detect_agent_mail(settings: Settings, timeout: float = 1.0) -> AgentMailFound:
     probe = check_liveness(settings.agent_mail_url, timeout)
-    hints = [] if probe.up else [
-        "start it with `python -m mcp_agent_mail.cli serve-http`, or set AGENT_MAIL_URL"
-    ]
+    hints = (
+        []
+        if probe.up
+        else ["start it with `python -m mcp_agent_mail.cli serve-http`, or set AGENT_MAIL_URL"]
+    )
     return AgentMailFound(
         url=settings.agent_mail_url,
         up=probe.up,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,9 +40,7 @@ def run_bounded(
             os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
             proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.communicate(timeout=2)
-        except subprocess.TimeoutExpired:
-            pass
         raise TimedOut(f"{os.path.basename(argv[0])} took over {timeout:g}s") from None
     return Finished(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))

@@ -68,7 +68,9 @@ def tmux_socket_dir() -> Path:
 def town_from_tmux_servers(timeout: float = 0.5) -> TownLocation | None:
     """Ask running Gas Town tmux servers (sockets named `<name>-<hash6>`) for `GT_TOWN_ROOT`."""
     try:
-        sockets = sorted(p.name for p in tmux_socket_dir().iterdir() if _SOCKET_NAME_RE.match(p.name))
+        sockets = sorted(
+            p.name for p in tmux_socket_dir().iterdir() if _SOCKET_NAME_RE.match(p.name)
+        )
     except OSError:
         return None
     for socket in sockets:

@@ -66,8 +66,13 @@ class TmuxServer:
         self.socket = socket
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
-                              check=check, timeout=20)
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=20,
+        )
 
     def out(self, *args: str) -> str:
         return self.run(*args).stdout.rstrip("\n")

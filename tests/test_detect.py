@@ -16,13 +16,22 @@ GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
 
 
 def detect_json(cwd: Path) -> dict[str, Any]:
-    done = subprocess.run([GT_MCP, "detect", "--json"], capture_output=True, text=True, cwd=cwd,
-                          check=True, timeout=30)
+    done = subprocess.run(
+        [GT_MCP, "detect", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=True,
+        timeout=30,
+    )
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def test_finds_town_gt_and_running_server(town: StandinTown) -> None:
-    subprocess.run(["tmux", "-L", town.socket, "-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor"], check=True)
+    subprocess.run(
+        ["tmux", "-L", town.socket, "-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor"],
+        check=True,
+    )
     subprocess.run(["tmux", "-L", town.socket, "new-session", "-d", "-s", "gt-furiosa"], check=True)
     try:
         found = detect_json(town.root / "gastown")
@@ -44,9 +53,13 @@ def test_town_with_spaces_and_capitals(tmp_path: Path, standin_bin: Path) -> Non
     assert found["server_running"] is False
 
 
-def test_nothing_found_gives_hints_not_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_found_gives_hints_not_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    done = subprocess.run([GT_MCP, "detect"], capture_output=True, text=True, cwd=tmp_path, check=False)
+    done = subprocess.run(
+        [GT_MCP, "detect"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert "not found" in done.stdout
     assert "install Gas Town" in done.stdout and "GT_TOWN_ROOT" in done.stdout

@@ -21,7 +21,17 @@ def logged_argv(tmp_path: Path) -> list[list[str]]:
 
 HOSTILE_ARGVS = [
     ["sling", "gt-123", "mayor", "--quality=chrome"],
-    ["sling", "gt-abc12", "gastown", "--var", "k=v", "--var", "x=a b", "--args", 'say "hi"; rm -rf /'],
+    [
+        "sling",
+        "gt-abc12",
+        "gastown",
+        "--var",
+        "k=v",
+        "--var",
+        "x=a b",
+        "--args",
+        'say "hi"; rm -rf /',
+    ],
     ["sling", "", "  ", "unicode ✓ 猫", "$(touch pwned)", "#{pane_id}", "a\nb", "\\;"],
     ["mail", "send", "--subject", "'single' \"double\" `tick`"],
 ]
@@ -39,8 +49,12 @@ def test_non_utf8_argv_survives(standin_bin: Path, tmp_path: Path) -> None:
     raw = b"caf\xe9-\xff"
     subprocess.run([GT_MCP.encode(), b"sling", raw], capture_output=True, check=False)
     line = (tmp_path / "gt-argv.jsonl").read_bytes()
-    assert json.loads(line.decode("utf-8", "surrogateescape"))["argv"][1].encode(
-        "utf-8", "surrogateescape") == raw
+    assert (
+        json.loads(line.decode("utf-8", "surrogateescape"))["argv"][1].encode(
+            "utf-8", "surrogateescape"
+        )
+        == raw
+    )
 
 
 def test_stdin_and_stdout_pass_through(standin_bin: Path) -> None:
@@ -58,8 +72,14 @@ def test_gt_keeps_the_terminal(standin_bin: Path, tmp_path: Path) -> None:
     """Under a real pty (script), gt sees a tty on stdin and stdout, as if typed directly."""
     out = tmp_path / "tty.txt"
     cmd = f"{GT_MCP} standin-tty > /dev/tty; {GT_MCP} standin-tty"
-    done = subprocess.run(["script", "-qec", cmd, str(out)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, check=False, timeout=30)
+    done = subprocess.run(
+        ["script", "-qec", cmd, str(out)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=30,
+    )
     assert "stdin=True stdout=True" in done.stdout
 
 
@@ -89,8 +109,9 @@ def test_gt_mcp_gt_names_the_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert done.returncode == 127 and str(tmp_path / "nope" / "gt") in done.stderr
 
 
-def test_empty_gt_mcp_gt_falls_back_to_path(standin_bin: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_gt_mcp_gt_falls_back_to_path(
+    standin_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GT_MCP_GT", "")
     monkeypatch.setenv("PATH", f"{standin_bin.parent}{os.pathsep}{os.environ['PATH']}")
     subprocess.run([GT_MCP, "hook", "show"], capture_output=True, check=False)

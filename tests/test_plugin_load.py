@@ -17,12 +17,16 @@ def test_plugin_file_is_executable_with_shebang() -> None:
 
 
 def test_tokens_become_option_references_and_nothing_else_changes(tmux: TmuxServer) -> None:
-    tmux.run("set", "-g", "status-right", "#[fg=blue]#{gtmcp_status} | #(date) %H:%M #{gtmcp_mail}\\;")  # \\; stores a trailing ;
+    tmux.run(
+        "set", "-g", "status-right", "#[fg=blue]#{gtmcp_status} | #(date) %H:%M #{gtmcp_mail}\\;"
+    )  # \\; stores a trailing ;
     tmux.run("set", "-g", "status-left", "[#S] #{gtmcp_gastown}#{gtmcp_bridge}")
     tmux.run("set", "-g", "@gtmcp-python", sys.executable)
     for _ in range(3):
         tmux.load_plugin()
-    assert tmux.option("status-right") == "#[fg=blue]#{@gtmcp_status} | #(date) %H:%M #{@gtmcp_mail};"
+    assert (
+        tmux.option("status-right") == "#[fg=blue]#{@gtmcp_status} | #(date) %H:%M #{@gtmcp_mail};"
+    )
     assert tmux.option("status-left") == "[#S] #{@gtmcp_gastown}#{@gtmcp_bridge}"
 
 
@@ -49,8 +53,12 @@ def test_plugin_runs_from_any_cwd(tmux: TmuxServer, tmp_path: Path) -> None:
     elsewhere.mkdir()
     link_dir = tmp_path / "linked"
     link_dir.symlink_to(PLUGIN.parent)
-    subprocess.run(["tmux", "-L", tmux.socket, "run-shell", f"cd {elsewhere} && {link_dir}/{PLUGIN.name}"],
-                   capture_output=True, text=True, check=True)
+    subprocess.run(
+        ["tmux", "-L", tmux.socket, "run-shell", f"cd {elsewhere} && {link_dir}/{PLUGIN.name}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert tmux.option("status-right") == "#{@gtmcp_status}"
     assert Path(tmux.option("@_gtmcp-plugin-dir")).resolve() == PROJECT
 
@@ -58,8 +66,16 @@ def test_plugin_runs_from_any_cwd(tmux: TmuxServer, tmp_path: Path) -> None:
 def test_load_is_quick_enough_for_a_reload(tmux: TmuxServer) -> None:
     """Budget check by counting work, not time: the .tmux file makes at most 2 tmux calls."""
     tmux.run("set", "-g", "@gtmcp-python", sys.executable)
-    trace = subprocess.run(["bash", "-xc", f"TMUX=x; . {PLUGIN}"], capture_output=True, text=True,
-                           env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent",
-                                "TMUX": f"/tmp/tmux-0/{tmux.socket},1,0"}, check=False)
+    trace = subprocess.run(
+        ["bash", "-xc", f"TMUX=x; . {PLUGIN}"],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": "/nonexistent",
+            "TMUX": f"/tmp/tmux-0/{tmux.socket},1,0",
+        },
+        check=False,
+    )
     calls = [ln for ln in trace.stderr.splitlines() if ln.lstrip("+ ").startswith("tmux ")]
     assert len(calls) <= 2, calls

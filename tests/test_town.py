@@ -20,8 +20,14 @@ def test_reference_example_socket() -> None:
 
 @pytest.mark.parametrize(
     ("folder", "base"),
-    [("My Town", "my-town"), ("  Gas__Town!! ", "gas-town"), ("ÜBER town", "ber-town"),
-     ("---", "default"), ("☃", "default"), ("a.b.c", "a-b-c")],
+    [
+        ("My Town", "my-town"),
+        ("  Gas__Town!! ", "gas-town"),
+        ("ÜBER town", "ber-town"),
+        ("---", "default"),
+        ("☃", "default"),
+        ("a.b.c", "a-b-c"),
+    ],
 )
 def test_socket_name_sanitising(tmp_path: Path, folder: str, base: str) -> None:
     root = tmp_path / folder
@@ -85,15 +91,22 @@ def test_configured_root_comes_first(tmp_path: Path) -> None:
     assert found is not None and found.found_by == "config"
 
 
-def test_town_from_gas_towns_tmux_global_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_town_from_gas_towns_tmux_global_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The daemon puts GT_TOWN_ROOT into its server's global env: a lost shell can find it there."""
     town = make_town(tmp_path, "Far Town")
     socket = town.socket
     monkeypatch.setenv("TMUX_TMPDIR", str(tmp_path / "tmuxdir"))
     (tmp_path / "tmuxdir").mkdir()
-    subprocess.run(["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor"], check=True)
+    subprocess.run(
+        ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor"], check=True
+    )
     try:
-        subprocess.run(["tmux", "-L", socket, "set-environment", "-g", "GT_TOWN_ROOT", str(town.root)], check=True)
+        subprocess.run(
+            ["tmux", "-L", socket, "set-environment", "-g", "GT_TOWN_ROOT", str(town.root)],
+            check=True,
+        )
         nowhere = tmp_path / "nowhere"
         nowhere.mkdir()
         found = find_town(nowhere, {"HOME": str(tmp_path)})

@@ -63,9 +63,17 @@ class StandinTown:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{session}.json").write_text(json.dumps({"timestamp": iso(age), "state": state}))
 
-    def event(self, type_: str, actor: str = "mayor", payload: dict[str, Any] | None = None) -> None:
-        line = {"ts": iso(), "source": "gt", "type": type_, "actor": actor,
-                "payload": payload or {}, "visibility": "feed"}
+    def event(
+        self, type_: str, actor: str = "mayor", payload: dict[str, Any] | None = None
+    ) -> None:
+        line = {
+            "ts": iso(),
+            "source": "gt",
+            "type": type_,
+            "actor": actor,
+            "payload": payload or {},
+            "visibility": "feed",
+        }
         with (self.root / ".events.jsonl").open("a") as fh:
             fh.write(json.dumps(line) + "\n")
 
@@ -80,12 +88,33 @@ def make_town(base: Path, name: str = "gt", rigs: dict[str, str] | None = None) 
     rigs = {"gastown": "gt"} if rigs is None else rigs
     root = base / name
     (root / "mayor").mkdir(parents=True, exist_ok=True)
-    (root / "mayor" / "town.json").write_text(json.dumps({
-        "type": "town", "version": 2, "name": name, "owner": "jane@example.com",
-        "public_name": name, "created_at": iso(86400)}))
-    (root / "mayor" / "rigs.json").write_text(json.dumps({"version": 1, "rigs": {
-        rig: {"git_url": f"https://example.com/{rig}.git", "added_at": iso(3600),
-              "beads": {"repo": "", "prefix": prefix}} for rig, prefix in rigs.items()}}))
+    (root / "mayor" / "town.json").write_text(
+        json.dumps(
+            {
+                "type": "town",
+                "version": 2,
+                "name": name,
+                "owner": "jane@example.com",
+                "public_name": name,
+                "created_at": iso(86400),
+            }
+        )
+    )
+    (root / "mayor" / "rigs.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "rigs": {
+                    rig: {
+                        "git_url": f"https://example.com/{rig}.git",
+                        "added_at": iso(3600),
+                        "beads": {"repo": "", "prefix": prefix},
+                    }
+                    for rig, prefix in rigs.items()
+                },
+            }
+        )
+    )
     for rig in rigs:
         (root / rig / "polecats").mkdir(parents=True, exist_ok=True)
     data = base / f".standin-{name}"
@@ -97,8 +126,16 @@ def make_town(base: Path, name: str = "gt", rigs: dict[str, str] | None = None) 
 
 
 def agent(name: str, address: str, session: str, role: str, **extra: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {"name": name, "address": address, "session": session, "role": role,
-                              "running": True, "acp": False, "has_work": False, "unread_mail": 0}
+    record: dict[str, Any] = {
+        "name": name,
+        "address": address,
+        "session": session,
+        "role": role,
+        "running": True,
+        "acp": False,
+        "has_work": False,
+        "unread_mail": 0,
+    }
     record.update(extra)
     return record
 
@@ -106,43 +143,111 @@ def agent(name: str, address: str, session: str, role: str, **extra: Any) -> dic
 def example_status(town: StandinTown) -> dict[str, Any]:
     """The reference's example `gt status --json`, for this town's path and socket."""
     return {
-        "name": town.root.name, "location": str(town.root),
+        "name": town.root.name,
+        "location": str(town.root),
         "overseer": {"name": "Jane Doe", "source": "git-config", "unread_mail": 2},
         "daemon": {"running": True, "pid": 4242},
-        "tmux": {"socket": town.socket, "socket_path": f"/tmp/tmux-{os.getuid()}/{town.socket}",
-                 "running": True, "pid": 4100, "session_count": 6},
+        "tmux": {
+            "socket": town.socket,
+            "socket_path": f"/tmp/tmux-{os.getuid()}/{town.socket}",
+            "running": True,
+            "pid": 4100,
+            "session_count": 6,
+        },
         "agents": [
-            agent("mayor", "mayor/", "hq-mayor", "coordinator", unread_mail=1,
-                  first_subject="Convoy complete: Deploy v2.0", agent_info="claude/opus"),
-            agent("deacon", "deacon/", "hq-deacon", "health-check", has_work=True,
-                  work_title="mol-deacon-patrol", hook_bead="hq-wisp-abc12"),
+            agent(
+                "mayor",
+                "mayor/",
+                "hq-mayor",
+                "coordinator",
+                unread_mail=1,
+                first_subject="Convoy complete: Deploy v2.0",
+                agent_info="claude/opus",
+            ),
+            agent(
+                "deacon",
+                "deacon/",
+                "hq-deacon",
+                "health-check",
+                has_work=True,
+                work_title="mol-deacon-patrol",
+                hook_bead="hq-wisp-abc12",
+            ),
         ],
-        "rigs": [{
-            "name": "gastown", "polecats": ["furiosa", "nux"], "polecat_count": 2,
-            "crews": ["max"], "crew_count": 1, "has_witness": True, "has_refinery": True,
-            "agents": [
-                agent("witness", "gastown/witness", "gt-witness", "witness"),
-                agent("refinery", "gastown/refinery", "gt-refinery", "refinery"),
-                agent("furiosa", "gastown/furiosa", "gt-furiosa", "polecat", has_work=True,
-                      hook_bead="gt-abc12", work_title="Fix flaky test", agent_info="claude"),
-                agent("nux", "gastown/nux", "gt-nux", "polecat", running=False, has_work=True,
-                      hook_bead="gt-def34", state="stuck"),
-                agent("max", "gastown/crew/max", "gt-crew-max", "crew"),
-            ],
-            "mq": {"pending": 2, "in_flight": 1, "blocked": 0, "state": "processing",
-                   "health": "healthy"},
-        }],
-        "summary": {"rig_count": 1, "polecat_count": 2, "crew_count": 1, "witness_count": 1,
-                    "refinery_count": 1, "active_hooks": 2},
+        "rigs": [
+            {
+                "name": "gastown",
+                "polecats": ["furiosa", "nux"],
+                "polecat_count": 2,
+                "crews": ["max"],
+                "crew_count": 1,
+                "has_witness": True,
+                "has_refinery": True,
+                "agents": [
+                    agent("witness", "gastown/witness", "gt-witness", "witness"),
+                    agent("refinery", "gastown/refinery", "gt-refinery", "refinery"),
+                    agent(
+                        "furiosa",
+                        "gastown/furiosa",
+                        "gt-furiosa",
+                        "polecat",
+                        has_work=True,
+                        hook_bead="gt-abc12",
+                        work_title="Fix flaky test",
+                        agent_info="claude",
+                    ),
+                    agent(
+                        "nux",
+                        "gastown/nux",
+                        "gt-nux",
+                        "polecat",
+                        running=False,
+                        has_work=True,
+                        hook_bead="gt-def34",
+                        state="stuck",
+                    ),
+                    agent("max", "gastown/crew/max", "gt-crew-max", "crew"),
+                ],
+                "mq": {
+                    "pending": 2,
+                    "in_flight": 1,
+                    "blocked": 0,
+                    "state": "processing",
+                    "health": "healthy",
+                },
+            }
+        ],
+        "summary": {
+            "rig_count": 1,
+            "polecat_count": 2,
+            "crew_count": 1,
+            "witness_count": 1,
+            "refinery_count": 1,
+            "active_hooks": 2,
+        },
     }
 
 
 def example_convoys() -> list[dict[str, Any]]:
     return [
-        {"id": "hq-cv-a1b2c", "title": "Deploy v2.0", "status": "open", "created_at": iso(7200),
-         "tracked": [], "completed": 3, "total": 5},
-        {"id": "hq-cv-d3e4f", "title": "Docs sweep", "status": "closed", "created_at": iso(9000),
-         "tracked": [], "completed": 4, "total": 4},
+        {
+            "id": "hq-cv-a1b2c",
+            "title": "Deploy v2.0",
+            "status": "open",
+            "created_at": iso(7200),
+            "tracked": [],
+            "completed": 3,
+            "total": 5,
+        },
+        {
+            "id": "hq-cv-d3e4f",
+            "title": "Docs sweep",
+            "status": "closed",
+            "created_at": iso(9000),
+            "tracked": [],
+            "completed": 4,
+            "total": 4,
+        },
     ]
 
 
@@ -152,13 +257,32 @@ def big_status(town: StandinTown, rigs: int = 10, polecats_per_rig: int = 18) ->
     status["rigs"] = []
     for r in range(rigs):
         rig, prefix = f"rig{r:02d}", f"r{r:02d}"
-        agents = [agent("witness", f"{rig}/witness", f"{prefix}-witness", "witness"),
-                  agent("refinery", f"{rig}/refinery", f"{prefix}-refinery", "refinery")]
+        agents = [
+            agent("witness", f"{rig}/witness", f"{prefix}-witness", "witness"),
+            agent("refinery", f"{rig}/refinery", f"{prefix}-refinery", "refinery"),
+        ]
         for p in range(polecats_per_rig):
-            agents.append(agent(f"cat{p:02d}", f"{rig}/cat{p:02d}", f"{prefix}-cat{p:02d}", "polecat",
-                                has_work=p % 3 == 0, hook_bead=f"{prefix}-b{p:04d}",
-                                work_title=f"Task {p} of {rig}"))
-        status["rigs"].append({"name": rig, "polecats": [a["name"] for a in agents[2:]],
-                               "polecat_count": polecats_per_rig, "crews": [], "crew_count": 0,
-                               "has_witness": True, "has_refinery": True, "agents": agents})
+            agents.append(
+                agent(
+                    f"cat{p:02d}",
+                    f"{rig}/cat{p:02d}",
+                    f"{prefix}-cat{p:02d}",
+                    "polecat",
+                    has_work=p % 3 == 0,
+                    hook_bead=f"{prefix}-b{p:04d}",
+                    work_title=f"Task {p} of {rig}",
+                )
+            )
+        status["rigs"].append(
+            {
+                "name": rig,
+                "polecats": [a["name"] for a in agents[2:]],
+                "polecat_count": polecats_per_rig,
+                "crews": [],
+                "crew_count": 0,
+                "has_witness": True,
+                "has_refinery": True,
+                "agents": agents,
+            }
+        )
     return status

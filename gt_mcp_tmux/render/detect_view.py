@@ -22,7 +22,12 @@ def detection_table(found: Detection) -> RenderableType:
     table.add_column(width=1)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    _row(table, gas.binary is not None, "gt", f"{gas.binary or 'not found'}  {gas.version or ''}".strip())
+    _row(
+        table,
+        gas.binary is not None,
+        "gt",
+        f"{gas.binary or 'not found'}  {gas.version or ''}".strip(),
+    )
     town = f"{gas.town_root}  (found by {gas.found_by})" if gas.town_root else "not found"
     _row(table, gas.town_root is not None, "town", town)
     if gas.socket:

@@ -61,7 +61,9 @@ def run_gt_json(
         return GtAnswer(data=plain_text_means)
     reason = first_line(done.stderr) or first_line(text) or "no output"
     if done.returncode != 0:
-        return GtAnswer(error=SourceError(source, "error", f"gt exited {done.returncode}: {reason}"))
+        return GtAnswer(
+            error=SourceError(source, "error", f"gt exited {done.returncode}: {reason}")
+        )
     return GtAnswer(error=SourceError(source, "bad_output", f"gt printed no JSON: {reason}"))
 
 

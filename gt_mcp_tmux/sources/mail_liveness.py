@@ -22,7 +22,7 @@ def check_liveness(url: str, timeout: float = 0.5) -> Liveness:
     started = time.monotonic()
     try:
         request = urllib.request.Request(target, headers={"Accept": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(4096)
         latency = (time.monotonic() - started) * 1000
         status = json.loads(body or b"{}").get("status")
@@ -30,7 +30,9 @@ def check_liveness(url: str, timeout: float = 0.5) -> Liveness:
             return Liveness(False, latency, f"unexpected answer from {target}")
         return Liveness(True, latency)
     except urllib.error.HTTPError as err:
-        return Liveness(False, (time.monotonic() - started) * 1000, f"HTTP {err.code} from {target}")
+        return Liveness(
+            False, (time.monotonic() - started) * 1000, f"HTTP {err.code} from {target}"
+        )
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         text = "connection refused" if isinstance(reason, ConnectionRefusedError) else str(reason)

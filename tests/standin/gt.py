@@ -21,7 +21,11 @@ from pathlib import Path
 
 def command_key(argv: list[str]) -> str:
     words = [a for a in argv if not a.startswith("-")]
-    key = "_".join(words[:2]) if words[:1] in (["convoy"], ["rig"], ["crew"], ["polecat"], ["deacon"]) else "_".join(words[:1])
+    key = (
+        "_".join(words[:2])
+        if words[:1] in (["convoy"], ["rig"], ["crew"], ["polecat"], ["deacon"])
+        else "_".join(words[:1])
+    )
     if "--fast" in argv:
         key += "-fast"
     return key or "help"
@@ -73,7 +77,7 @@ def main(argv: list[str]) -> int:
     if key == "version":
         print("gt version 1.0.1 (dev: main@0f3c2a1)")
         return 0
-    sys.stderr.write(f"Error: unknown command {head!r} for \"gt\"\n")
+    sys.stderr.write(f'Error: unknown command {head!r} for "gt"\n')
     return 1
 
 
