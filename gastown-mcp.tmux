@@ -22,12 +22,12 @@ add() { if [ ${#writes[@]} -gt 0 ]; then writes+=(";"); fi; writes+=("$@"); }
 # A value ending in ';' would be read as a command separator: send it as '\;'.
 safe_value() { local v="$1"; [ "${v%;}" != "$v" ] && v="${v%;}\\;"; printf '%s' "$v"; }
 
-# --- status tokens: #{gtmcp_x} -> #{@gtmcp_x}; nothing else of the user's is touched -------------
+# --- status tokens: #{gtmcp_x} -> <stale marker>#{@gtmcp_x}; nothing else of the user's changes --
 for side in status-left status-right; do
   current="${opt[$side]-}"
   rewritten="$current"
   for token in "${STATUS_TOKENS[@]}"; do
-    rewritten="${rewritten//"#{$token}"/"#{@$token}"}"
+    rewritten="${rewritten//"#{$token}"/"$STALE_PREFIX#{@$token}"}"
   done
   if [ "$rewritten" != "$current" ]; then add set-option -g "$side" "$(safe_value "$rewritten")"; fi
 done

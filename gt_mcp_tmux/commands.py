@@ -15,8 +15,9 @@ DESCRIPTION = """\
 gt-mcp: Gas Town and MCP Agent Mail in your tmux.
 
 Any command that is not listed below goes to `gt` unchanged (same arguments, input, terminal and
-exit code), so `gt-mcp sling gt-123 mayor` runs `gt sling gt-123 mayor`. Use `gt` itself for gt's
-own `status` and `dashboard`.
+exit code), so `gt-mcp sling gt-123 mayor` runs `gt sling gt-123 mayor`. Words gt has too (status,
+mail, dashboard, config) are gt-mcp's only with the options shown here: `gt-mcp mail send ...` and
+`gt-mcp status --fast` go to gt.
 """
 
 
@@ -58,6 +59,60 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.collect import current_snapshot
+
+    snapshot = current_snapshot(_settings())
+    if args.json:
+        print_json(snapshot)
+        return 0
+    import time
+
+    from gt_mcp_tmux.output import console
+    from gt_mcp_tmux.render.quick_view import quick_status
+
+    console().print(quick_status(snapshot, time.time()))
+    return 0
+
+
+def _collector_socket(args: argparse.Namespace) -> str:
+    from gt_mcp_tmux.cache import current_server_socket
+
+    socket: str = args.socket or os.environ.get("GT_MCP_COLLECTOR_SOCKET") or ""
+    if socket:
+        return socket
+    if not os.environ.get("TMUX") and args.action != "status":
+        raise ConfigError("not inside tmux: run this in tmux, or pass --socket PATH")
+    return current_server_socket()
+
+
+def cmd_collector(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux import collector_control as control
+
+    socket = _collector_socket(args)
+    if args.action == "run":
+        from gt_mcp_tmux.collector import run_collector
+
+        return run_collector(socket)
+    if args.action == "start":
+        status = control.start_collector(socket)
+    elif args.action == "stop":
+        if not control.stop_collector(socket):
+            error_line("the collector did not stop within 5 s")
+            return 1
+        status = control.collector_status(socket)
+    else:
+        status = control.collector_status(socket)
+    if args.json:
+        print_json(status)
+        return 0
+    from gt_mcp_tmux.output import console
+    from gt_mcp_tmux.render.collector_view import collector_table
+
+    console().print(collector_table(status))
+    return 0 if status.running or args.action == "stop" else 1
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.config_file import write_config
 
@@ -77,6 +132,16 @@ def build_parser() -> _Parser:
     detect = sub.add_parser("detect", help="find Gas Town and Agent Mail, and say how")
     detect.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
     detect.set_defaults(func=cmd_detect)
+    status = sub.add_parser("status", help="the fleet, Agent Mail and the bridge at a glance")
+    status.add_argument("--json", action="store_true", help="print the Snapshot JSON (README)")
+    status.set_defaults(func=cmd_status)
+    collector = sub.add_parser("collector", help="the background collector of this tmux server")
+    collector.add_argument(
+        "action", choices=["status", "start", "stop", "run"], nargs="?", default="status"
+    )
+    collector.add_argument("--json", action="store_true", help="print JSON")
+    collector.add_argument("--socket", help="the tmux server's socket path (default: $TMUX's)")
+    collector.set_defaults(func=cmd_collector)
     config = sub.add_parser("config", help="configuration file")
     config_sub = config.add_subparsers(
         dest="action", metavar="ACTION", parser_class=_Parser, required=True

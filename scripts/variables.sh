@@ -5,6 +5,10 @@ GTMCP_DATA_DIR="${XDG_DATA_HOME:-$HOME/.local/share}/gastown-mcp"
 GTMCP_DEFAULT_PYTHON="$GTMCP_DATA_DIR/venv/bin/python"
 
 STATUS_TOKENS=(gtmcp_status gtmcp_gastown gtmcp_mail gtmcp_bridge)
+# What a token becomes: tmux itself computes staleness from the collector's heartbeat (%s is now),
+# so a dead collector shows as stale without any process running per tick.
+# shellcheck disable=SC2016
+STALE_PREFIX='#{?#{e|>:#{e|-|:%s,#{@_gtmcp_heartbeat}},#{@_gtmcp_stale_after}},#{@_gtmcp_stale},}'
 
 # key option / default key / view it opens
 KEY_OPTIONS=(@gtmcp-key-quick @gtmcp-key-dashboard @gtmcp-key-mail @gtmcp-key-bridge)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,46 @@ def tmux(tmp_path: Path) -> Iterator[TmuxServer]:
     server.run("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "200", "-y", "50")
     yield server
     server.kill()
+
+
+class Screen:
+    """What a person sees of a tmux server: a real client attached inside an outer tmux pane.
+
+    The outer server (its own socket) runs `tmux -L <inner> attach`; capturing the outer pane shows
+    the inner server's status line and popups exactly as drawn. `keys` types into that client.
+    """
+
+    def __init__(self, inner: TmuxServer, width: int = 120, height: int = 30) -> None:
+        self.inner = inner
+        self.outer = TmuxServer(f"{inner.socket}-screen")
+        attach = f"env -u TMUX tmux -L {inner.socket} attach -t main"
+        self.outer.run("-f", "/dev/null", "new-session", "-d", "-s", "screen", "-x", str(width),
+                       "-y", str(height), attach)
+        self.outer.run("set", "-g", "status", "off")
+
+    def text(self) -> str:
+        return self.outer.out("capture-pane", "-p", "-t", "screen")
+
+    def keys(self, *keys: str) -> None:
+        self.outer.run("send-keys", "-t", "screen", *keys)
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 10.0) -> str:
+        """Poll the screen until `predicate(text)` holds; the last text either way."""
+        deadline = time.monotonic() + timeout
+        text = self.text()
+        while not predicate(text) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            text = self.text()
+        return text
+
+    def close(self) -> None:
+        self.outer.kill()
+
+
+@pytest.fixture
+def screen(tmux: TmuxServer) -> Iterator[Screen]:
+    """A real client attached to the `tmux` fixture's server, readable as text."""
+    view = Screen(tmux)
+    view.wait_for(lambda text: bool(text.strip()))
+    yield view
+    view.close()

@@ -9,6 +9,12 @@ from pathlib import Path
 from tests.conftest import PROJECT, TmuxServer
 
 PLUGIN = PROJECT / "gastown-mcp.tmux"
+STALE = "#{?#{e|>:#{e|-|:%s,#{@_gtmcp_heartbeat}},#{@_gtmcp_stale_after}},#{@_gtmcp_stale},}"
+
+
+def ref(token: str) -> str:
+    """What the plugin turns `#{token}` into."""
+    return STALE + "#{@" + token + "}"
 
 
 def test_plugin_file_is_executable_with_shebang() -> None:
@@ -24,10 +30,9 @@ def test_tokens_become_option_references_and_nothing_else_changes(tmux: TmuxServ
     tmux.run("set", "-g", "@gtmcp-python", sys.executable)
     for _ in range(3):
         tmux.load_plugin()
-    assert (
-        tmux.option("status-right") == "#[fg=blue]#{@gtmcp_status} | #(date) %H:%M #{@gtmcp_mail};"
-    )
-    assert tmux.option("status-left") == "[#S] #{@gtmcp_gastown}#{@gtmcp_bridge}"
+    status_right = f"#[fg=blue]{ref('gtmcp_status')} | #(date) %H:%M {ref('gtmcp_mail')};"
+    assert tmux.option("status-right") == status_right
+    assert tmux.option("status-left") == f"[#S] {ref('gtmcp_gastown')}{ref('gtmcp_bridge')}"
 
 
 def test_status_line_without_tokens_is_left_alone(tmux: TmuxServer) -> None:
@@ -59,7 +64,7 @@ def test_plugin_runs_from_any_cwd(tmux: TmuxServer, tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert tmux.option("status-right") == "#{@gtmcp_status}"
+    assert tmux.option("status-right") == ref("gtmcp_status")
     assert Path(tmux.option("@_gtmcp-plugin-dir")).resolve() == PROJECT
 
 

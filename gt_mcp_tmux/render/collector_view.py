@@ -1,0 +1,51 @@
+"""The collector's state as a small rich table: running, pid, last refresh, each source's age."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from gt_mcp_tmux.collector_control import CollectorStatus
+
+
+def age_text(then: float | None, now: float) -> str:
+    if then is None:
+        return "never"
+    seconds = max(now - then, 0)
+    if seconds < 120:
+        return f"{seconds:.0f}s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m ago"
+    return f"{seconds / 3600:.0f}h ago"
+
+
+def collector_table(status: CollectorStatus, now: float | None = None) -> RenderableType:
+    now = time.time() if now is None else now
+    head = Text()
+    if status.running:
+        head.append("● collector running", style="green")
+        head.append(f"  pid {status.pid}  v{status.version}  refreshed {age_text(status.last_refresh, now)}")
+    else:
+        head.append("○ collector not running", style="bold red")
+        head.append("  start it with `gt-mcp collector start` (inside tmux) or reload tmux")
+    if status.last_error:
+        head.append("\nlast error: ", style="red")
+        head.append(status.last_error)
+    if not status.sources:
+        return head
+    table = Table(box=None, padding=(0, 1), show_edge=False)
+    table.add_column("source", no_wrap=True)
+    table.add_column("every", justify="right", no_wrap=True)
+    table.add_column("last ok", no_wrap=True)
+    table.add_column("last error", overflow="ellipsis", no_wrap=True)
+    for source in status.sources:
+        table.add_row(
+            Text(source.name),
+            Text(f"{source.interval:g}s"),
+            Text(age_text(source.last_ok, now)),
+            Text(source.last_error or "", style="red"),
+        )
+    return Group(head, table)

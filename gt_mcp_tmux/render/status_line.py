@@ -1,0 +1,141 @@
+"""Snapshot -> tmux status strings. The one place that escapes text for tmux.
+
+The strings land in user options (`@gtmcp_status`, ...) that the status line references as
+`#{@gtmcp_status}`: tmux shows them without running `#(...)` or expanding `#{...}`, but it does
+apply `#[...]` styles, so every `#` that comes from data is doubled here.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.model import ATTENTION_STATUSES, AgentMail, Bridge, GasTown, Snapshot
+
+#: User options the collector pushes; the .tmux file rewrites `#{gtmcp_x}` to reference them.
+SEGMENT_OPTIONS = ("@gtmcp_status", "@gtmcp_gastown", "@gtmcp_mail", "@gtmcp_bridge")
+
+
+def escape_for_tmux(text: str, limit: int = 60) -> str:
+    """Make untrusted text inert in a tmux status string.
+
+    Control characters (newlines, escapes, C1) are dropped, every `#` is doubled (so `#(..)`,
+    `#[..]` and `#{..}` show as typed), and the text is capped at `limit` characters with `…`.
+    A trailing `;` is handled where the whole option value is sent (tmux_push.set_commands).
+    """
+    clean = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch == " ")
+    if len(clean) > limit:
+        clean = clean[: max(limit - 1, 0)] + "…"
+    return clean.replace("#", "##")
+
+
+def _style(colour: str, text: str, bold: bool = False) -> str:
+    """Our own styling around already-escaped text; colours come from the user's options."""
+    colour_name = escape_for_tmux(colour, 30).replace(",", "").replace("]", "")
+    attrs = f"fg={colour_name}" + (",bold" if bold else "")
+    return f"#[{attrs}]{text}#[default]"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusStrings:
+    status: str
+    gastown: str
+    mail: str
+    bridge: str
+
+    def as_options(self) -> dict[str, str]:
+        return dict(zip(SEGMENT_OPTIONS, (self.status, self.gastown, self.mail, self.bridge), strict=True))
+
+
+_FAILURE_WORDS = {
+    "missing": "no gt",
+    "not_found": "no town",
+    "timeout": "gt slow",
+    "bad_output": "gt garbled",
+    "error": "gt error",
+    "down": "down",
+}
+
+
+def gastown_segment(town: GasTown, settings: Settings) -> str:
+    """`⛽ 5/7 ⚠2 3/5 ESTOP`: running/total agents, attention, convoy progress, ESTOP, failures."""
+    icon = escape_for_tmux(settings.icon_gastown, 8)
+    if town.root is None:
+        return _style(settings.color_dim, f"{icon} no town")
+    parts: list[str] = []
+    total = len(town.agents)
+    running = sum(1 for agent in town.agents if agent.running)
+    head_colour = settings.color_ok if total and running else settings.color_dim
+    parts.append(_style(head_colour, f"{icon} {running}/{total}"))
+    attention = sum(1 for agent in town.agents if agent.status in ATTENTION_STATUSES)
+    if attention:
+        marker = escape_for_tmux(settings.icon_attention, 8)
+        parts.append(_style(settings.color_warn, f"{marker}{attention}", bold=True))
+    open_convoys = [c for c in town.convoys if c.status != "closed"]
+    if open_convoys:
+        done = sum(c.completed for c in open_convoys)
+        whole = sum(c.total for c in open_convoys)
+        parts.append(_style(settings.color_dim, f"{done}/{whole}"))
+    if town.estop:
+        rigs = "" if not town.estop_rigs else ":" + ",".join(town.estop_rigs)
+        parts.append(_style(settings.color_alert, escape_for_tmux("ESTOP" + rigs, 30), bold=True))
+    failure = _worst_failure(town)
+    if failure:
+        parts.append(_style(settings.color_alert, failure))
+    return " ".join(parts)
+
+
+def _worst_failure(town: GasTown) -> str | None:
+    """A short word for the first failing source (the bar marks it instead of hiding the segment)."""
+    for error in town.errors:
+        word = _FAILURE_WORDS.get(error.kind)
+        if word:
+            return f"!{word}"
+    return None
+
+
+def mail_segment(mail: AgentMail | None, settings: Settings) -> str:
+    """`✉ 3 🔒5 ⚔1`: unread, active reservations, conflicts; or the state word when not ok."""
+    icon = escape_for_tmux(settings.icon_mail, 8)
+    if mail is None or mail.state == "off":
+        return ""
+    if mail.state != "ok":
+        words = {"down": "down", "auth": "auth?", "error": "error"}
+        return _style(settings.color_alert, f"{icon} {words.get(mail.state, mail.state)}")
+    parts = [_style(settings.color_warn if mail.unread_total else settings.color_ok,
+                    f"{icon} {mail.unread_total}")]
+    if mail.urgent_unread:
+        parts.append(_style(settings.color_alert, f"!{mail.urgent_unread}", bold=True))
+    if mail.reservations_active:
+        parts.append(_style(settings.color_dim, f"⚿{mail.reservations_active}"))
+    if mail.conflicts:
+        parts.append(_style(settings.color_alert, f"⚔{len(mail.conflicts)}", bold=True))
+    return " ".join(parts)
+
+
+def bridge_segment(bridge: Bridge | None, town: GasTown, mail: AgentMail | None, settings: Settings) -> str:
+    """`⇄ 2`: both sides up and linked (links count), else which side is missing."""
+    icon = escape_for_tmux(settings.icon_bridge, 8)
+    if mail is None or mail.state == "off":
+        return ""
+    gas_up = town.root is not None and town.server_running
+    mail_up = mail.state == "ok"
+    if gas_up and mail_up:
+        links = len(bridge.links) if bridge else 0
+        return _style(settings.color_ok if links else settings.color_dim, f"{icon} {links}")
+    missing = "gt" if not gas_up and mail_up else "mail" if gas_up else "both"
+    return _style(settings.color_dim, f"{icon} no {missing}")
+
+
+def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
+    town = snapshot.gastown
+    gastown = gastown_segment(town, settings)
+    mail = mail_segment(snapshot.agent_mail, settings)
+    bridge = bridge_segment(snapshot.bridge, town, snapshot.agent_mail, settings)
+    combined = " ".join(part for part in (gastown, mail, bridge) if part)
+    return StatusStrings(combined, gastown, mail, bridge)
+
+
+def stale_marker(settings: Settings) -> str:
+    return _style(settings.color_alert, escape_for_tmux(settings.icon_stale, 8)) + " "

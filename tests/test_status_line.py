@@ -1,0 +1,127 @@
+"""Status strings: what the bar shows for each state, and that data can never act as tmux code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.model import Agent, AgentMail, Bridge, BridgeLink, Conflict, Convoy, GasTown, Snapshot, SourceError
+from gt_mcp_tmux.render.status_line import escape_for_tmux, render_status
+from gt_mcp_tmux.tmux_push import OptionPusher, set_commands
+from tests.conftest import Screen, TmuxServer
+
+PLAIN = Settings(icon_gastown="GT", icon_mail="M", icon_bridge="B", icon_attention="!")
+
+
+def visible(tmux_string: str) -> str:
+    """What a person reads: styles removed, `##` shown as `#`."""
+    import re
+
+    return re.sub(r"(?<!#)#\[[^\]]*\]", "", tmux_string).replace("##", "#")
+
+
+def town(**changes: object) -> GasTown:
+    agents = [
+        Agent("mayor/", "mayor", "mayor", running=True, status="idle"),
+        Agent("gastown/furiosa", "furiosa", "polecat", running=True, status="working"),
+        Agent("gastown/nux", "nux", "polecat", running=False, status="dead"),
+        Agent("gastown/slit", "slit", "polecat", running=True, status="stuck"),
+    ]
+    base = dict(town="gt", root="/t", socket="gt-abc123", server_running=True, agents=agents,
+                convoys=[Convoy("hq-cv-1", "Deploy", "open", 3, 5), Convoy("hq-cv-2", "x", "closed", 4, 4)])
+    base.update(changes)
+    return GasTown(**base)  # type: ignore[arg-type]
+
+
+def snap(gastown: GasTown, mail: AgentMail | None = None, bridge: Bridge | None = None) -> Snapshot:
+    return Snapshot(time.time(), "test", gastown, mail, bridge)
+
+
+def test_gastown_segment_counts_attention_and_convoys() -> None:
+    shown = visible(render_status(snap(town()), PLAIN).gastown)
+    assert shown == "GT 3/4 !2 3/5"
+
+
+def test_estop_and_rig_estop_show() -> None:
+    assert "ESTOP" in visible(render_status(snap(town(estop=True)), PLAIN).gastown)
+    shown = visible(render_status(snap(town(estop=True, estop_rigs=["gastown"])), PLAIN).gastown)
+    assert "ESTOP:gastown" in shown
+
+
+@pytest.mark.parametrize(
+    ("kind", "word"),
+    [("missing", "!no gt"), ("timeout", "!gt slow"), ("bad_output", "!gt garbled"), ("error", "!gt error")],
+)
+def test_failures_are_marked_not_hidden(kind: str, word: str) -> None:
+    shown = visible(render_status(snap(town(errors=[SourceError("gt_status", kind, "x")])), PLAIN).gastown)
+    assert shown.startswith("GT 3/4") and shown.endswith(word)
+
+
+def test_no_town() -> None:
+    assert visible(render_status(snap(GasTown()), PLAIN).gastown) == "GT no town"
+
+
+def test_mail_states() -> None:
+    ok = AgentMail("u", "ok", unread_total=3, urgent_unread=1, reservations_active=5,
+                   conflicts=[Conflict("p", "a/*", "A", "a/b", "B")])
+    assert visible(render_status(snap(town(), ok), PLAIN).mail) == "M 3 !1 ⚿5 ⚔1"
+    for state, word in (("down", "down"), ("auth", "auth?"), ("error", "error")):
+        assert visible(render_status(snap(town(), AgentMail("u", state)), PLAIN).mail) == f"M {word}"
+    assert render_status(snap(town(), AgentMail("u", "off")), PLAIN).mail == ""
+
+
+def test_bridge_states() -> None:
+    ok = AgentMail("u", "ok")
+    linked = Bridge("linked", [BridgeLink("p", "gastown", "gastown/furiosa")])
+    assert visible(render_status(snap(town(), ok, linked), PLAIN).bridge) == "B 1"
+    assert visible(render_status(snap(town(), AgentMail("u", "down")), PLAIN).bridge) == "B no mail"
+    assert visible(render_status(snap(GasTown(), ok), PLAIN).bridge) == "B no gt"
+
+
+def test_status_combines_the_segments() -> None:
+    strings = render_status(snap(town(), AgentMail("u", "down")), PLAIN)
+    assert strings.status == f"{strings.gastown} {strings.mail} {strings.bridge}"
+
+
+HOSTILE = "#(touch PWNED)#[fg=red,blink]#{pane_id}\x1b[31m\nnext;"
+
+
+def test_escape_rules() -> None:
+    out = escape_for_tmux(HOSTILE)
+    assert "\x1b" not in out and "\n" not in out
+    assert out == "##(touch PWNED)##[fg=red,blink]##{pane_id}[31mnext;"
+    assert escape_for_tmux("x" * 100, 10) == "x" * 9 + "…"
+
+
+def test_trailing_semicolon_survives_the_push(tmux: TmuxServer) -> None:
+    assert set_commands({"@a": "x;", "@b": "y"}) == ["set-option", "-gq", "@a", "x\\;", ";",
+                                                    "set-option", "-gq", "@b", "y"]
+    pusher = OptionPusher(["-L", tmux.socket])
+    assert pusher.push({"@a": "ends;", "@b": "plain"})
+    assert tmux.option("@a") == "ends;" and tmux.option("@b") == "plain"
+
+
+def test_pusher_sends_only_changes(tmux: TmuxServer) -> None:
+    pusher = OptionPusher(["-L", tmux.socket])
+    pusher.push({"@a": "1", "@b": "2"})
+    pusher.push({"@a": "1", "@b": "2"})
+    assert pusher.pushes == 1
+    pusher.push({"@a": "1", "@b": "3"})
+    assert pusher.pushes == 2 and tmux.option("@b") == "3"
+
+
+def test_hostile_text_is_shown_never_run(tmux: TmuxServer, screen: Screen, isolated_home: Path) -> None:
+    """Through a real client's status line: `#(...)` does not run, `#[...]` does not style."""
+    hostile = "#(touch ~/P)#[fg=red]x"
+    values = render_status(snap(town(estop=True, estop_rigs=[hostile])), PLAIN).as_options()
+    OptionPusher(["-L", tmux.socket]).push(values)
+    tmux.run("set", "-g", "status-right-length", "200")
+    tmux.run("set", "-g", "status-right", "#{@gtmcp_gastown}")
+    tmux.run("set", "-g", "status-interval", "1")
+    text = screen.wait_for(lambda t: "ESTOP" in t)
+    assert "ESTOP:#(touch ~/P)#[fg=red]x" in text
+    time.sleep(1.5)  # past a status-interval tick: a #() job would have run by now
+    assert not (isolated_home / "P").exists()
