@@ -31,7 +31,8 @@ from gt_mcp_tmux.model import AgentMail, Snapshot, SourceHealth, to_json
 from gt_mcp_tmux.render.status_line import render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail import read_agent_mail
 from gt_mcp_tmux.tmux_push import OptionPusher
-from gt_mcp_tmux.town import TownLocation, find_town
+from gt_mcp_tmux.gastown_server_status import append_to_sessions
+from gt_mcp_tmux.town import TownLocation, find_town, socket_name_for
 
 VERSION_FILE = Path(__file__).with_name("__init__.py")
 LOG_LIMIT = 256 * 1024
@@ -69,6 +70,7 @@ class Collector:
         self.next_version_check = time.monotonic() + 5
         self.cycles = 0
         self.started = 0.0
+        self.next_append = 0.0
 
     # --- settings and town --------------------------------------------------------------
     def _load_settings(self) -> tuple[Settings, list[str]]:
@@ -175,6 +177,15 @@ class Collector:
         now = time.time()
         self._find_town(time.monotonic())
         self.publish(self.build_snapshot(now), now)
+        self._append_on_gastown_server(now)
+
+    def _append_on_gastown_server(self, now: float) -> None:
+        """Running inside Gas Town's own server with `append`: join its per-session status-right."""
+        if self.settings.gastown_server_status != "append" or self.town is None or now < self.next_append:
+            return
+        self.next_append = now + 5
+        if os.path.basename(self.socket_path) == socket_name_for(self.town.root):
+            append_to_sessions(self.server_args)
 
     # --- housekeeping -------------------------------------------------------------------
     def _note_error(self, message: str) -> None:
