@@ -224,6 +224,23 @@ class SourceHealth:
     interval: float = 0.0
 
 
+ALERT_KINDS = (
+    "stuck", "stalled", "dead", "merge_failed", "escalation", "session_death",
+    "estop", "convoy_landed", "mail", "conflict", "down",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Something that needs the overseer. `id` is stable for one condition (used to acknowledge)."""
+
+    id: str
+    kind: str  # one of ALERT_KINDS
+    message: str
+    since: float
+    agent: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     collected_at: float
@@ -232,6 +249,7 @@ class Snapshot:
     agent_mail: AgentMail | None = None
     bridge: Bridge | None = None
     sources: list[SourceHealth] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def to_json(record: Any) -> Any:
