@@ -1,0 +1,97 @@
+"""What the two Agent Mail readers (HTTP and SQLite) share: their face, their answer, their failure.
+
+Both readers return a `MailReading`: projects with agents and per-agent counts, the reservations
+whose `released_ts` is NULL (expiry is *not* applied here: `agent_mail.py` filters every source the
+same way), and the most recent messages. Timestamps are normalised by `iso_utc` so that the same
+database read over HTTP or straight from SQLite gives equal records.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+from gt_mcp_tmux.model import MailMessage, MailProject
+
+#: Server variants (see the reference): PyPI `mcp-agent-mail` 0.1.0, upstream Python, Rust `am`.
+VARIANT_PYPI = "pypi"
+VARIANT_UPSTREAM = "upstream"
+VARIANT_RUST = "rust"
+
+#: Importance values that count as urgent.
+URGENT = ("high", "urgent")
+
+
+class MailReadError(Exception):
+    """A reader could not finish. `kind` is `auth` or `error`; the message is one line, no secret."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class MailReading:
+    variant: str | None
+    projects: list[MailProject] = field(default_factory=list)
+    messages: list[MailMessage] = field(default_factory=list)
+
+
+class MailReader(Protocol):
+    """One full read of an Agent Mail server, finished before `deadline` (a `time.monotonic()`)."""
+
+    def read(self, deadline: float) -> MailReading: ...
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_ts(value: object) -> datetime | None:
+    """A timestamp from any variant as an aware UTC datetime, or None.
+
+    Accepts ISO-8601 text with or without offset (naive means UTC, as the Python servers store it),
+    `YYYY-MM-DD HH:MM:SS.ffffff`, and numbers: microseconds since the epoch (Rust), milliseconds
+    or seconds when smaller.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return parse_ts(float(text))
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        # Python 3.10's fromisoformat takes 3 or 6 fraction digits only.
+        text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    elif isinstance(value, int | float):
+        number = float(value)
+        if abs(number) >= 1e14:
+            number /= 1_000_000
+        elif abs(number) >= 1e11:
+            number /= 1000
+        try:
+            moment = datetime.fromtimestamp(number, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def iso_utc(value: object) -> str | None:
+    """`parse_ts` written back as ISO-8601 UTC with microseconds; unparseable text is kept as is."""
+    moment = parse_ts(value)
+    if moment is None:
+        return value if isinstance(value, str) and value else None
+    return moment.isoformat(timespec="microseconds")
