@@ -68,6 +68,19 @@ class Settings:
     stalled_minutes: int = _opt(
         15, "hooked work with no update for N min is stalled", minimum=1, maximum=1440
     )
+    # Alerts
+    alert_display: bool = _opt(
+        True, "show a short tmux message on your clients when an alert fires"
+    )
+    alert_command: str = _opt(
+        "", "run this command (argv, no shell) with each new alert as JSON on stdin; empty = none"
+    )
+    alert_hold: int = _opt(
+        2,
+        "a condition must hold this many cycles to fire (and be gone as long to clear)",
+        minimum=1,
+        maximum=60,
+    )
     # Keys (a key name, or `none` to leave the key alone)
     key_quick: str = _opt("g", "Prefix key: quick status popup")
     key_dashboard: str = _opt("G", "Prefix key: live dashboard popup")
@@ -79,6 +92,7 @@ class Settings:
     icon_bridge: str = _opt("⇄", "icon before the bridge segment")
     icon_attention: str = _opt("⚠", "marks agents needing attention")
     icon_stale: str = _opt("⌛", "marks stale data")
+    icon_alert: str = _opt("⚑", "counts alerts in the combined segment")
     color_ok: str = _opt("green", "tmux colour for a healthy state")
     color_warn: str = _opt("yellow", "tmux colour for attention")
     color_alert: str = _opt("red", "tmux colour for failures and ESTOP")

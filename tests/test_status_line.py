@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.model import Agent, AgentMail, Bridge, BridgeLink, Conflict, Convoy, GasTown, Snapshot, SourceError
+from gt_mcp_tmux.model import (
+    Agent,
+    AgentMail,
+    Bridge,
+    BridgeLink,
+    Conflict,
+    Convoy,
+    GasTown,
+    Snapshot,
+    SourceError,
+)
 from gt_mcp_tmux.render.status_line import escape_for_tmux, render_status
 from gt_mcp_tmux.tmux_push import OptionPusher, set_commands
 from tests.conftest import Screen, TmuxServer
@@ -30,8 +40,14 @@ def town(**changes: object) -> GasTown:
         Agent("gastown/nux", "nux", "polecat", running=False, status="dead"),
         Agent("gastown/slit", "slit", "polecat", running=True, status="stuck"),
     ]
-    base = dict(town="gt", root="/t", socket="gt-abc123", server_running=True, agents=agents,
-                convoys=[Convoy("hq-cv-1", "Deploy", "open", 3, 5), Convoy("hq-cv-2", "x", "closed", 4, 4)])
+    base = dict(
+        town="gt",
+        root="/t",
+        socket="gt-abc123",
+        server_running=True,
+        agents=agents,
+        convoys=[Convoy("hq-cv-1", "Deploy", "open", 3, 5), Convoy("hq-cv-2", "x", "closed", 4, 4)],
+    )
     base.update(changes)
     return GasTown(**base)  # type: ignore[arg-type]
 
@@ -53,10 +69,17 @@ def test_estop_and_rig_estop_show() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "word"),
-    [("missing", "!no gt"), ("timeout", "!gt slow"), ("bad_output", "!gt garbled"), ("error", "!gt error")],
+    [
+        ("missing", "!no gt"),
+        ("timeout", "!gt slow"),
+        ("bad_output", "!gt garbled"),
+        ("error", "!gt error"),
+    ],
 )
 def test_failures_are_marked_not_hidden(kind: str, word: str) -> None:
-    shown = visible(render_status(snap(town(errors=[SourceError("gt_status", kind, "x")])), PLAIN).gastown)
+    shown = visible(
+        render_status(snap(town(errors=[SourceError("gt_status", kind, "x")])), PLAIN).gastown
+    )
     assert shown.startswith("GT 3/4") and shown.endswith(word)
 
 
@@ -65,11 +88,19 @@ def test_no_town() -> None:
 
 
 def test_mail_states() -> None:
-    ok = AgentMail("u", "ok", unread_total=3, urgent_unread=1, reservations_active=5,
-                   conflicts=[Conflict("p", "a/*", "A", "a/b", "B")])
+    ok = AgentMail(
+        "u",
+        "ok",
+        unread_total=3,
+        urgent_unread=1,
+        reservations_active=5,
+        conflicts=[Conflict("p", "a/*", "A", "a/b", "B")],
+    )
     assert visible(render_status(snap(town(), ok), PLAIN).mail) == "M 3 !1 ⚿5 ⚔1"
     for state, word in (("down", "down"), ("auth", "auth?"), ("error", "error")):
-        assert visible(render_status(snap(town(), AgentMail("u", state)), PLAIN).mail) == f"M {word}"
+        assert (
+            visible(render_status(snap(town(), AgentMail("u", state)), PLAIN).mail) == f"M {word}"
+        )
     assert render_status(snap(town(), AgentMail("u", "off")), PLAIN).mail == ""
 
 
@@ -97,8 +128,17 @@ def test_escape_rules() -> None:
 
 
 def test_trailing_semicolon_survives_the_push(tmux: TmuxServer) -> None:
-    assert set_commands({"@a": "x;", "@b": "y"}) == ["set-option", "-gq", "@a", "x\\;", ";",
-                                                    "set-option", "-gq", "@b", "y"]
+    assert set_commands({"@a": "x;", "@b": "y"}) == [
+        "set-option",
+        "-gq",
+        "@a",
+        "x\\;",
+        ";",
+        "set-option",
+        "-gq",
+        "@b",
+        "y",
+    ]
     pusher = OptionPusher(["-L", tmux.socket])
     assert pusher.push({"@a": "ends;", "@b": "plain"})
     assert tmux.option("@a") == "ends;" and tmux.option("@b") == "plain"
@@ -113,7 +153,9 @@ def test_pusher_sends_only_changes(tmux: TmuxServer) -> None:
     assert pusher.pushes == 2 and tmux.option("@b") == "3"
 
 
-def test_hostile_text_is_shown_never_run(tmux: TmuxServer, screen: Screen, isolated_home: Path) -> None:
+def test_hostile_text_is_shown_never_run(
+    tmux: TmuxServer, screen: Screen, isolated_home: Path
+) -> None:
     """Through a real client's status line: `#(...)` does not run, `#[...]` does not style."""
     hostile = "#(touch ~/P)#[fg=red]x"
     values = render_status(snap(town(estop=True, estop_rigs=[hostile])), PLAIN).as_options()

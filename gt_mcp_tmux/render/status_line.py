@@ -11,10 +11,15 @@ import unicodedata
 from dataclasses import dataclass
 
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.model import ATTENTION_STATUSES, AgentMail, Bridge, GasTown, Snapshot
+from gt_mcp_tmux.model import ATTENTION_STATUSES, AgentMail, Alert, Bridge, GasTown, Snapshot
 
 #: User options the collector pushes; the .tmux file rewrites `#{gtmcp_x}` to reference them.
 SEGMENT_OPTIONS = ("@gtmcp_status", "@gtmcp_gastown", "@gtmcp_mail", "@gtmcp_bridge")
+
+
+def escape_for_message(text: str, limit: int = 120) -> str:
+    """Untrusted text for `display-message`, which also runs strftime: `%` doubled too."""
+    return escape_for_tmux(text, limit).replace("%", "%%")
 
 
 def escape_for_tmux(text: str, limit: int = 60) -> str:
@@ -45,7 +50,9 @@ class StatusStrings:
     bridge: str
 
     def as_options(self) -> dict[str, str]:
-        return dict(zip(SEGMENT_OPTIONS, (self.status, self.gastown, self.mail, self.bridge), strict=True))
+        return dict(
+            zip(SEGMENT_OPTIONS, (self.status, self.gastown, self.mail, self.bridge), strict=True)
+        )
 
 
 _FAILURE_WORDS = {
@@ -103,8 +110,12 @@ def mail_segment(mail: AgentMail | None, settings: Settings) -> str:
     if mail.state != "ok":
         words = {"down": "down", "auth": "auth?", "error": "error"}
         return _style(settings.color_alert, f"{icon} {words.get(mail.state, mail.state)}")
-    parts = [_style(settings.color_warn if mail.unread_total else settings.color_ok,
-                    f"{icon} {mail.unread_total}")]
+    parts = [
+        _style(
+            settings.color_warn if mail.unread_total else settings.color_ok,
+            f"{icon} {mail.unread_total}",
+        )
+    ]
     if mail.urgent_unread:
         parts.append(_style(settings.color_alert, f"!{mail.urgent_unread}", bold=True))
     if mail.reservations_active:
@@ -114,7 +125,9 @@ def mail_segment(mail: AgentMail | None, settings: Settings) -> str:
     return " ".join(parts)
 
 
-def bridge_segment(bridge: Bridge | None, town: GasTown, mail: AgentMail | None, settings: Settings) -> str:
+def bridge_segment(
+    bridge: Bridge | None, town: GasTown, mail: AgentMail | None, settings: Settings
+) -> str:
     """`⇄ 2`: both sides up and linked (links count), else which side is missing."""
     icon = escape_for_tmux(settings.icon_bridge, 8)
     if mail is None or mail.state == "off":
@@ -128,12 +141,22 @@ def bridge_segment(bridge: Bridge | None, town: GasTown, mail: AgentMail | None,
     return _style(settings.color_dim, f"{icon} no {missing}")
 
 
+def alerts_segment(alerts: list[Alert], settings: Settings) -> str:
+    """`⚑3` in the alert colour while alerts are open; nothing otherwise."""
+    if not alerts:
+        return ""
+    return _style(
+        settings.color_alert, f"{escape_for_tmux(settings.icon_alert, 8)}{len(alerts)}", bold=True
+    )
+
+
 def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
     town = snapshot.gastown
     gastown = gastown_segment(town, settings)
     mail = mail_segment(snapshot.agent_mail, settings)
     bridge = bridge_segment(snapshot.bridge, town, snapshot.agent_mail, settings)
-    combined = " ".join(part for part in (gastown, mail, bridge) if part)
+    alerts = alerts_segment(snapshot.alerts, settings)
+    combined = " ".join(part for part in (alerts, gastown, mail, bridge) if part)
     return StatusStrings(combined, gastown, mail, bridge)
 
 

@@ -1,0 +1,221 @@
+"""Attention items: derived from state changes and new events, debounced, acknowledgeable.
+
+State alerts (an agent stuck/stalled/dead, ESTOP, a reservation conflict, Agent Mail down) fire
+only after the condition holds for `hold` cycles in a row and clear after it is gone as long, so a
+flickering agent does not flicker the bar. Event alerts (session death, merge failure, escalation,
+a convoy landing, new mail for the overseer) fire once and stay until acknowledged or `event_ttl`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gt_mcp_tmux.cache import runtime_dir, server_key, write_private
+from gt_mcp_tmux.model import ATTENTION_STATUSES, Alert, Event, Snapshot
+
+#: Alert kinds ranked for display: most urgent first.
+URGENCY = (
+    "estop",
+    "dead",
+    "stuck",
+    "session_death",
+    "merge_failed",
+    "escalation",
+    "conflict",
+    "stalled",
+    "down",
+    "mail",
+    "convoy_landed",
+)
+
+EVENT_KINDS = {
+    "session_death": "session_death",
+    "mass_death": "session_death",
+    "merge_failed": "merge_failed",
+    "escalation_sent": "escalation",
+}
+
+
+def _urgency(alert: Alert) -> tuple[int, float]:
+    rank = URGENCY.index(alert.kind) if alert.kind in URGENCY else len(URGENCY)
+    return rank, -alert.since
+
+
+def state_conditions(snapshot: Snapshot) -> dict[str, Alert]:
+    """Every state alert the snapshot shows right now (before debouncing), by id."""
+    now = snapshot.collected_at
+    found: dict[str, Alert] = {}
+    town = snapshot.gastown
+    for agent in town.agents:
+        if agent.status in ATTENTION_STATUSES:
+            work = f": {agent.work_title}" if agent.work_title else ""
+            alert_id = f"{agent.status}:{agent.address}"
+            found[alert_id] = Alert(
+                alert_id,
+                agent.status,
+                f"{agent.address} is {agent.status}{work}",
+                now,
+                agent.address,
+            )
+    if town.estop:
+        where = f" on {', '.join(town.estop_rigs)}" if town.estop_rigs else ""
+        reason = f": {town.estop_reason}" if town.estop_reason else ""
+        found["estop"] = Alert("estop", "estop", f"ESTOP in force{where}{reason}", now)
+    mail = snapshot.agent_mail
+    if mail is not None:
+        for c in mail.conflicts:
+            alert_id = f"conflict:{c.project}:{c.agent_a}:{c.path_a}:{c.agent_b}:{c.path_b}"
+            message = f"reservation conflict in {c.project}: {c.agent_a} {c.path_a} vs {c.agent_b} {c.path_b}"
+            found[alert_id] = Alert(alert_id, "conflict", message, now)
+    return found
+
+
+@dataclass
+class AlertTracker:
+    hold: int = 2
+    event_ttl: float = 1800.0
+    active: dict[str, Alert] = field(default_factory=dict)
+    seen_for: dict[str, int] = field(default_factory=dict)  # pending state conditions
+    gone_for: dict[str, int] = field(default_factory=dict)  # active state alerts not seen
+    event_alerts: dict[str, Alert] = field(default_factory=dict)
+    acked: set[str] = field(default_factory=set)
+    _convoys: dict[str, str] | None = None
+    _overseer_unread: int | None = None
+    _mail_was_ok: bool = False
+
+    def update(self, snapshot: Snapshot, events: Iterable[Event]) -> list[Alert]:
+        """Take one cycle's snapshot and new events; return the alerts that fire now."""
+        now = snapshot.collected_at
+        fired = self._update_states(self._with_transitions(snapshot))
+        for alert in self._transition_alerts(snapshot) + self._event_alerts(events, now):
+            if alert.id not in self.event_alerts:
+                self.event_alerts[alert.id] = alert
+                fired.append(alert)
+        for alert_id, alert in list(self.event_alerts.items()):
+            if now - alert.since > self.event_ttl:
+                del self.event_alerts[alert_id]
+                self.acked.discard(alert_id)
+        return [a for a in fired if a.id not in self.acked]
+
+    def _with_transitions(self, snapshot: Snapshot) -> dict[str, Alert]:
+        conditions = state_conditions(snapshot)
+        mail = snapshot.agent_mail
+        if mail is not None and mail.state != "off":
+            if mail.state == "ok":
+                self._mail_was_ok = True
+            elif self._mail_was_ok:
+                reason = f": {mail.error}" if mail.error else ""
+                conditions["down:agent_mail"] = Alert(
+                    "down:agent_mail",
+                    "down",
+                    f"Agent Mail is {mail.state}{reason}",
+                    snapshot.collected_at,
+                )
+        return conditions
+
+    def _update_states(self, conditions: dict[str, Alert]) -> list[Alert]:
+        fired: list[Alert] = []
+        for alert_id, alert in conditions.items():
+            self.gone_for.pop(alert_id, None)
+            if alert_id in self.active:
+                continue
+            self.seen_for[alert_id] = self.seen_for.get(alert_id, 0) + 1
+            if self.seen_for[alert_id] >= self.hold:
+                del self.seen_for[alert_id]
+                self.active[alert_id] = alert
+                fired.append(alert)
+        for alert_id in [a for a in self.seen_for if a not in conditions]:
+            del self.seen_for[alert_id]
+        for alert_id in [a for a in self.active if a not in conditions]:
+            self.gone_for[alert_id] = self.gone_for.get(alert_id, 0) + 1
+            if self.gone_for[alert_id] >= self.hold:
+                del self.active[alert_id], self.gone_for[alert_id]
+                self.acked.discard(alert_id)
+        return fired
+
+    def _transition_alerts(self, snapshot: Snapshot) -> list[Alert]:
+        now = snapshot.collected_at
+        alerts: list[Alert] = []
+        convoys = {c.id: c.status for c in snapshot.gastown.convoys}
+        if self._convoys is not None:
+            for convoy in snapshot.gastown.convoys:
+                before = self._convoys.get(convoy.id)
+                if convoy.status == "closed" and before is not None and before != "closed":
+                    alerts.append(
+                        Alert(
+                            f"convoy_landed:{convoy.id}",
+                            "convoy_landed",
+                            f"convoy landed: {convoy.title} ({convoy.completed}/{convoy.total})",
+                            now,
+                        )
+                    )
+        if snapshot.gastown.convoys or self._convoys is None:
+            self._convoys = convoys
+        unread = snapshot.gastown.overseer_unread
+        if self._overseer_unread is not None and unread > self._overseer_unread:
+            new = unread - self._overseer_unread
+            alerts.append(
+                Alert(
+                    f"mail:{int(now)}",
+                    "mail",
+                    f"{new} new mail for the overseer ({unread} unread)",
+                    now,
+                )
+            )
+        if unread == 0:
+            for alert_id in [a for a in self.event_alerts if a.startswith("mail:")]:
+                del self.event_alerts[alert_id]
+        self._overseer_unread = unread
+        return alerts
+
+    @staticmethod
+    def _event_alerts(events: Iterable[Event], now: float) -> list[Alert]:
+        alerts = []
+        for event in events:
+            kind = EVENT_KINDS.get(event.type)
+            if kind is None:
+                continue
+            alert_id = f"{event.type}:{event.ts}:{event.actor}"
+            text = event.summary or f"{event.type} ({event.actor})"
+            alerts.append(Alert(alert_id, kind, text, now, event.actor or None))
+        return alerts
+
+    def current(self) -> list[Alert]:
+        alive = [*self.active.values(), *self.event_alerts.values()]
+        return sorted((a for a in alive if a.id not in self.acked), key=_urgency)
+
+    def acknowledge(self, ids: Iterable[str]) -> None:
+        known = set(self.active) | set(self.event_alerts)
+        self.acked |= {i for i in ids if i in known}
+
+
+# --- acknowledgements travel from `gt-mcp alerts --ack` to the collector through a file -------
+def acks_path(socket_path: str) -> Path:
+    return runtime_dir() / f"acks-{server_key(socket_path)}.json"
+
+
+def request_ack(socket_path: str, ids: list[str]) -> None:
+    """Ask the collector to acknowledge these ids (or `all`); it picks them up next cycle."""
+    path = acks_path(socket_path)
+    write_private(path, json.dumps(sorted(set(read_ack_requests(path)) | set(ids))))
+
+
+def read_ack_requests(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(item) for item in data] if isinstance(data, list) else []
+
+
+def take_ack_requests(socket_path: str) -> list[str]:
+    """The pending requests, removed from disk once read."""
+    path = acks_path(socket_path)
+    if not path.exists():
+        return []
+    ids = read_ack_requests(path)
+    path.unlink(missing_ok=True)
+    return ids

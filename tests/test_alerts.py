@@ -1,0 +1,161 @@
+"""Alerts: each kind from scripted state changes and event lines, debounce, ack, clear, actions."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from gt_mcp_tmux.alert_actions import message_commands, notify_clients, run_hook
+from gt_mcp_tmux.alerts import AlertTracker, request_ack, take_ack_requests
+from gt_mcp_tmux.model import Agent, AgentMail, Alert, Conflict, Convoy, Event, GasTown, Snapshot
+from tests.conftest import Screen, TmuxServer
+
+T0 = 1_800_000_000.0
+
+
+def snap(step: int, agents: list[Agent] | None = None, **town: object) -> Snapshot:
+    mail = town.pop("mail", None)
+    base = GasTown(town="gt", root="/t", agents=agents or [], **town)  # type: ignore[arg-type]
+    return Snapshot(T0 + step, "test", base, mail)  # type: ignore[arg-type]
+
+
+def polecat(status: str, name: str = "nux") -> Agent:
+    return Agent(
+        f"gastown/{name}", name, "polecat", rig="gastown", status=status, work_title="Fix it"
+    )
+
+
+def kinds(alerts: list[Alert]) -> list[str]:
+    return [a.kind for a in alerts]
+
+
+def test_state_alert_needs_two_cycles_fires_once_and_clears_with_hysteresis() -> None:
+    tracker = AlertTracker(hold=2)
+    assert tracker.update(snap(0, [polecat("stuck")]), []) == []  # one cycle is not enough
+    fired = tracker.update(snap(1, [polecat("stuck")]), [])
+    assert kinds(fired) == ["stuck"] and fired[0].agent == "gastown/nux"
+    assert fired[0].message == "gastown/nux is stuck: Fix it"
+    assert tracker.update(snap(2, [polecat("stuck")]), []) == []  # once per transition
+    tracker.update(snap(3, [polecat("working")]), [])
+    assert kinds(tracker.current()) == ["stuck"]  # one good cycle does not clear it
+    tracker.update(snap(4, [polecat("working")]), [])
+    assert tracker.current() == []
+
+
+def test_flicker_never_fires() -> None:
+    tracker = AlertTracker(hold=2)
+    for step in range(10):
+        status = "stuck" if step % 2 else "working"
+        assert tracker.update(snap(step, [polecat(status)]), []) == []
+    assert tracker.current() == []
+
+
+def test_each_state_kind() -> None:
+    tracker = AlertTracker(hold=1)
+    agents = [
+        polecat("stuck", "a"),
+        polecat("stalled", "b"),
+        polecat("dead", "c"),
+        polecat("working", "d"),
+    ]
+    mail = AgentMail("u", "ok", conflicts=[Conflict("proj", "src/*", "Blue", "src/a.py", "Red")])
+    fired = tracker.update(snap(0, agents, estop=True, estop_reason="halt", mail=mail), [])
+    assert sorted(kinds(fired)) == ["conflict", "dead", "estop", "stalled", "stuck"]
+    assert kinds(tracker.current())[0] == "estop"  # most urgent first
+
+
+def test_agent_mail_down_only_after_it_was_up() -> None:
+    tracker = AlertTracker(hold=1)
+    assert tracker.update(snap(0, mail=AgentMail("u", "down")), []) == []  # never up: no alarm
+    tracker.update(snap(1, mail=AgentMail("u", "ok")), [])
+    fired = tracker.update(snap(2, mail=AgentMail("u", "down", error="connection refused")), [])
+    assert kinds(fired) == ["down"] and "connection refused" in fired[0].message
+
+
+def test_event_alerts_fire_once_and_expire() -> None:
+    tracker = AlertTracker(hold=2, event_ttl=60)
+    events = [
+        Event("2026-11-25T08:00:00Z", "session_death", "gastown/polecats/nux", "nux died: oom"),
+        Event("2026-11-25T08:00:01Z", "mass_death", "deacon", "5 sessions died"),
+        Event("2026-11-25T08:00:02Z", "merge_failed", "gastown/refinery", "merge failed: conflict"),
+        Event("2026-11-25T08:00:03Z", "escalation_sent", "gastown/witness", "escalated to mayor"),
+        Event("2026-11-25T08:00:04Z", "sling", "mayor", "sling gt-1"),
+    ]
+    fired = tracker.update(snap(0), events)
+    assert kinds(fired) == ["session_death", "session_death", "merge_failed", "escalation"]
+    assert tracker.update(snap(1), events[:1]) == []  # the same event line does not fire twice
+    tracker.update(snap(61), [])
+    assert tracker.current() == []
+
+
+def test_convoy_landing_and_overseer_mail() -> None:
+    tracker = AlertTracker(hold=2)
+    open_convoy = [Convoy("hq-cv-1", "Deploy v2", "open", 4, 5)]
+    tracker.update(snap(0, convoys=open_convoy, overseer_unread=1), [])
+    fired = tracker.update(
+        snap(1, convoys=[replace(open_convoy[0], status="closed", completed=5)], overseer_unread=3),
+        [],
+    )
+    assert sorted(kinds(fired)) == ["convoy_landed", "mail"]
+    assert any("Deploy v2 (5/5)" in a.message for a in fired)
+    assert any("2 new mail" in a.message for a in fired)
+    tracker.update(snap(2, overseer_unread=0), [])
+    assert kinds(tracker.current()) == ["convoy_landed"]  # mail alert clears once read
+
+
+def test_ack_hides_until_the_condition_clears_and_returns() -> None:
+    tracker = AlertTracker(hold=1)
+    tracker.update(snap(0, [polecat("dead")]), [])
+    tracker.acknowledge(["dead:gastown/nux"])
+    assert tracker.current() == []
+    assert tracker.update(snap(1, [polecat("dead")]), []) == []
+    tracker.update(snap(2, [polecat("working")]), [])
+    fired = tracker.update(snap(3, [polecat("dead")]), [])
+    assert kinds(fired) == ["dead"]  # a new transition fires again
+
+
+def test_ack_requests_travel_through_a_private_file() -> None:
+    request_ack("/tmp/sock-x", ["a"])
+    request_ack("/tmp/sock-x", ["b", "all"])
+    assert take_ack_requests("/tmp/sock-x") == ["a", "all", "b"]
+    assert take_ack_requests("/tmp/sock-x") == []
+
+
+HOSTILE = Alert(
+    "x", "stuck", "gastown/#(touch ~/P) is stuck: #[fg=red]%H;$(id)`id`", T0, "gastown/x"
+)
+
+
+def test_messages_are_escaped_for_display_message(
+    tmux: TmuxServer, screen: Screen, isolated_home: Path
+) -> None:
+    notify_clients(["-L", tmux.socket], [HOSTILE, HOSTILE])
+    text = screen.wait_for(lambda t: "gastown-mcp:" in t)
+    assert "gastown/#(touch ~/P) is stuck: #[fg=red]%H;$(id)`id` (+1 more)" in text
+    time.sleep(0.5)
+    assert not (isolated_home / "P").exists()
+    assert message_commands([], [HOSTILE]) == []
+
+
+def test_hook_gets_json_on_stdin_and_no_shell(tmp_path: Path) -> None:
+    out = tmp_path / "got.json"
+    script = tmp_path / "hook.py"
+    script.write_text(f"import sys; open({str(out)!r}, 'w').write(sys.stdin.read())")
+    assert run_hook(f"{sys.executable} {script}", HOSTILE) is None
+    got = json.loads(out.read_text())
+    assert (
+        got["message"] == HOSTILE.message and got["kind"] == "stuck" and got["agent"] == "gastown/x"
+    )
+    assert not (tmp_path / "P").exists()
+
+
+def test_hook_failures_are_one_line(tmp_path: Path) -> None:
+    assert (
+        run_hook(str(tmp_path / "missing-hook"), HOSTILE)
+        == "alert_command failed to start: No such file or directory"
+    )
+    assert run_hook("false", HOSTILE) == "alert_command exited 1"
+    assert run_hook("'unclosed", HOSTILE) is not None
