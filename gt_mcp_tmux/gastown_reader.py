@@ -1,0 +1,351 @@
+"""Every Gas Town source of one town, merged into one `model.GasTown`.
+
+The collector calls `refresh_cheap` every second or two (files and Gas Town's tmux server: a
+couple of tmux calls, no `gt`), `refresh_status` / `refresh_convoys` now and then from worker
+threads (they run `gt` and can be slow), and `gastown(now)` whenever it wants the merged view.
+A lock keeps the merge consistent against the refreshes; no method raises.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gt_mcp_tmux.agents import merge_agents
+from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.model import (
+    Agent,
+    Event,
+    GasTown,
+    Rig,
+    SourceError,
+    SourceHealth,
+    TmuxSession,
+)
+from gt_mcp_tmux.sources import convoys as convoy_source
+from gt_mcp_tmux.sources import gt_status
+from gt_mcp_tmux.sources.events import EventTail
+from gt_mcp_tmux.sources.gt_cli import gt_version
+from gt_mcp_tmux.sources.gt_tmux_server import GtTmuxServer, ServerView
+from gt_mcp_tmux.sources.town_files import (
+    ChangedFile,
+    DeaconHeartbeat,
+    EstopState,
+    Heartbeat,
+    HeartbeatFolder,
+    RigEntry,
+    parse_deacon_heartbeat,
+    parse_rigs_json,
+    read_estop,
+    read_town_name,
+)
+from gt_mcp_tmux.town import TownLocation, socket_name_for
+
+NO_TOWN_HINT = "no Gas Town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)"
+#: New events kept for `take_new_events` when the collector does not take them.
+MAX_NEW_EVENTS = 1000
+_CHEAP = ("tmux", "heartbeats", "estop", "deacon_heartbeat", "events", "rigs")
+_GT = ("gt_status_fast", "gt_status", "convoys")
+
+
+@dataclass
+class _Source:
+    """One source's record for `health()` and `GasTown.errors`."""
+
+    name: str
+    interval: float
+    last_ok: float | None = None
+    last_run: float | None = None
+    error: SourceError | None = None
+
+    def record(self, now: float, error: SourceError | None) -> None:
+        self.last_run = now
+        self.error = error
+        if error is None:
+            self.last_ok = now
+
+    def health(self) -> SourceHealth:
+        return SourceHealth(
+            name=self.name,
+            last_ok=self.last_ok,
+            last_run=self.last_run,
+            last_error=f"{self.error.kind}: {self.error.message}" if self.error else None,
+            interval=self.interval,
+        )
+
+
+class GasTownReader:
+    """All Gas Town sources for one town, with their state (event offsets, session-env cache, last results)."""
+
+    def __init__(self, settings: Settings, town: TownLocation | None) -> None:
+        self.settings = settings
+        self.town = town
+        self._lock = threading.Lock()  # guards everything `gastown()` reads
+        self._cheap_lock = threading.Lock()  # one refresh_cheap at a time
+        self._status_lock = threading.Lock()  # one gt status at a time
+        self._convoy_lock = threading.Lock()
+        files = float(settings.files_interval)
+        intervals = {
+            "gt_status_fast": float(settings.status_interval),
+            "gt_status": float(settings.full_status_interval),
+            "convoys": float(settings.convoy_interval),
+        }
+        self._sources = {
+            name: _Source(name, intervals.get(name, files)) for name in (*_GT, *_CHEAP)
+        }
+        self._view: ServerView | None = None
+        self._heartbeats: dict[str, Heartbeat] = {}
+        self._estop = EstopState()
+        self._rigs: list[RigEntry] = []
+        self._deacon: DeaconHeartbeat | None = None
+        self._full: gt_status.TownStatus | None = None
+        self._status: gt_status.TownStatus | None = None  # the latest answer, fast or full
+        self._board = convoy_source.ConvoyBoard()
+        self._convoys_seen = False
+        self._feed: list[Event] = []
+        self._new_events: list[Event] = []
+        self._gt_version: str | None = None
+        self._version_asked = False
+        self._town_name: str | None = None
+        self.root: Path | None = None
+        self.socket: str | None = None
+        if town is None:
+            return
+        self.root = town.root
+        self.socket = socket_name_for(town.root)
+        self._town_name = read_town_name(town.root)
+        self._server = GtTmuxServer(self.socket)
+        self._beat_folder = HeartbeatFolder(town.root)
+        self._rigs_file = ChangedFile(town.root / "mayor" / "rigs.json", "rigs")
+        self._deacon_file = ChangedFile(town.root / "deacon" / "heartbeat.json", "deacon_heartbeat")
+        self._events = EventTail(town.root / ".events.jsonl")
+
+    # --- refreshes --------------------------------------------------------------------------
+
+    def refresh_cheap(self, now: float) -> None:
+        """Files and Gas Town's tmux server: one tmux call (two when new sessions appeared)."""
+        if self.root is None:
+            return
+        with self._cheap_lock:
+            socket = self.socket
+            if socket is not None and socket != self._server.socket:
+                self._server = GtTmuxServer(socket)  # gt reported another socket: follow it
+            view = self._server.look()
+            beats, beat_error = self._beat_folder.read()
+            estop, estop_error = read_estop(self.root)
+            rigs: list[RigEntry] | None = None
+            if self._rigs_file.poll():
+                rigs = self._parse_rigs()
+            deacon: DeaconHeartbeat | None = self._deacon
+            if self._deacon_file.poll():
+                deacon = parse_deacon_heartbeat(self._deacon_file.data)
+                if deacon is None and self._deacon_file.exists and self._deacon_file.error is None:
+                    self._deacon_file.error = SourceError(
+                        "deacon_heartbeat", "bad_output", "deacon/heartbeat.json is not an object"
+                    )
+            events_error = self._events.poll()
+            new_events = self._events.take_new()
+            feed = list(self._events.feed)
+            with self._lock:
+                self._view = view
+                self._heartbeats = beats
+                self._estop = estop
+                if rigs is not None:
+                    self._rigs = rigs
+                self._deacon = deacon
+                self._feed = feed
+                self._new_events.extend(new_events)
+                del self._new_events[:-MAX_NEW_EVENTS]
+                src = self._sources
+                src["tmux"].record(now, view.error)
+                src["heartbeats"].record(now, beat_error)
+                src["estop"].record(now, estop_error)
+                src["rigs"].record(now, self._rigs_file.error)
+                src["deacon_heartbeat"].record(now, self._deacon_file.error)
+                src["events"].record(now, events_error)
+
+    def _parse_rigs(self) -> list[RigEntry]:
+        assert self.root is not None
+        rigs = parse_rigs_json(self.root, self._rigs_file.data)
+        if rigs is None:
+            if self._rigs_file.exists and self._rigs_file.error is None:
+                self._rigs_file.error = SourceError(
+                    "rigs", "bad_output", "mayor/rigs.json has no `rigs` object"
+                )
+            return []
+        return rigs
+
+    def refresh_status(self, fast: bool) -> None:
+        """Run `gt status [--fast] --json` (bounded by `gt_timeout`); slow, so off the main loop."""
+        name = "gt_status_fast" if fast else "gt_status"
+        if self.root is None:
+            return
+        with self._status_lock:
+            if not self._version_asked:
+                self._version_asked = True
+                version, _ = gt_version(timeout=min(3.0, float(self.settings.gt_timeout)))
+                self._gt_version = version
+            result = self._read_status(fast)
+            now = time.time()
+            with self._lock:
+                if isinstance(result, SourceError):
+                    self._sources[name].record(now, _renamed(result, name))
+                    return
+                self._sources[name].record(now, None)
+                if fast:
+                    self._status = gt_status.overlay_fast(result, self._full)
+                else:
+                    self._full = self._status = result
+                if result.socket and result.socket != self.socket:
+                    self.socket = result.socket
+
+    def _read_status(self, fast: bool) -> gt_status.TownStatus | SourceError:
+        assert self.root is not None
+        if not self.root.is_dir():
+            return SourceError("gt_status", "not_found", f"town folder {self.root} is gone")
+        return gt_status.read_status(self.root, fast, float(self.settings.gt_timeout))
+
+    def refresh_convoys(self) -> None:
+        """Run `gt convoy list --json` (bounded by `gt_timeout`)."""
+        if self.root is None:
+            return
+        with self._convoy_lock:
+            if self.root.is_dir():
+                result = convoy_source.read_convoys(self.root, float(self.settings.gt_timeout))
+            else:
+                result = SourceError("convoys", "not_found", f"town folder {self.root} is gone")
+            now = time.time()
+            with self._lock:
+                if isinstance(result, SourceError):
+                    self._sources["convoys"].record(now, result)
+                    return
+                self._board.update(result, now)
+                self._convoys_seen = True
+                self._sources["convoys"].record(now, None)
+
+    def take_new_events(self) -> list[Event]:
+        """Events appended to `.events.jsonl` since the last call (not the backlog found at start)."""
+        with self._lock:
+            taken, self._new_events = self._new_events, []
+        return taken
+
+    # --- the merged view --------------------------------------------------------------------
+
+    def gastown(self, now: float) -> GasTown:
+        """The merge of the latest results. Cheap: no I/O, no subprocess."""
+        if self.town is None or self.root is None:
+            return GasTown(errors=[SourceError("town", "not_found", NO_TOWN_HINT)])
+        with self._lock:
+            return self._merge(now)
+
+    def _merge(self, now: float) -> GasTown:
+        assert self.town is not None and self.root is not None
+        status = self._status
+        view = self._view
+        rig_pairs = self._rig_pairs(status)
+        sessions = None
+        if view is not None and view.error is None:
+            sessions = view.sessions  # [] when the server is not running: nothing runs
+        agents = merge_agents(
+            status.all_agents() if status else [],
+            sessions,
+            self._heartbeats,
+            rig_pairs,
+            now,
+            float(self.settings.stalled_minutes) * 60.0,
+        )
+        errors = [s.error for s in self._sources.values() if s.error is not None]
+        if view is not None and not view.running and view.error is None:
+            errors.append(
+                SourceError(
+                    "tmux",
+                    "down",
+                    f"Gas Town's tmux server ({self.socket}) is not running: start the town with `gt up`",
+                )
+            )
+        deacon_age = None
+        if self._deacon is not None and self._deacon.timestamp is not None:
+            deacon_age = max(0.0, now - self._deacon.timestamp)
+        return GasTown(
+            town=self._town_name or (status.name if status else None) or self.root.name,
+            root=str(self.root),
+            found_by=self.town.found_by,
+            socket=self.socket,
+            server_running=bool(view and view.running),
+            gt_version=self._gt_version,
+            agents=agents,
+            rigs=self._merge_rigs(status, rig_pairs, agents),
+            convoys=self._board.current(now) if self._convoys_seen else [],
+            sessions=[
+                TmuxSession(
+                    name=s.name,
+                    windows=s.windows,
+                    attached=s.attached,
+                    created=s.created,
+                    activity=s.activity,
+                    role=s.role,
+                )
+                for s in (view.sessions if view else [])
+            ],
+            events=list(self._feed),
+            estop=self._estop.town,
+            estop_rigs=list(self._estop.rigs),
+            estop_reason=self._estop.reason,
+            overseer_unread=status.overseer_unread if status else 0,
+            deacon_heartbeat_age=deacon_age,
+            errors=errors,
+        )
+
+    def _rig_pairs(self, status: gt_status.TownStatus | None) -> list[tuple[str, str | None]]:
+        """(rig, prefix) in rigs.json order, then rigs only gt status knows."""
+        pairs = [(r.name, r.prefix) for r in self._rigs]
+        known = {name for name, _ in pairs}
+        for rig in status.rigs if status else []:
+            if rig.name not in known:
+                pairs.append((rig.name, None))
+                known.add(rig.name)
+        return pairs
+
+    def _merge_rigs(
+        self,
+        status: gt_status.TownStatus | None,
+        pairs: list[tuple[str, str | None]],
+        agents: list[Agent],
+    ) -> list[Rig]:
+        assert self.root is not None
+        files = {r.name: r for r in self._rigs}
+        reported = {r.name: r for r in status.rigs} if status else {}
+        stopped = set(self._estop.rigs)
+        rigs: list[Rig] = []
+        for name, prefix in pairs:
+            entry = files.get(name)
+            gt = reported.get(name)
+            mine = [a for a in agents if a.rig == name]
+            rigs.append(
+                Rig(
+                    name=name,
+                    prefix=prefix,
+                    path=entry.path if entry else str(self.root / name),
+                    repo=entry.repo if entry else None,
+                    polecat_count=gt.polecat_count
+                    if gt
+                    else sum(a.role == "polecat" for a in mine),
+                    crew_count=gt.crew_count if gt else sum(a.role == "crew" for a in mine),
+                    has_witness=gt.has_witness if gt else any(a.role == "witness" for a in mine),
+                    has_refinery=gt.has_refinery if gt else any(a.role == "refinery" for a in mine),
+                    estop=name in stopped,
+                    mq=gt.mq if gt else None,
+                )
+            )
+        return rigs
+
+    def health(self) -> list[SourceHealth]:
+        """One entry per source: gt status (fast, full), convoys, then the cheap ones."""
+        with self._lock:
+            return [s.health() for s in self._sources.values()]
+
+
+def _renamed(error: SourceError, source: str) -> SourceError:
+    return SourceError(source, error.kind, error.message)
