@@ -122,6 +122,11 @@ class GasTownReader:
         self._deacon_file = ChangedFile(town.root / "deacon" / "heartbeat.json", "deacon_heartbeat")
         self._events = EventTail(town.root / ".events.jsonl")
 
+    @property
+    def tmux_calls(self) -> int:
+        """tmux processes started so far to look at Gas Town's server (for tests and benchmarks)."""
+        return self._server.tmux_calls if self.root is not None else 0
+
     # --- refreshes --------------------------------------------------------------------------
 
     def refresh_cheap(self, now: float) -> None:

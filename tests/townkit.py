@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -286,3 +288,94 @@ def big_status(town: StandinTown, rigs: int = 10, polecats_per_rig: int = 18) ->
             }
         )
     return status
+
+
+def make_big_town(base: Path, rigs: int = 10, polecats_per_rig: int = 18) -> StandinTown:
+    """A town whose rigs.json matches `big_status` (rig `rigNN`, prefix `rNN`), answers set."""
+    town = make_town(base, rigs={f"rig{r:02d}": f"r{r:02d}" for r in range(rigs)})
+    town.set_status(big_status(town, rigs, polecats_per_rig))
+    return town
+
+
+def status_sessions(status: dict[str, Any]) -> list[str]:
+    """Every session name a `gt status --json` answer mentions, top-level agents first."""
+    agents = [
+        *status.get("agents", []),
+        *(a for r in status.get("rigs", []) for a in r.get("agents", [])),
+    ]
+    return [a["session"] for a in agents if a.get("session")]
+
+
+class GasTownServer:
+    """Gas Town's own tmux server for a stand-in town (`tmux -L <town socket>`); tests kill it."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-u", "-L", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
+
+    def start(
+        self,
+        sessions: Mapping[str, Mapping[str, str]] | list[str],
+        command: str = "sleep 86400",
+    ) -> None:
+        """Start detached sessions (name -> GT_* environment) in ONE tmux call."""
+        envs = dict(sessions) if isinstance(sessions, Mapping) else {name: {} for name in sessions}
+        args: list[str] = []
+        for name, env in envs.items():
+            args += ["new-session", "-d", "-s", name, "-x", "80", "-y", "24"]
+            for key, value in env.items():
+                args += ["-e", f"{key}={value}"]
+            args += [command, ";"]
+        self.run(*args[:-1])
+
+    def names(self) -> list[str]:
+        done = self.run("list-sessions", "-F", "#{session_name}", check=False)
+        return done.stdout.splitlines() if done.returncode == 0 else []
+
+    def kill_session(self, name: str) -> None:
+        self.run("kill-session", "-t", f"={name}")
+
+    def kill(self) -> None:
+        self.run("kill-server", check=False)
+
+
+def standin_gt_processes(town: StandinTown) -> list[int]:
+    """PIDs of live stand-in `gt` processes answering for this town (its data dir in their env)."""
+    marker = f"GT_STANDIN_DATA={town.data}".encode()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if str(STANDIN_SCRIPT).encode() not in (entry / "cmdline").read_bytes():
+                continue
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def zombie_children() -> list[int]:
+    """PIDs of this process's children that exited and were never reaped."""
+    me = os.getpid()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat_line.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and fields[0] == "Z" and int(fields[1]) == me:
+            found.append(int(entry.name))
+    return found

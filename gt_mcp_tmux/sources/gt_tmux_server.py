@@ -34,7 +34,13 @@ _PANE_FIELDS = (
 )
 _PANE_FORMAT = SEP.join("#{" + name + "}" for name in _PANE_FIELDS)
 _ENV_MARK = "\x1fgtmcp-env "
-_NOT_RUNNING = ("no server running", "error connecting", "No such file or directory")
+_NOT_RUNNING = (
+    "no server running",
+    "error connecting",
+    "No such file or directory",
+    "server exited unexpectedly",
+    "lost server",
+)
 
 
 @dataclass(frozen=True, slots=True)
