@@ -167,7 +167,7 @@ def build_agent(
     return Agent(
         address=identity.address,
         name=identity.name,
-        role=identity.role if identity.role in ROLES else identity.role or "polecat",
+        role=identity.role or "polecat",
         rig=identity.rig,
         session=session.name if session is not None else session_name,
         running=running,

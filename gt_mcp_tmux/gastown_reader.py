@@ -48,6 +48,7 @@ NO_TOWN_HINT = "no Gas Town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-to
 MAX_NEW_EVENTS = 1000
 _CHEAP = ("tmux", "heartbeats", "estop", "deacon_heartbeat", "events", "rigs")
 _GT = ("gt_status_fast", "gt_status", "convoys")
+_TWINS = {"gt_status_fast": "gt_status", "gt_status": "gt_status_fast"}
 
 
 @dataclass
@@ -261,7 +262,7 @@ class GasTownReader:
             now,
             float(self.settings.stalled_minutes) * 60.0,
         )
-        errors = [s.error for s in self._sources.values() if s.error is not None]
+        errors = [s.error for s in self._sources.values() if s.error and not self._superseded(s)]
         if view is not None and not view.running and view.error is None:
             errors.append(
                 SourceError(
@@ -302,6 +303,12 @@ class GasTownReader:
             deacon_heartbeat_age=deacon_age,
             errors=errors,
         )
+
+    def _superseded(self, source: _Source) -> bool:
+        """A failed gt status (fast or full) that the other kind has since run fine."""
+        twin = _TWINS.get(source.name)
+        later = self._sources[twin].last_ok if twin else None
+        return later is not None and source.last_run is not None and later > source.last_run
 
     def _rig_pairs(self, status: gt_status.TownStatus | None) -> list[tuple[str, str | None]]:
         """(rig, prefix) in rigs.json order, then rigs only gt status knows."""

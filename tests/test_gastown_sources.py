@@ -183,9 +183,9 @@ def test_estop_files(tmp_path: Path) -> None:
     town.estop(reason="all hands: stop; #(rm -rf /)")
     state, _ = read_estop(town.root)
     assert state.town and state.reason == "all hands: stop; #(rm -rf /)"
-    (town.root / "ESTOP").write_text("")
-    assert read_estop(town.root)[0] == read_estop(town.root)[0]
-    assert read_estop(town.root)[0].town and read_estop(town.root)[0].reason is None
+    (town.root / "ESTOP").write_text("")  # empty: still a stop, with no reason
+    state, _ = read_estop(town.root)
+    assert state.town and state.reason is None
 
 
 def test_estop_reason_shapes() -> None:
