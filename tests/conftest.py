@@ -139,3 +139,51 @@ def screen(tmux: TmuxServer) -> Iterator[Screen]:
     view.wait_for(lambda text: bool(text.strip()))
     yield view
     view.close()
+
+
+# --- a real MCP Agent Mail server (tests/agent_mail_server.py) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def agent_mail_python() -> Path:
+    """The interpreter of the venv holding mcp-agent-mail 0.1.0 (installed on first use)."""
+    from tests.agent_mail_server import agent_mail_python as find_python
+
+    return find_python()
+
+
+@pytest.fixture(scope="session")
+def agent_mail_server(
+    agent_mail_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """One real Agent Mail server for the session (no token), stopped with SIGTERM at the end."""
+    from tests.agent_mail_server import AgentMailServer
+
+    server = AgentMailServer(agent_mail_python, tmp_path_factory.mktemp("agent-mail")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def agent_mail_token_server(
+    agent_mail_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """A second real server that requires a bearer token, even from 127.0.0.1."""
+    from tests.agent_mail_server import AgentMailServer
+
+    token = "tok-" + uuid.uuid4().hex
+    run = tmp_path_factory.mktemp("agent-mail-token")
+    server = AgentMailServer(agent_mail_python, run, token=token).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def agent_mail_world(agent_mail_server: object, tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The session server seeded through its own tools: see tests.agent_mail_server.seed_world."""
+    from tests.agent_mail_server import AgentMailServer, seed_world
+
+    assert isinstance(agent_mail_server, AgentMailServer)
+    base = tmp_path_factory.mktemp("agent-mail-world")
+    town = make_town(base)
+    return seed_world(agent_mail_server, town.root, base / "elsewhere" / "repo")
