@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import threading
+from collections.abc import Callable
 
 from gt_mcp_tmux.model import Alert, to_json
 from gt_mcp_tmux.proc import TimedOut, run_bounded
@@ -65,7 +66,9 @@ def run_hook(command: str, alert: Alert) -> str | None:
     return None if done.returncode == 0 else f"alert_command exited {done.returncode}"
 
 
-def run_hooks_in_background(command: str, alerts: list[Alert], on_problem: object = None) -> None:
+def run_hooks_in_background(
+    command: str, alerts: list[Alert], on_problem: Callable[[str], None] | None = None
+) -> None:
     """Hooks never hold up the collector's loop: they run in a thread, one alert after another."""
     if not command or not alerts:
         return
@@ -73,7 +76,7 @@ def run_hooks_in_background(command: str, alerts: list[Alert], on_problem: objec
     def work() -> None:
         for alert in alerts:
             problem = run_hook(command, alert)
-            if problem and callable(on_problem):
+            if problem and on_problem is not None:
                 on_problem(problem)
 
     threading.Thread(target=work, name="alert-hook", daemon=True).start()

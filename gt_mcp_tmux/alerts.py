@@ -137,34 +137,41 @@ class AlertTracker:
         return fired
 
     def _transition_alerts(self, snapshot: Snapshot) -> list[Alert]:
-        now = snapshot.collected_at
+        """Convoys that closed and overseer mail that grew since the last answer of their source."""
+        answered = {s.name for s in snapshot.sources if s.last_ok is not None}
         alerts: list[Alert] = []
-        convoys = {c.id: c.status for c in snapshot.gastown.convoys}
-        if self._convoys is not None:
-            for convoy in snapshot.gastown.convoys:
-                before = self._convoys.get(convoy.id)
-                if convoy.status == "closed" and before is not None and before != "closed":
-                    alerts.append(
-                        Alert(
-                            f"convoy_landed:{convoy.id}",
-                            "convoy_landed",
-                            f"convoy landed: {convoy.title} ({convoy.completed}/{convoy.total})",
-                            now,
-                        )
+        if "convoys" in answered:
+            alerts += self._landed_convoys(snapshot)
+        if answered & {"gt_status", "gt_status_fast"}:
+            alerts += self._overseer_mail(snapshot)
+        return alerts
+
+    def _landed_convoys(self, snapshot: Snapshot) -> list[Alert]:
+        alerts = []
+        before = self._convoys
+        for convoy in snapshot.gastown.convoys:
+            was = before.get(convoy.id) if before is not None else None
+            if convoy.status == "closed" and was is not None and was != "closed":
+                message = f"convoy landed: {convoy.title} ({convoy.completed}/{convoy.total})"
+                alerts.append(
+                    Alert(
+                        f"convoy_landed:{convoy.id}",
+                        "convoy_landed",
+                        message,
+                        snapshot.collected_at,
                     )
-        if snapshot.gastown.convoys or self._convoys is None:
-            self._convoys = convoys
-        unread = snapshot.gastown.overseer_unread
-        if self._overseer_unread is not None and unread > self._overseer_unread:
-            new = unread - self._overseer_unread
-            alerts.append(
-                Alert(
-                    f"mail:{int(now)}",
-                    "mail",
-                    f"{new} new mail for the overseer ({unread} unread)",
-                    now,
                 )
+        self._convoys = {c.id: c.status for c in snapshot.gastown.convoys}
+        return alerts
+
+    def _overseer_mail(self, snapshot: Snapshot) -> list[Alert]:
+        now, unread = snapshot.collected_at, snapshot.gastown.overseer_unread
+        alerts = []
+        if self._overseer_unread is not None and unread > self._overseer_unread:
+            message = (
+                f"{unread - self._overseer_unread} new mail for the overseer ({unread} unread)"
             )
+            alerts.append(Alert(f"mail:{int(now)}", "mail", message, now))
         if unread == 0:
             for alert_id in [a for a in self.event_alerts if a.startswith("mail:")]:
                 del self.event_alerts[alert_id]

@@ -26,7 +26,9 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
 
     def mail_job() -> None:
         mail_box.append(
-            read_agent_mail(settings) if settings.agent_mail else AgentMail(settings.agent_mail_url, "off")
+            read_agent_mail(settings)
+            if settings.agent_mail
+            else AgentMail(settings.agent_mail_url, "off")
         )
 
     jobs = [lambda: reader.refresh_status(fast=True), reader.refresh_convoys, mail_job]
@@ -40,7 +42,11 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
         thread.join(max(deadline - time.monotonic(), 0))
     now = time.time()
     gastown = reader.gastown(now)
-    mail = mail_box[0] if mail_box else AgentMail(settings.agent_mail_url, "error", error="no answer in time")
+    mail = (
+        mail_box[0]
+        if mail_box
+        else AgentMail(settings.agent_mail_url, "error", error="no answer in time")
+    )
     return Snapshot(
         collected_at=now,
         version=__version__,

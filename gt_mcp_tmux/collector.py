@@ -19,19 +19,22 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from gt_mcp_tmux import __version__
+from gt_mcp_tmux.alert_actions import notify_clients, run_hooks_in_background
+from gt_mcp_tmux.alerts import AlertTracker, take_ack_requests
 from gt_mcp_tmux.bridge import link
 from gt_mcp_tmux.cache import snapshot_path, write_private, write_snapshot
 from gt_mcp_tmux.collector_control import log_path, state_path, take_lock
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
 from gt_mcp_tmux.gastown_reader import GasTownReader
-from gt_mcp_tmux.model import AgentMail, Snapshot, SourceHealth, to_json
+from gt_mcp_tmux.gastown_server_status import append_to_sessions
+from gt_mcp_tmux.model import AgentMail, Alert, Snapshot, SourceHealth, to_json
 from gt_mcp_tmux.render.status_line import render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail import read_agent_mail
 from gt_mcp_tmux.tmux_push import OptionPusher
-from gt_mcp_tmux.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.town import TownLocation, find_town, socket_name_for
 
 VERSION_FILE = Path(__file__).with_name("__init__.py")
@@ -71,6 +74,9 @@ class Collector:
         self.cycles = 0
         self.started = 0.0
         self.next_append = 0.0
+        self.tracker = AlertTracker(hold=self.settings.alert_hold)
+        #: Conditions already true when the collector starts fire quietly (no message, no hook).
+        self.quiet_cycles = self.settings.alert_hold + 1
 
     # --- settings and town --------------------------------------------------------------
     def _load_settings(self) -> tuple[Settings, list[str]]:
@@ -101,7 +107,9 @@ class Collector:
 
     def _gt_status_job(self) -> None:
         """Fast status every status_interval; every full_status_interval a full one instead."""
-        full_every = max(1, round(self.settings.full_status_interval / self.settings.status_interval))
+        full_every = max(
+            1, round(self.settings.full_status_interval / self.settings.status_interval)
+        )
         self.cycles += 1
         self.reader.refresh_status(fast=(self.cycles - 1) % full_every != 0)
         self.wake.set()
@@ -148,7 +156,7 @@ class Collector:
         town = reader.gastown(now)
         mail = self.mail
         bridge = link(town, mail) if mail is not None and mail.state != "off" else None
-        return Snapshot(
+        snapshot = Snapshot(
             collected_at=now,
             version=__version__,
             gastown=town,
@@ -156,6 +164,29 @@ class Collector:
             bridge=bridge,
             sources=[*reader.health(), self.mail_health],
         )
+        fired = self.tracker.update(snapshot, reader.take_new_events())
+        self._acknowledge_requests()
+        current = self.tracker.current()
+        self._announce([a for a in fired if a in current])
+        return replace(snapshot, alerts=current)
+
+    def _acknowledge_requests(self) -> None:
+        ids = take_ack_requests(self.socket_path)
+        if "all" in ids:
+            ids = [alert.id for alert in self.tracker.current()]
+        if ids:
+            self.tracker.acknowledge(ids)
+
+    def _announce(self, fired: list[Alert]) -> None:
+        """A message on the user's clients and the user's hook, after the start-up quiet period."""
+        if self.quiet_cycles > 0:
+            self.quiet_cycles -= 1
+            return
+        if not fired:
+            return
+        if self.settings.alert_display:
+            notify_clients(self.server_args, fired)
+        run_hooks_in_background(self.settings.alert_command, fired, self._note_error)
 
     def publish(self, snapshot: Snapshot, now: float) -> None:
         options = render_status(snapshot, self.settings).as_options()
@@ -181,7 +212,11 @@ class Collector:
 
     def _append_on_gastown_server(self, now: float) -> None:
         """Running inside Gas Town's own server with `append`: join its per-session status-right."""
-        if self.settings.gastown_server_status != "append" or self.town is None or now < self.next_append:
+        if (
+            self.settings.gastown_server_status != "append"
+            or self.town is None
+            or now < self.next_append
+        ):
             return
         self.next_append = now + 5
         if os.path.basename(self.socket_path) == socket_name_for(self.town.root):
@@ -306,5 +341,3 @@ def run_collector(socket_path: str) -> int:
     if reason == "update":
         os.execv(sys.executable, [sys.executable, "-m", "gt_mcp_tmux", "collector", "run"])
     return 0
-
-

@@ -13,7 +13,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gt_mcp_tmux.cache import current_server_socket, read_snapshot, runtime_dir, server_key, snapshot_path
+from gt_mcp_tmux.cache import (
+    current_server_socket,
+    read_snapshot,
+    runtime_dir,
+    server_key,
+    snapshot_path,
+)
 from gt_mcp_tmux.model import SourceHealth
 
 

@@ -10,7 +10,17 @@ from pathlib import Path
 
 from gt_mcp_tmux.alert_actions import message_commands, notify_clients, run_hook
 from gt_mcp_tmux.alerts import AlertTracker, request_ack, take_ack_requests
-from gt_mcp_tmux.model import Agent, AgentMail, Alert, Conflict, Convoy, Event, GasTown, Snapshot
+from gt_mcp_tmux.model import (
+    Agent,
+    AgentMail,
+    Alert,
+    Conflict,
+    Convoy,
+    Event,
+    GasTown,
+    Snapshot,
+    SourceHealth,
+)
 from tests.conftest import Screen, TmuxServer
 
 T0 = 1_800_000_000.0
@@ -18,8 +28,10 @@ T0 = 1_800_000_000.0
 
 def snap(step: int, agents: list[Agent] | None = None, **town: object) -> Snapshot:
     mail = town.pop("mail", None)
+    answered = town.pop("answered", ("gt_status_fast", "convoys"))
     base = GasTown(town="gt", root="/t", agents=agents or [], **town)  # type: ignore[arg-type]
-    return Snapshot(T0 + step, "test", base, mail)  # type: ignore[arg-type]
+    sources = [SourceHealth(name, last_ok=T0) for name in answered]  # type: ignore[union-attr]
+    return Snapshot(T0 + step, "test", base, mail, sources=sources)  # type: ignore[arg-type]
 
 
 def polecat(status: str, name: str = "nux") -> Agent:
@@ -104,6 +116,14 @@ def test_convoy_landing_and_overseer_mail() -> None:
     assert any("2 new mail" in a.message for a in fired)
     tracker.update(snap(2, overseer_unread=0), [])
     assert kinds(tracker.current()) == ["convoy_landed"]  # mail alert clears once read
+
+
+def test_nothing_fires_before_gt_has_answered() -> None:
+    """The first answer of gt status is not "new mail": 0 before it was only "not known yet"."""
+    tracker = AlertTracker(hold=1)
+    tracker.update(snap(0, overseer_unread=0, answered=()), [])
+    assert tracker.update(snap(1, overseer_unread=2, answered=("gt_status_fast",)), []) == []
+    assert kinds(tracker.update(snap(2, overseer_unread=3), [])) == ["mail"]
 
 
 def test_ack_hides_until_the_condition_clears_and_returns() -> None:

@@ -1,0 +1,300 @@
+"""The collector, as a user meets it: started by the plugin, one per server, the bar follows the town."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from gt_mcp_tmux.cache import read_snapshot, snapshot_path
+from gt_mcp_tmux.collector_control import collector_status, state_path
+from tests.conftest import PROJECT, TmuxServer
+from tests.townkit import StandinTown
+
+pytestmark = pytest.mark.integration
+
+
+def collectors_for(socket_path: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            cmd = proc.info["cmdline"] or []
+            env = proc.info["environ"] or {}
+        except (psutil.Error, OSError):
+            continue
+        if (
+            "collector" in cmd
+            and "run" in cmd
+            and socket_path in (env.get("TMUX", "") + env.get("GT_MCP_COLLECTOR_SOCKET", ""))
+        ):
+            found.append(proc)
+    return found
+
+
+def wait_until(check: Callable[[], object], timeout: float = 15.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    return check()
+
+
+@pytest.fixture
+def gas_town_server(town: StandinTown) -> Iterator[TmuxServer]:
+    """Gas Town's own tmux server for the stand-in town, with the example's agent sessions."""
+    server = TmuxServer(town.socket)
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor")
+    for name in ("hq-deacon", "gt-witness", "gt-refinery", "gt-furiosa", "gt-crew-max"):
+        server.run("new-session", "-d", "-s", name)
+    yield server
+    server.kill()
+
+
+@contextlib.contextmanager
+def plugin_server(town: StandinTown, monkeypatch: pytest.MonkeyPatch) -> Iterator[TmuxServer]:
+    """A user's tmux server started with the town in its environment, the plugin loaded."""
+    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
+    server = TmuxServer(f"gtmcp-user-{uuid.uuid4().hex[:10]}")
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "main")
+    server.run("set", "-g", "@gtmcp-python", sys.executable)
+    server.run("set", "-g", "status-right", "#{gtmcp_status}")
+    server.load_plugin()
+    path = socket_path(server)
+    try:
+        yield server
+    finally:
+        server.kill()
+        for proc in collectors_for(path):
+            proc.kill()
+
+
+@pytest.fixture
+def user_tmux(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TmuxServer]:
+    with plugin_server(town, monkeypatch) as server:
+        yield server
+
+
+def socket_path(server: TmuxServer) -> str:
+    return server.out("display-message", "-p", "#{socket_path}")
+
+
+def option_when(
+    server: TmuxServer, name: str, wanted: Callable[[str], bool], timeout: float = 15.0
+) -> str:
+    wait_until(lambda: wanted(server.option(name)), timeout)
+    return server.option(name)
+
+
+def test_the_bar_shows_the_fleet(user_tmux: TmuxServer) -> None:
+    shown = option_when(user_tmux, "@gtmcp_gastown", lambda v: "6/7" in v)
+    assert "⛽ 6/7" in shown and "⚠" in shown and "3/5" in shown  # nux is stuck; convoy 3 of 5
+    text = user_tmux.out("display-message", "-p", "#{T:status-right}")
+    assert "⛽ 6/7" in text and "⌛" not in text
+
+
+def test_one_collector_however_often_the_plugin_loads(user_tmux: TmuxServer) -> None:
+    path = socket_path(user_tmux)
+    wait_until(lambda: collectors_for(path))
+    for _ in range(6):
+        user_tmux.load_plugin()
+    time.sleep(2)
+    assert len(collectors_for(path)) == 1
+    status = collector_status(path)
+    assert status.running and status.pid == collectors_for(path)[0].pid
+
+
+def test_town_file_changes_reach_the_bar(
+    user_tmux: TmuxServer, town: StandinTown, gas_town_server: TmuxServer
+) -> None:
+    option_when(user_tmux, "@gtmcp_gastown", lambda v: "6/7" in v)
+    estop = town.estop(reason="halt everything")
+    assert "ESTOP" in option_when(user_tmux, "@gtmcp_gastown", lambda v: "ESTOP" in v)
+    estop.unlink()
+    assert "ESTOP" not in option_when(user_tmux, "@gtmcp_gastown", lambda v: "ESTOP" not in v)
+    gas_town_server.run("kill-session", "-t", "=gt-furiosa:")
+    shown = option_when(user_tmux, "@gtmcp_gastown", lambda v: "5/7" in v)
+    assert "5/7" in shown
+
+
+def test_killed_tmux_server_leaves_no_process(user_tmux: TmuxServer) -> None:
+    path = socket_path(user_tmux)
+    procs = wait_until(lambda: collectors_for(path))
+    assert procs
+    user_tmux.kill()
+    _gone, alive = psutil.wait_procs(procs, timeout=15)  # type: ignore[arg-type]
+    assert not alive
+
+
+def both(town: StandinTown, payload: object, exit_code: int | None = None) -> None:
+    """The same answer from `gt status --json` and `gt status --fast --json`."""
+    town.answer("status", payload, exit_code=exit_code)
+    town.answer("status-fast", payload, exit_code=exit_code)
+
+
+@pytest.mark.parametrize(
+    ("setup", "marker"),
+    [
+        (lambda town, mp: mp.setenv("GT_MCP_GT", "/nonexistent/gt"), "!no gt"),
+        (lambda town, mp: both(town, "panic: runtime error {{{"), "!gt garbled"),
+        (lambda town, mp: both(town, {"name": "gt", "agents": [], "rigs": []}, exit_code=3), None),
+    ],
+    ids=["missing", "garbage", "nonzero-with-json"],
+)
+def test_gt_failures_show_a_mark_never_block(
+    town: StandinTown,
+    gas_town_server: TmuxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: Callable[..., None],
+    marker: str | None,
+) -> None:
+    setup(town, monkeypatch)
+    with plugin_server(town, monkeypatch) as server:
+        if marker:
+            assert marker in option_when(server, "@gtmcp_gastown", lambda v: marker in v)
+        else:
+            shown = option_when(server, "@gtmcp_gastown", lambda v: "/" in v)
+            assert "!" not in shown  # valid JSON with a non-zero exit is accepted
+        # the sessions still count: the cheap source does not need gt
+        assert "/7" in server.option("@gtmcp_gastown") or "/6" in server.option("@gtmcp_gastown")
+
+
+def test_hung_gt_is_killed_and_marked(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    town.hang("status-fast", 60)
+    town.hang("convoy_list", 60)
+    monkeypatch.setenv("GT_MCP_GT_TIMEOUT", "1")
+    with plugin_server(town, monkeypatch) as server:
+        assert "!gt slow" in option_when(server, "@gtmcp_gastown", lambda v: "gt slow" in v)
+        assert "6/" in server.option("@gtmcp_gastown")  # sessions still counted meanwhile
+        time.sleep(0.5)
+        hung = [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if any(a.endswith("standin/gt.py") for a in (p.info["cmdline"] or []))
+            and p.status() != psutil.STATUS_ZOMBIE
+        ]
+        # each hung gt lives at most gt_timeout (1 s) before its process group is killed
+        _gone, alive = psutil.wait_procs(hung, timeout=3)
+        assert not alive
+
+
+def test_cache_is_private_and_readable(user_tmux: TmuxServer) -> None:
+    path = snapshot_path(socket_path(user_tmux))
+    wait_until(lambda: path.exists())
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    snapshot = wait_until(lambda: (s := read_snapshot(path)) and s.gastown.agents and s)
+    assert snapshot and {a.address for a in snapshot.gastown.agents} >= {
+        "mayor/",
+        "gastown/furiosa",
+    }  # type: ignore[union-attr]
+
+
+def test_collector_commands(user_tmux: TmuxServer) -> None:
+    path = socket_path(user_tmux)
+    wait_until(lambda: state_path(path).exists())
+    gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+    env = {**os.environ, "TMUX": f"{path},0,0"}
+    status = json.loads(
+        subprocess.run(
+            [gt_mcp, "collector", "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert status["running"] is True and status["pid"] == collectors_for(path)[0].pid
+    assert wait_until(
+        lambda: json.loads(
+            subprocess.run(
+                [gt_mcp, "collector", "status", "--json"], env=env, capture_output=True, text=True
+            ).stdout
+        )["sources"]
+    )
+    stopped = subprocess.run(
+        [gt_mcp, "collector", "stop", "--json"], env=env, capture_output=True, text=True
+    )
+    assert stopped.returncode == 0 and json.loads(stopped.stdout)["running"] is False
+    assert not collectors_for(path) and not state_path(path).exists()
+    human = subprocess.run([gt_mcp, "collector", "status"], env=env, capture_output=True, text=True)
+    assert human.returncode == 1 and "not running" in human.stdout
+    started = subprocess.run(
+        [gt_mcp, "collector", "start", "--json"], env=env, capture_output=True, text=True
+    )
+    assert json.loads(started.stdout)["running"] is True
+    # a stopped collector's last values stay, and tmux itself marks them stale after stale_after
+    subprocess.run([gt_mcp, "collector", "stop"], env=env, capture_output=True, check=True)
+    user_tmux.run("set", "-g", "@_gtmcp_heartbeat", str(int(time.time()) - 120))
+    assert "⌛" in user_tmux.out("display-message", "-p", "#{T:status-right}")
+
+
+def test_collector_restarts_itself_when_the_plugin_is_updated(
+    tmp_path: Path, tmux: TmuxServer
+) -> None:
+    copy = tmp_path / "plugin"
+    shutil.copytree(PROJECT / "gt_mcp_tmux", copy / "gt_mcp_tmux")
+    path = socket_path(tmux)
+    env = {**os.environ, "PYTHONPATH": str(copy), "GT_MCP_COLLECTOR_SOCKET": path}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gt_mcp_tmux", "collector", "run"],
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    try:
+        assert wait_until(
+            lambda: (
+                json.loads(state_path(path).read_text()).get("version")
+                if state_path(path).exists()
+                else None
+            )
+        )
+        init = copy / "gt_mcp_tmux" / "__init__.py"
+        init.write_text(init.read_text().replace('__version__ = "', '__version__ = "9.9.'))
+
+        def new_version() -> bool:
+            try:
+                return json.loads(state_path(path).read_text())["version"].startswith("9.9.")
+            except (OSError, ValueError, KeyError):
+                return False
+
+        assert wait_until(new_version, 20)
+        assert proc.poll() is None  # the same process, re-executed with the new code
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def test_steady_loop_imports_nothing_heavy(
+    town: StandinTown, tmux: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
+    code = (
+        "import sys, time\n"
+        "from gt_mcp_tmux.collector import Collector\n"
+        f"c = Collector({socket_path(tmux)!r}, None)\n"
+        "c.started = time.time()\n"
+        "for _ in range(3):\n"
+        "    c.cycle()\n"
+        "c._gt_status_job(); c._convoy_job(); c._mail_job(); c.cycle()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'libtmux', 'psutil'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
