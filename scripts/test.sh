@@ -7,4 +7,8 @@ cd "$(dirname "$0")/.."
 VENV="${XDG_DATA_HOME:-$HOME/.local/share}/gastown-mcp/venv"
 "$VENV/bin/python" -m ruff check gt_mcp_tmux tests bench
 "$VENV/bin/python" -m mypy
+# The real MCP Agent Mail server the integration tests start: installed once into
+# ${XDG_CACHE_HOME:-~/.cache}/gastown-mcp/agent-mail-venv (about a minute), found by the tests here.
+GT_MCP_TEST_AGENT_MAIL_PYTHON=$("$VENV/bin/python" -m tests.agent_mail_server --install)
+export GT_MCP_TEST_AGENT_MAIL_PYTHON
 exec "$VENV/bin/python" -m pytest "$@"

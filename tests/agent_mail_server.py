@@ -45,13 +45,17 @@ def install(venv: Path) -> Path:
     stamp = _stamp(venv)
     if python.exists() and stamp.is_file() and stamp.read_text() == PACKAGE:
         return python
+    print(f"installing {PACKAGE} into {venv} (about a minute)", file=sys.stderr)
     venv.parent.mkdir(parents=True, exist_ok=True)
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, stdout=sys.stderr
+        )
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PACKAGE],
         check=True,
         timeout=1200,
+        stdout=sys.stderr,
     )
     stamp.write_text(PACKAGE)
     return python
@@ -376,7 +380,7 @@ def seed_world(
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--install"]:
-        print(install(venv_dir()))
+        print(agent_mail_python())
         return 0
     print(__doc__)
     return 2
