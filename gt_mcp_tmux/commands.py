@@ -60,6 +60,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    if args.popup:
+        from gt_mcp_tmux.view_commands import cmd_status_popup
+
+        return cmd_status_popup(args)
     from gt_mcp_tmux.collect import current_snapshot
 
     snapshot = current_snapshot(_settings())
@@ -134,6 +138,7 @@ def build_parser() -> _Parser:
     detect.set_defaults(func=cmd_detect)
     status = sub.add_parser("status", help="the fleet, Agent Mail and the bridge at a glance")
     status.add_argument("--json", action="store_true", help="print the Snapshot JSON (README)")
+    status.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
     status.set_defaults(func=cmd_status)
     collector = sub.add_parser("collector", help="the background collector of this tmux server")
     collector.add_argument(
@@ -151,6 +156,9 @@ def build_parser() -> _Parser:
         "--force", action="store_true", help="overwrite an existing file (kept as .bak)"
     )
     init.set_defaults(func=cmd_config)
+    from gt_mcp_tmux.view_commands import add_view_commands
+
+    add_view_commands(sub, _Parser)
     return parser
 
 

@@ -1,8 +1,8 @@
 # Names shared by gastown-mcp.tmux and the scripts: public options (@gtmcp-*), internal ones
 # (@_gtmcp-*), the status tokens, and where install.sh puts the virtual environment.
 
-GTMCP_DATA_DIR="${XDG_DATA_HOME:-$HOME/.local/share}/gastown-mcp"
-GTMCP_DEFAULT_PYTHON="$GTMCP_DATA_DIR/venv/bin/python"
+# shellcheck source=scripts/paths.sh
+. "$PLUGIN_DIR/scripts/paths.sh"  # GTMCP_DATA_DIR, GTMCP_DEFAULT_PYTHON
 
 STATUS_TOKENS=(gtmcp_status gtmcp_gastown gtmcp_mail gtmcp_bridge)
 # What a token becomes: tmux itself computes staleness from the collector's heartbeat (%s is now),

@@ -1,0 +1,89 @@
+"""The bridge view (Prefix+b, `gt-mcp bridge`): how both sides were found, how Agent Mail projects
+join Gas Town rigs and agents, and how the collector is doing, each with a one-line fix hint."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from gt_mcp_tmux.collector_control import CollectorStatus
+from gt_mcp_tmux.detect import Detection
+from gt_mcp_tmux.model import Bridge, Snapshot
+from gt_mcp_tmux.render.collector_view import collector_table
+from gt_mcp_tmux.render.detect_view import detection_table
+from gt_mcp_tmux.render.literal import literal
+
+BRIDGE_HINTS = {
+    "down": "the bridge needs both sides: see the fixes above",
+    "unlinked": (
+        "no Agent Mail project lies inside the town: agents register with their worktree path "
+        "as project_key (e.g. <town>/<rig>/polecats/<name>/<rig>)"
+    ),
+}
+
+
+def heading(title: str) -> Rule:
+    return Rule(Text(title, style="bold"), align="left", style="dim")
+
+
+def hint(text: str) -> Text:
+    line = Text("→ ", style="yellow")
+    line.append(text)
+    return line
+
+
+def links_section(bridge: Bridge | None) -> list[RenderableType]:
+    if bridge is None:
+        return [Text("no bridge data yet (Agent Mail off, or no snapshot)", style="dim")]
+    style = {"linked": "green", "partial": "yellow", "unlinked": "yellow"}.get(
+        bridge.state, "bold red"
+    )
+    state = Text("state ", style="bold")
+    state.append_text(literal(bridge.state, style))
+    linked = [link for link in bridge.links if link.rig]
+    outside = [link for link in bridge.links if not link.rig]
+    state.append(f"   {len(linked)} linked, {len(outside)} outside the town", style="dim")
+    parts: list[RenderableType] = [state]
+    if linked:
+        table = Table(box=None, padding=(0, 1, 0, 0), expand=True)
+        table.add_column("mail project", ratio=3, min_width=8, no_wrap=True, overflow="ellipsis")
+        table.add_column("rig", ratio=1, min_width=4, no_wrap=True, overflow="ellipsis")
+        table.add_column("agent", ratio=2, min_width=5, no_wrap=True, overflow="ellipsis")
+        for link in sorted(linked, key=lambda item: (item.rig or "", item.project)):
+            table.add_row(
+                literal(link.project), literal(link.rig, "cyan"), literal(link.agent or "", "bold")
+            )
+        parts.append(table)
+    if outside:
+        names = Text("outside the town: ", style="dim", no_wrap=True, overflow="ellipsis")
+        names.append_text(literal(", ".join(sorted(link.project for link in outside)), "dim"))
+        parts.append(names)
+    for error in bridge.errors:
+        parts.append(literal(f"✘ {error}", "yellow"))
+    if bridge.state in BRIDGE_HINTS:
+        parts.append(hint(BRIDGE_HINTS[bridge.state]))
+    return parts
+
+
+def bridge_view(
+    detection: Detection | None,
+    snapshot: Snapshot | None,
+    collector: CollectorStatus | None,
+    now: float,
+) -> RenderableType:
+    """Detection, links and collector state; `detection` None shows a placeholder while it runs."""
+    found: RenderableType = (
+        detection_table(detection) if detection is not None else Text("detecting…", style="dim")
+    )
+    return Group(
+        heading("Detection"),
+        found,
+        heading("Links: Agent Mail projects ⇄ Gas Town rigs"),
+        *links_section(snapshot.bridge if snapshot else None),
+        heading("Collector"),
+        collector_table(collector, now)
+        if collector is not None
+        else Text("checking…", style="dim"),
+    )

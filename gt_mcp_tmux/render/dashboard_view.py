@@ -1,0 +1,193 @@
+"""The dashboard (Prefix+G, `gt-mcp dashboard`): every panel in one frame.
+
+With a height (the live dashboard) the frame fills the terminal and each panel fits its region;
+when the terminal is too small for all six, it shows the agents and the focused panel. Without a
+height (`--once`) every panel is drawn at its natural size, in two columns on wide terminals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.layout import Layout
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from gt_mcp_tmux.host_health import HostHealth
+from gt_mcp_tmux.model import Snapshot
+from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
+from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
+from gt_mcp_tmux.render.feed_panel import FeedTable
+from gt_mcp_tmux.render.host_panel import HostTable
+from gt_mcp_tmux.render.mail_panel import MailSummary
+from gt_mcp_tmux.render.sessions_panel import SessionsView
+from gt_mcp_tmux.render.town_header import header_lines
+from gt_mcp_tmux.tmux_sessions import ServerSessions
+
+PANELS = ("agents", "convoys", "feed", "mail", "sessions", "host")
+#: Below this many lines per panel the live dashboard shows only the agents and the focused panel.
+MIN_PANEL_LINES = 5
+WIDE = 110
+NO_DATA = "no snapshot yet: is the collector running? (gt-mcp collector status / start)"
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardInput:
+    """What one frame shows: the snapshot plus what the dashboard measures itself."""
+
+    snapshot: Snapshot | None
+    now: float
+    host: HostHealth | None = None
+    user_sessions: ServerSessions | None = None
+    focus: str = "agents"
+    selected: int | None = None  # index into the attention-sorted agents
+    message: Text | None = None
+    stale_after: float = 30.0
+    keys: bool = False  # show the key help line (live dashboard)
+
+
+def _snapshot(view: DashboardInput) -> Snapshot:
+    return view.snapshot or Snapshot(collected_at=view.now, version="")
+
+
+def panel_body(name: str, view: DashboardInput) -> RenderableType:
+    snapshot = _snapshot(view)
+    gas = snapshot.gastown
+    if name == "agents":
+        selected = view.selected if view.focus == "agents" else None
+        return AgentsTable(gas.agents, view.now, selected=selected)
+    if name == "convoys":
+        return ConvoysTable(gas.convoys)
+    if name == "feed":
+        return FeedTable(gas.events, view.now)
+    if name == "mail":
+        return MailSummary(snapshot.agent_mail)
+    if name == "sessions":
+        user = view.user_sessions
+        return SessionsView(
+            user.sessions if user and user.running else None,
+            user.server if user else None,
+            gas.sessions,
+            gas.socket,
+            gas.server_running,
+            view.now,
+        )
+    return HostTable(view.host)
+
+
+def panel_title(name: str, view: DashboardInput) -> Text:
+    gas = _snapshot(view).gastown
+    if name == "agents":
+        attention = sum(1 for agent in gas.agents if needs_attention(agent))
+        title = Text(f" Agents {len(gas.agents)} ", style="bold")
+        if attention:
+            title.append(f"⚠ {attention} ", style="bold red")
+        return title
+    if name == "convoys":
+        return Text(f" Convoys {len(active(gas.convoys))} open ", style="bold")
+    names = {"feed": "Activity", "mail": "Agent Mail", "sessions": "tmux sessions", "host": "Host"}
+    return Text(f" {names[name]} ", style="bold")
+
+
+def framed(name: str, view: DashboardInput, ascii_only: bool = False) -> Panel:
+    focused = view.keys and view.focus == name
+    return Panel(
+        panel_body(name, view),
+        title=panel_title(name, view),
+        title_align="left",
+        box=box.ASCII if ascii_only else (box.HEAVY if focused else box.ROUNDED),
+        border_style="bold cyan" if focused else "dim",
+        padding=(0, 1),
+    )
+
+
+def head(view: DashboardInput) -> list[Text]:
+    if view.snapshot is None:
+        return [Text(NO_DATA, style="bold yellow", no_wrap=True, overflow="ellipsis")]
+    return header_lines(view.snapshot, view.now, view.stale_after)
+
+
+def key_line(view: DashboardInput, shown: Sequence[str]) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis")
+    if view.message is not None:
+        line.append_text(view.message)
+        line.append("  ")
+    for name in PANELS:
+        style = "bold reverse cyan" if name == view.focus else ("" if name in shown else "dim")
+        line.append(f" {name} ", style=style)
+    line.append("  q quit · r refresh · Tab/←→ panel · ↑↓ agent · Enter session", style="dim")
+    return line
+
+
+def _fits_all(width: int, body_height: int) -> bool:
+    per_column = 3 if width >= WIDE else len(PANELS)
+    return body_height >= per_column * MIN_PANEL_LINES
+
+
+def live_frame(view: DashboardInput, width: int, height: int, ascii_only: bool = False) -> Layout:
+    """The full-screen frame: header, panels fitted to `height` lines, key line."""
+    top = head(view)
+    body_height = max(height - len(top) - 1, 3)
+    layout = Layout()
+    body = Layout(name="body")
+    layout.split_column(Layout(Group(*top), size=len(top)), body, Layout(name="keys", size=1))
+    gas = _snapshot(view).gastown
+    convoy_size = min(max(len(gas.convoys), 1) + 2, 9)
+    host_size = (
+        4
+        + min(len(view.host.sessions) if view.host else 0, 5)
+        + (1 if view.host and view.host.sessions else 0)
+    )
+    if _fits_all(width, body_height):
+        shown: list[str] = list(PANELS)
+        if width >= WIDE:
+            left, right = Layout(name="left", ratio=3), Layout(name="right", ratio=2)
+            body.split_row(left, right)
+            left.split_column(
+                Layout(framed("agents", view, ascii_only), ratio=3),
+                Layout(framed("convoys", view, ascii_only), size=convoy_size),
+                Layout(framed("feed", view, ascii_only), ratio=2),
+            )
+            right.split_column(
+                Layout(framed("mail", view, ascii_only), ratio=3),
+                Layout(framed("sessions", view, ascii_only), ratio=3),
+                Layout(framed("host", view, ascii_only), size=host_size),
+            )
+        else:
+            body.split_column(
+                Layout(framed("agents", view, ascii_only), ratio=3),
+                Layout(framed("convoys", view, ascii_only), size=convoy_size),
+                Layout(framed("mail", view, ascii_only), ratio=2),
+                Layout(framed("feed", view, ascii_only), ratio=2),
+                Layout(framed("sessions", view, ascii_only), ratio=2),
+                Layout(framed("host", view, ascii_only), size=host_size),
+            )
+    else:
+        second = view.focus if view.focus != "agents" else "convoys"
+        shown = ["agents", second]
+        body.split_column(
+            Layout(framed("agents", view, ascii_only), ratio=1),
+            Layout(framed(second, view, ascii_only), ratio=1),
+        )
+    layout["keys"].update(key_line(view, shown) if view.keys else Text(""))
+    return layout
+
+
+def once_frame(view: DashboardInput, width: int, ascii_only: bool = False) -> RenderableType:
+    """Every panel at its natural height: for `--once`, pipes and tests."""
+    top = head(view)
+    panels = {name: framed(name, view, ascii_only) for name in PANELS}
+    if width < WIDE:
+        return Group(*top, *(panels[name] for name in PANELS))
+    grid = Table.grid(expand=True)
+    grid.add_column(ratio=3)
+    grid.add_column(ratio=2)
+    grid.add_row(
+        Group(panels["agents"], panels["convoys"], panels["feed"]),
+        Group(panels["mail"], panels["sessions"], panels["host"]),
+    )
+    return Group(*top, grid)

@@ -1,0 +1,54 @@
+"""Glyphs and styles for agent statuses and roles, with an ASCII set for dumb terminals.
+
+Every status is also spelled out next to its glyph, so nothing depends on colour alone.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions
+
+#: status -> (glyph, ascii glyph, style)
+STATUS_LOOK: dict[str, tuple[str, str, str]] = {
+    "stuck": ("▲", "!", "bold red"),
+    "dead": ("✖", "x", "bold red"),
+    "stalled": ("◆", "~", "bold yellow"),
+    "working": ("●", "*", "green"),
+    "idle": ("○", "o", "cyan"),
+    "stopped": ("·", "-", "dim"),
+}
+UNKNOWN_STATUS = ("?", "?", "dim")
+
+#: role -> (icon, ascii abbreviation)
+ROLE_LOOK: dict[str, tuple[str, str]] = {
+    "mayor": ("🎩", "M"),
+    "deacon": ("🐺", "D"),
+    "witness": ("🦉", "W"),
+    "refinery": ("🏭", "R"),
+    "polecat": ("😺", "P"),
+    "crew": ("👷", "C"),
+    "dog": ("🐕", "d"),
+    "boot": ("🐾", "b"),
+}
+
+#: Agent statuses, most urgent first: the order agents are listed in.
+STATUS_ORDER = ("stuck", "dead", "stalled", "working", "idle", "stopped")
+
+
+def plain_glyphs(console: Console, options: ConsoleOptions | None = None) -> bool:
+    """True when the terminal should get ASCII only (TERM=dumb, or no UTF-8 encoding)."""
+    return console.is_dumb_terminal or bool(options and options.ascii_only)
+
+
+def status_glyph(status: str, ascii_only: bool = False) -> tuple[str, str]:
+    """(glyph, style) for an agent status."""
+    glyph, plain, style = STATUS_LOOK.get(status, UNKNOWN_STATUS)
+    return (plain if ascii_only else glyph), style
+
+
+def role_icon(role: str, ascii_only: bool = False) -> str:
+    icon, plain = ROLE_LOOK.get(role, ("❔", "?"))
+    return plain if ascii_only else icon
+
+
+def status_rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)

@@ -1,0 +1,98 @@
+"""Quick status (Prefix+g, `gt-mcp status`): the town and its services, every agent most urgent
+first, and the convoys under way, fitted to the height it is given."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.rule import Rule
+from rich.text import Text
+
+from gt_mcp_tmux.model import Snapshot
+from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
+from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
+from gt_mcp_tmux.render.literal import literal
+from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
+from gt_mcp_tmux.render.town_header import header_lines
+
+#: At most this many convoys in the quick view; the dashboard shows them all.
+QUICK_CONVOYS = 5
+
+
+def services_line(snapshot: Snapshot) -> Text:
+    """`Gas Town tmux gt-c78608 up · gt 1.0.1 · bridge linked (3)`: Gas Town's side of the services."""
+    gas = snapshot.gastown
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("Gas Town tmux ", style="bold")
+    if gas.socket is None:
+        line.append("unknown", style="dim")
+    else:
+        line.append_text(literal(gas.socket, "dim"))
+        up = gas.server_running
+        line.append(" up" if up else " down", style="green" if up else "bold red")
+    if gas.gt_version:
+        version = gas.gt_version if gas.gt_version.startswith("gt") else f"gt {gas.gt_version}"
+        line.append(" · ")
+        line.append_text(literal(version, "dim"))
+    bridge = snapshot.bridge
+    if bridge is not None:
+        line.append(" · bridge ", style="bold")
+        style = {"linked": "green", "partial": "yellow"}.get(bridge.state, "dim")
+        line.append_text(literal(bridge.state, style))
+        if bridge.links:
+            line.append(f" ({len(bridge.links)})", style="dim")
+    return line
+
+
+def mail_lines(snapshot: Snapshot) -> list[Text]:
+    mail = snapshot.agent_mail
+    if mail is None or mail.state == "off":
+        return []
+    lines = [state_line(mail)]
+    if mail.state == "ok":
+        lines.append(totals_line(mail))
+        lines += conflict_lines(mail.conflicts)
+    return lines
+
+
+class QuickStatus:
+    """Renderable: the quick status; with a height, the agents list shrinks to fit it."""
+
+    def __init__(
+        self, snapshot: Snapshot, now: float, height: int | None = None, stale_after: float = 30.0
+    ) -> None:
+        self.snapshot = snapshot
+        self.now = now
+        self.height = height
+        self.stale_after = stale_after
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        gas = self.snapshot.gastown
+        top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after)
+        top.append(services_line(self.snapshot))
+        top += mail_lines(self.snapshot)
+        yield from top
+        convoys = active(gas.convoys)
+        convoy_rows = min(len(convoys), QUICK_CONVOYS) + (1 if len(convoys) > QUICK_CONVOYS else 0)
+        height = self.height or options.height
+        agent_rows: int | None = None
+        if height is not None:
+            below = (1 + convoy_rows) if convoys else 0
+            agent_rows = max(height - len(top) - 1 - 1 - below, 2)  # rule + table header
+        attention = sum(1 for agent in gas.agents if needs_attention(agent))
+        title = f"Agents {len(gas.agents)}" + (
+            f", {attention} need{'s' if attention == 1 else ''} attention" if attention else ""
+        )
+        yield Rule(Text(title, style="bold red" if attention else "bold"), align="left")
+        yield AgentsTable(gas.agents, self.now, max_rows=agent_rows)
+        if convoys:
+            yield Rule(Text(f"Convoys {len(convoys)} open", style="bold"), align="left")
+            yield ConvoysTable(
+                convoys, max_rows=QUICK_CONVOYS + (1 if len(convoys) > QUICK_CONVOYS else 0)
+            )
+
+
+def quick_status(
+    snapshot: Snapshot, now: float, *, height: int | None = None, stale_after: float = 30.0
+) -> RenderableType:
+    """The quick status view of `snapshot` as seen at `now` (epoch seconds)."""
+    return QuickStatus(snapshot, now, height, stale_after)

@@ -1,0 +1,84 @@
+"""The lines above every view: the town in one line, ESTOP, failed sources, stale data.
+
+Failures are short marked lines (`✘ source: what happened`), never a hidden panel or a traceback.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from gt_mcp_tmux.model import ATTENTION_STATUSES, GasTown, Snapshot
+from gt_mcp_tmux.render.ages import ago, span
+from gt_mcp_tmux.render.literal import literal
+
+
+def town_line(snapshot: Snapshot, now: float) -> Text:
+    """`⛽ gt  5/7 running  ⚠ 2 need attention  ✉ 3 for you   updated 4s ago`."""
+    gas = snapshot.gastown
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("⛽ ", style="bold")
+    if gas.root is None:
+        line.append("no town found", style="bold yellow")
+    else:
+        line.append_text(literal(gas.town or gas.root, "bold"))
+        running = sum(1 for agent in gas.agents if agent.running)
+        line.append(f"  {running}/{len(gas.agents)} running", style="green" if running else "dim")
+        attention = sum(1 for agent in gas.agents if agent.status in ATTENTION_STATUSES)
+        if attention:
+            line.append(
+                f"  ⚠ {attention} need{'s' if attention == 1 else ''} attention", style="bold red"
+            )
+        if gas.overseer_unread:
+            line.append(f"  ✉ {gas.overseer_unread} for you", style="bold yellow")
+    line.append(f"   updated {ago(snapshot.collected_at, now)}", style="dim")
+    return line
+
+
+def estop_banner(gas: GasTown) -> Text | None:
+    """A red banner while an emergency stop is in force (town-wide or on some rigs)."""
+    if not gas.estop and not gas.estop_rigs:
+        return None
+    line = Text(no_wrap=True, overflow="ellipsis", style="bold white on red")
+    where = "town-wide" if gas.estop else "on " + ", ".join(gas.estop_rigs)
+    line.append(f" ■ ESTOP {where}")
+    if gas.estop_reason:
+        line.append(": ")
+        line.append_text(literal(gas.estop_reason))
+    line.append(" ")
+    return line
+
+
+def error_lines(snapshot: Snapshot) -> list[Text]:
+    """One `✘ source: kind: message` line per failed Gas Town source, plus the bridge's errors."""
+    lines = []
+    for error in snapshot.gastown.errors:
+        line = Text("✘ ", style="bold yellow", no_wrap=True, overflow="ellipsis")
+        line.append_text(literal(f"{error.source}: {error.kind}: {error.message}", "yellow"))
+        lines.append(line)
+    if snapshot.bridge is not None:
+        for message in snapshot.bridge.errors:
+            line = Text("✘ ", style="bold yellow", no_wrap=True, overflow="ellipsis")
+            line.append_text(literal(f"bridge: {message}", "yellow"))
+            lines.append(line)
+    return lines
+
+
+def stale_line(snapshot: Snapshot, now: float, stale_after: float) -> Text | None:
+    """`⌛ data 3m old: is the collector running? (gt-mcp collector status)` when too old."""
+    age = now - snapshot.collected_at
+    if age <= stale_after:
+        return None
+    return Text(
+        f"⌛ data {span(age)} old: is the collector running? (gt-mcp collector status)",
+        style="bold yellow",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+
+
+def header_lines(snapshot: Snapshot, now: float, stale_after: float = 30.0) -> list[Text]:
+    lines = [town_line(snapshot, now)]
+    for extra in (estop_banner(snapshot.gastown), stale_line(snapshot, now, stale_after)):
+        if extra is not None:
+            lines.append(extra)
+    return lines + error_lines(snapshot)

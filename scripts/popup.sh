@@ -1,0 +1,66 @@
+#!/bin/sh
+# Open one of gastown-mcp's views for the client that pressed the key: a tmux popup (tmux >= 3.2),
+# or a new window on older tmux. Bound by gastown-mcp.tmux (scripts/keys.sh) as
+#   run-shell -b "popup.sh VIEW #{q:client_name} #{q:pane_id} #{q:pane_current_path}"
+# Every value reaches tmux as its own argument (argv form, no shell string, no format expansion).
+# The Python is @gtmcp-python, else the venv install.sh made.
+set -u
+set -f
+
+view="${1:-}"
+client="${2:-}"
+pane="${3:-}"
+cwd="${4:-}"
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/paths.sh
+. "$here/paths.sh"
+
+case "$view" in
+  quick) size=80% ; set -- status --popup ;;
+  dashboard) size=90% ; set -- dashboard --popup ;;
+  mail) size=80% ; set -- mail --popup ;;
+  bridge) size=80% ; set -- bridge --popup ;;
+  *)
+    tmux display-message "gastown-mcp: no view named that (quick, dashboard, mail, bridge)"
+    exit 1
+    ;;
+esac
+
+# One tmux call for both facts: the server's version and the configured Python.
+{
+  read -r version
+  read -r python
+} <<INFO
+$(tmux display-message -p '#{version}
+#{@gtmcp-python}' 2>/dev/null)
+INFO
+[ -n "${python:-}" ] || python="$GTMCP_DEFAULT_PYTHON"
+if [ ! -x "$python" ]; then
+  tmux display-message "gastown-mcp: its Python is missing: run the plugin's install.sh, or set @gtmcp-python"
+  exit 1
+fi
+case "$cwd" in *"
+"*) cwd="$HOME" ;; esac
+[ -d "$cwd" ] || cwd="$HOME"
+# -d and -c are expanded as tmux formats: double every '#' so a folder named '#(cmd)' stays a name.
+case "$cwd" in *"#"*) cwd="$(printf '%s' "$cwd" | sed 's/#/##/g')" ;; esac
+
+case "${version#next-}" in
+  "" | [0-2].* | 3.[01] | 3.[01][!0-9]*) popups=no ;;
+  *) popups=yes ;;
+esac
+
+if [ "$popups" = no ]; then
+  # No popups before 3.2: a window next to the pane's, closed when the view exits.
+  exec tmux new-window -a -t "$pane" -c "$cwd" -n gastown-mcp -- "$python" -m gt_mcp_tmux "$@"
+fi
+case "${version#next-}" in
+  3.2 | 3.2[!0-9]*) title="" ;;  # -T arrived in 3.3
+  *) title=" gastown-mcp " ;;
+esac
+if [ -n "$title" ]; then
+  exec tmux display-popup -c "$client" -E -w "$size" -h "$size" -d "$cwd" -T "$title" \
+    -- "$python" -m gt_mcp_tmux "$@"
+fi
+exec tmux display-popup -c "$client" -E -w "$size" -h "$size" -d "$cwd" \
+  -- "$python" -m gt_mcp_tmux "$@"

@@ -1,0 +1,145 @@
+"""Golden tests: each view, built from fixed Snapshots, printed at 80 and 60 columns without colour.
+
+Regenerate after an intended change with `GTMCP_UPDATE_GOLDEN=1 pytest tests/test_views_golden.py`
+and read the diff: these files are what a person sees.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+
+from gt_mcp_tmux.collector_control import CollectorStatus
+from gt_mcp_tmux.detect import AgentMailFound, Detection, GastownFound, TmuxFound
+from gt_mcp_tmux.host_health import HostHealth, SessionLoad
+from gt_mcp_tmux.model import Snapshot, SourceHealth, TmuxSession
+from gt_mcp_tmux.render.bridge_view import bridge_view
+from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame
+from gt_mcp_tmux.render.mail_view import mail_view
+from gt_mcp_tmux.render.quick_view import quick_status
+from gt_mcp_tmux.tmux_sessions import ServerSessions
+from tests.viewkit import HOSTILE, NOW, busy_town, hostile_town, quiet_town
+
+GOLDEN = Path(__file__).parent / "golden"
+TOWNS: dict[str, Callable[[], Snapshot]] = {
+    "busy": busy_town,
+    "hostile": hostile_town,
+    "quiet": quiet_town,
+}
+HOST = HostHealth(
+    load=(0.52, 0.40, 0.33),
+    cpus=4,
+    cpu_percent=12.0,
+    mem_total=16 * 2**30,
+    mem_used=6 * 2**30,
+    mem_percent=37.5,
+    swap_percent=0.0,
+    agent_processes=14,
+    agent_cpu_percent=35.2,
+    agent_rss_bytes=1200 * 2**20,
+    sessions=[
+        SessionLoad("gt-furiosa", 5, 30.1, 800 * 2**20),
+        SessionLoad("hq-mayor", 3, 5.1, 400 * 2**20),
+    ],
+)
+USER = ServerSessions(
+    "/tmp/tmux-1000/default",
+    True,
+    [
+        TmuxSession("main", 3, 1, NOW - 9000, NOW - 2),
+        TmuxSession("work", 1, 0, NOW - 9000, NOW - 600),
+    ],
+)
+DETECTION = Detection(
+    GastownFound("/usr/local/bin/gt", "gt version 1.0.1", "/home/me/gt", "cwd", "gt-c78608",
+                 "town path", True, 6),
+    AgentMailFound("http://127.0.0.1:8765", True, 1.2, None),
+    TmuxFound("tmux 3.3a", True, True),
+)  # fmt: skip
+COLLECTOR = CollectorStatus(
+    running=True,
+    pid=4242,
+    socket="/tmp/tmux-1000/default",
+    version="0.1.0",
+    started=NOW - 3600,
+    last_refresh=NOW - 4,
+    sources=[
+        SourceHealth("gt_status", NOW - 20, NOW - 20, None, 30.0),
+        SourceHealth("convoys", NOW - 50, NOW - 10, "gt convoy list: timeout after 20s", 60.0),
+    ],
+)
+
+
+def plain(renderable: RenderableType, width: int, height: int | None = None) -> str:
+    console = Console(
+        width=width,
+        height=height or 25,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        emoji=False,
+        record=True,
+    )
+    console.print(renderable)
+    return console.export_text()
+
+
+def views(snapshot: Snapshot, width: int) -> dict[str, RenderableType]:
+    board = DashboardInput(snapshot, NOW, HOST, USER, stale_after=30.0)
+    return {
+        "quick": quick_status(snapshot, NOW),
+        "dashboard": once_frame(board, width),
+        "mail": mail_view(snapshot.agent_mail, NOW, snapshot.bridge),
+        "bridge": bridge_view(DETECTION, snapshot, COLLECTOR, NOW),
+    }
+
+
+CASES = [
+    (town, view, width)
+    for town in TOWNS
+    for view in ("quick", "dashboard", "mail", "bridge")
+    for width in (80, 60)
+]
+
+
+@pytest.mark.parametrize(("town", "view", "width"), CASES)
+def test_view_matches_golden(town: str, view: str, width: int) -> None:
+    text = plain(views(TOWNS[town](), width)[view], width)
+    path = GOLDEN / f"{view}-{town}-{width}.txt"
+    if os.environ.get("GTMCP_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+    assert all(cell_len(line) <= width for line in text.splitlines()), "a line is too wide"
+
+
+@pytest.mark.parametrize("height", [12, 20, 30])
+def test_live_dashboard_fills_exactly_the_screen(height: int) -> None:
+    board = DashboardInput(busy_town(), NOW, HOST, USER, keys=True)
+    text = plain(live_frame(board, 100, height), 100, height)
+    lines = text.splitlines()
+    assert len(lines) == height
+    assert "Agents 10" in lines[1] and "q quit" in lines[-1]
+
+
+def test_quick_status_fits_a_short_popup_and_says_how_many_are_hidden() -> None:
+    text = plain(quick_status(busy_town(), NOW, height=14), 60)
+    assert len(text.splitlines()) <= 14
+    assert "▲ 😺 gastown/nux" in text  # the most urgent stays visible
+    assert "more" in text
+
+
+def test_hostile_text_is_printed_literally_even_with_colour() -> None:
+    console = Console(width=200, color_system="truecolor", force_terminal=True, record=True)
+    console.print(quick_status(hostile_town(), NOW))
+    console.print(mail_view(hostile_town().agent_mail, NOW))
+    out = console.export_text(styles=True, clear=False)
+    text = console.export_text()
+    assert "[bold red]x[/]" in text and "#[fg=red]red[/]" in text  # markup shown, not applied
+    assert "#(touch /tmp/gtmcp-pwned)" in text
+    assert "[31mesc" in text and "\x1b" in HOSTILE
+    assert "\x1b[31mesc" not in out  # the escape from the data never reaches the terminal
