@@ -172,15 +172,18 @@ class GasTownReader:
                 src["deacon_heartbeat"].record(now, self._deacon_file.error)
                 src["events"].record(now, events_error)
 
-    def _parse_rigs(self) -> list[RigEntry]:
+    def _parse_rigs(self) -> list[RigEntry] | None:
+        """The rigs of a changed rigs.json; None keeps the last good list (the file is broken)."""
         assert self.root is not None
+        if not self._rigs_file.exists:
+            return []  # like gt: no file, no rigs
+        if self._rigs_file.error is not None:
+            return None
         rigs = parse_rigs_json(self.root, self._rigs_file.data)
         if rigs is None:
-            if self._rigs_file.exists and self._rigs_file.error is None:
-                self._rigs_file.error = SourceError(
-                    "rigs", "bad_output", "mayor/rigs.json has no `rigs` object"
-                )
-            return []
+            self._rigs_file.error = SourceError(
+                "rigs", "bad_output", "mayor/rigs.json has no `rigs` object"
+            )
         return rigs
 
     def refresh_status(self, fast: bool) -> None:

@@ -354,7 +354,7 @@ ODD_TITLE = "#(touch {marker}) #[fg=red]bold; rm -rf / ; `x` $(y) ünï 🚚 [bo
 
 
 def test_odd_names_and_titles_are_kept_verbatim(
-    town: StandinTown, gt_server: GasTownServer, tmp_path: Path
+    town: StandinTown, gt_server: GasTownServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     marker = tmp_path / "ran"
     title = ODD_TITLE.format(marker=marker)
@@ -373,6 +373,8 @@ def test_odd_names_and_titles_are_kept_verbatim(
     town.set_status(status)
     gt_server.start({"gt-ünï cödé": {}, "gt-spa ced;semi": {}})
     town.event("mail", "gastown/ünï cödé", {"to": "mayor/", "subject": title})
+    for var in ("LANG", "LC_ALL", "LC_CTYPE"):  # as under a bare run-shell: tmux would print `_`
+        monkeypatch.delenv(var, raising=False)
     reader = reader_for(town)
     gastown = full_refresh(reader)
     agents = by_address(gastown)
@@ -472,11 +474,15 @@ def test_rigs_json_change_is_picked_up(town: StandinTown, gt_server: GasTownServ
         True,
         1,
     )
-    rigs_file.write_text("{broken")
+    rigs_file.write_text("{broken")  # half-written: the last good rigs stay
     reader.refresh_cheap(time.time())
-    assert [(e.source, e.kind) for e in reader.gastown(time.time()).errors] == [
-        ("rigs", "bad_output")
-    ]
+    gastown = reader.gastown(time.time())
+    assert [(e.source, e.kind) for e in gastown.errors] == [("rigs", "bad_output")]
+    assert [r.name for r in gastown.rigs] == ["gastown", "beetle"] and len(gastown.agents) == 2
+    rigs_file.unlink()
+    reader.refresh_cheap(time.time())
+    gastown = reader.gastown(time.time())
+    assert (gastown.rigs, gastown.agents, gastown.errors) == ([], [], [])
 
 
 def test_deacon_heartbeat_age(town: StandinTown) -> None:
