@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import passthrough
+from bench import collector, passthrough
 
-BENCHMARKS = {"passthrough": passthrough.main}
+BENCHMARKS = {"passthrough": passthrough.main, "collector": collector.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)

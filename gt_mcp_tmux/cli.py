@@ -10,7 +10,7 @@ import sys
 from gt_mcp_tmux.passthrough import exec_gt
 
 #: First words only gt-mcp has: always ours.
-OWN_COMMANDS = frozenset({"detect", "collector", "tmux", "bridge"})
+OWN_COMMANDS = frozenset({"detect", "collector", "tmux", "bridge", "alerts", "jump"})
 #: First words gt has too (`gt status`, `gt mail send`, `gt dashboard`, `gt config`): ours only
 #: when every further argument is one of ours, so `gt-mcp mail send ...` still reaches gt.
 SHARED_COMMANDS: dict[str, frozenset[str]] = {
@@ -18,6 +18,7 @@ SHARED_COMMANDS: dict[str, frozenset[str]] = {
     "mail": frozenset({"--json", "--popup", "-h", "--help"}),
     "dashboard": frozenset({"--once", "--popup", "--json", "-h", "--help"}),
     "config": frozenset({"init", "--force", "-h", "--help"}),
+    "sling": frozenset({"--popup"}),  # bare `gt-mcp sling` is the picker; with arguments, gt's
 }
 OWN_FLAGS = frozenset({"-h", "--help", "--version"})
 

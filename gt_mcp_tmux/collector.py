@@ -57,6 +57,9 @@ class Collector:
         self.server_args = ["-S", socket_path]
         self.stop = threading.Event()
         self.wake = threading.Event()
+        #: Bumped when the town is (re)found, so the slow workers run again at once.
+        self.town_generation = 0
+        self.town_changed = threading.Condition()
         self.lock = threading.Lock()
         self.settings, self.config_errors = self._load_settings()
         self.town: TownLocation | None = None
@@ -91,17 +94,26 @@ class Collector:
             self.town = found
             with self.lock:
                 self.reader = GasTownReader(self.settings, found)
+            with self.town_changed:
+                self.town_generation += 1
+                self.town_changed.notify_all()
             self.wake.set()
 
     # --- worker threads for the slow sources -------------------------------------------
     def _every(self, name: str, interval: Callable[[], float], job: Callable[[], None]) -> None:
         def loop() -> None:
             while not self.stop.is_set():
+                generation = self.town_generation
+
+                def woken(seen: int = generation) -> bool:
+                    return self.stop.is_set() or self.town_generation != seen
+
                 try:
                     job()
                 except Exception as err:  # a source must never take the collector down
                     self._note_error(f"{name}: {type(err).__name__}: {err}")
-                self.stop.wait(interval())
+                with self.town_changed:
+                    self.town_changed.wait_for(woken, timeout=interval())
 
         threading.Thread(target=loop, name=name, daemon=True).start()
 
@@ -327,6 +339,8 @@ def run_collector(socket_path: str) -> int:
             return
         collector.stop.set()
         collector.wake.set()
+        with collector.town_changed:
+            collector.town_changed.notify_all()
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(signum, on_signal)

@@ -147,6 +147,9 @@ def build_parser() -> _Parser:
     collector.add_argument("--json", action="store_true", help="print JSON")
     collector.add_argument("--socket", help="the tmux server's socket path (default: $TMUX's)")
     collector.set_defaults(func=cmd_collector)
+    from gt_mcp_tmux.action_commands import register as register_actions
+
+    register_actions(sub)
     config = sub.add_parser("config", help="configuration file")
     config_sub = config.add_subparsers(
         dest="action", metavar="ACTION", parser_class=_Parser, required=True

@@ -86,6 +86,11 @@ class Settings:
     key_dashboard: str = _opt("G", "Prefix key: live dashboard popup")
     key_mail: str = _opt("m", "Prefix key: Agent Mail popup (replaces tmux's mark-pane)")
     key_bridge: str = _opt("b", "Prefix key: bridge and detection popup")
+    key_jump: str = _opt("a", "Prefix key: pick an agent and jump to its session")
+    key_sling: str = _opt("S", "Prefix key: sling a ready bead to a rig or agent")
+    jump_mode: str = _opt(
+        "popup", "how a jump from your own tmux opens the agent", choices=("popup", "window")
+    )
     # Looks
     icon_gastown: str = _opt("⛽", "icon before the Gas Town segment")
     icon_mail: str = _opt("✉", "icon before the Agent Mail segment")

@@ -12,8 +12,8 @@ SEP = "\x1f"
 
 
 def tmux_base(socket: str | None = None) -> list[str]:
-    """`tmux` or `tmux -L <socket>`."""
-    return ["tmux", "-L", socket] if socket else ["tmux"]
+    """`tmux -u` or `tmux -u -L <socket>` (-u: UTF-8 even under a bare locale, so names stay intact)."""
+    return ["tmux", "-u", "-L", socket] if socket else ["tmux", "-u"]
 
 
 def run_tmux(args: list[str], socket: str | None = None, timeout: float = 2.0) -> Finished | None:

@@ -37,7 +37,9 @@ class OptionPusher:
         if not changed:
             return True
         try:
-            done = run_bounded(["tmux", *self.server_args, *set_commands(changed)], self.timeout)
+            done = run_bounded(
+                ["tmux", "-u", *self.server_args, *set_commands(changed)], self.timeout
+            )
         except (OSError, TimedOut):
             return False
         if done.returncode != 0:

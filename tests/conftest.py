@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,8 +42,13 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("TMUX", raising=False)
     monkeypatch.delenv("TMUX_PANE", raising=False)
+    # Every tmux server a test starts lives in a socket folder of its own (short: socket paths
+    # are limited to ~100 bytes), so no test sees another's servers, nor the user's.
+    sockets = Path(tempfile.mkdtemp(prefix="gtmcp-", dir="/tmp"))
+    monkeypatch.setenv("TMUX_TMPDIR", str(sockets))
     monkeypatch.setenv("AGENT_MAIL_URL", f"http://127.0.0.1:{closed_port()}")
     yield home
+    shutil.rmtree(sockets, ignore_errors=True)
 
 
 @pytest.fixture
@@ -105,12 +112,25 @@ class Screen:
     the inner server's status line and popups exactly as drawn. `keys` types into that client.
     """
 
-    def __init__(self, inner: TmuxServer, width: int = 120, height: int = 30) -> None:
+    def __init__(
+        self, inner: TmuxServer, width: int = 120, height: int = 30, session: str = "main"
+    ) -> None:
         self.inner = inner
         self.outer = TmuxServer(f"{inner.socket}-screen")
-        attach = f"env -u TMUX tmux -L {inner.socket} attach -t main"
-        self.outer.run("-f", "/dev/null", "new-session", "-d", "-s", "screen", "-x", str(width),
-                       "-y", str(height), attach)
+        attach = f"env -u TMUX tmux -L {inner.socket} attach -t ={session}:"
+        self.outer.run(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "screen",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            attach,
+        )
         self.outer.run("set", "-g", "status", "off")
 
     def text(self) -> str:

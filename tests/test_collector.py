@@ -101,7 +101,7 @@ def option_when(
 
 
 def test_the_bar_shows_the_fleet(user_tmux: TmuxServer) -> None:
-    shown = option_when(user_tmux, "@gtmcp_gastown", lambda v: "6/7" in v)
+    shown = option_when(user_tmux, "@gtmcp_gastown", lambda v: "6/7" in v and "3/5" in v)
     assert "⛽ 6/7" in shown and "⚠" in shown and "3/5" in shown  # nux is stuck; convoy 3 of 5
     text = user_tmux.out("display-message", "-p", "#{T:status-right}")
     assert "⛽ 6/7" in text and "⌛" not in text

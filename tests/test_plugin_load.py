@@ -72,13 +72,13 @@ def test_load_is_quick_enough_for_a_reload(tmux: TmuxServer) -> None:
     """Budget check by counting work, not time: the .tmux file makes at most 2 tmux calls."""
     tmux.run("set", "-g", "@gtmcp-python", sys.executable)
     trace = subprocess.run(
-        ["bash", "-xc", f"TMUX=x; . {PLUGIN}"],
+        ["bash", "-xc", f". {PLUGIN}"],
         capture_output=True,
         text=True,
         env={
             "PATH": "/usr/bin:/bin",
             "HOME": "/nonexistent",
-            "TMUX": f"/tmp/tmux-0/{tmux.socket},1,0",
+            "TMUX": tmux.out("display-message", "-p", "#{socket_path}") + ",1,0",
         },
         check=False,
     )

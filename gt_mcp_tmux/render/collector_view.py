@@ -9,17 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.collector_control import CollectorStatus
-
-
-def age_text(then: float | None, now: float) -> str:
-    if then is None:
-        return "never"
-    seconds = max(now - then, 0)
-    if seconds < 120:
-        return f"{seconds:.0f}s ago"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m ago"
-    return f"{seconds / 3600:.0f}h ago"
+from gt_mcp_tmux.render.ages import ago
 
 
 def collector_table(status: CollectorStatus, now: float | None = None) -> RenderableType:
@@ -27,7 +17,9 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
     head = Text()
     if status.running:
         head.append("● collector running", style="green")
-        head.append(f"  pid {status.pid}  v{status.version}  refreshed {age_text(status.last_refresh, now)}")
+        head.append(
+            f"  pid {status.pid}  v{status.version}  refreshed {ago(status.last_refresh, now)}"
+        )
     else:
         head.append("○ collector not running", style="bold red")
         head.append("  start it with `gt-mcp collector start` (inside tmux) or reload tmux")
@@ -45,7 +37,7 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
         table.add_row(
             Text(source.name),
             Text(f"{source.interval:g}s"),
-            Text(age_text(source.last_ok, now)),
+            Text(ago(source.last_ok, now)),
             Text(source.last_error or "", style="red"),
         )
     return Group(head, table)

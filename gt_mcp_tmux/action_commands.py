@@ -1,0 +1,151 @@
+"""The commands that act: `gt-mcp alerts`, `gt-mcp jump`, `gt-mcp sling` (with no arguments)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+from gt_mcp_tmux.config import ConfigError, Settings
+from gt_mcp_tmux.model import Agent, Alert, Snapshot
+from gt_mcp_tmux.output import print_json
+
+
+def _settings() -> Settings:
+    from gt_mcp_tmux.commands import _settings as settings
+
+    return settings()
+
+
+def _snapshot(settings: Settings) -> Snapshot:
+    from gt_mcp_tmux.collect import current_snapshot
+
+    return current_snapshot(settings)
+
+
+# --- alerts ---------------------------------------------------------------------------------
+def collector_down_alert() -> Alert | None:
+    """The collector itself is an alert source: a `down` alert when it is not running."""
+    from gt_mcp_tmux.collector_control import collector_status
+
+    status = collector_status()
+    if status.running:
+        return None
+    return Alert("down:collector", "down", "the gastown-mcp collector is not running", time.time())
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.cache import current_server_socket
+
+    if args.ack is not None:
+        from gt_mcp_tmux.alerts import request_ack
+
+        request_ack(current_server_socket(), [args.ack])
+        print(f"acknowledged {args.ack}: the collector takes it within a second")
+        return 0
+    snapshot = _snapshot(_settings())
+    alerts = list(snapshot.alerts)
+    down = collector_down_alert() if os.environ.get("TMUX") else None
+    if down is not None:
+        alerts.insert(0, down)
+    if args.json:
+        print_json(
+            {
+                "alerts": [
+                    {
+                        "id": a.id,
+                        "kind": a.kind,
+                        "agent": a.agent,
+                        "since": a.since,
+                        "message": a.message,
+                    }
+                    for a in alerts
+                ]
+            }
+        )
+        return 0
+    from gt_mcp_tmux.output import console
+    from gt_mcp_tmux.render.alerts_view import alerts_table
+
+    console().print(alerts_table(alerts, time.time()))
+    return 0
+
+
+# --- jump -----------------------------------------------------------------------------------
+def _find_agent(agents: list[Agent], wanted: str) -> Agent | None:
+    for agent in agents:
+        if wanted in (agent.address, agent.address.rstrip("/"), agent.name, agent.session):
+            return agent
+    return None
+
+
+def cmd_jump(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.jump import go, jump_targets
+
+    settings = _settings()
+    snapshot = _snapshot(settings)
+    town = snapshot.gastown
+    targets = jump_targets(town)
+    if args.json:
+        print_json(
+            {
+                "socket": town.socket,
+                "agents": [
+                    {
+                        "address": a.address,
+                        "role": a.role,
+                        "rig": a.rig,
+                        "status": a.status,
+                        "session": a.session,
+                        "running": a.running,
+                        "work_title": a.work_title,
+                    }
+                    for a in targets
+                ],
+            }
+        )
+        return 0
+    if not town.socket:
+        raise ConfigError("no Gas Town found: see `gt-mcp detect`")
+    if args.agent:
+        agent = _find_agent(targets, args.agent)
+        if agent is None:
+            raise ConfigError(f"no agent {args.agent!r} (see `gt-mcp jump --json`)")
+    else:
+        from gt_mcp_tmux.picker import pick
+        from gt_mcp_tmux.render.choices import agent_choices
+
+        agent = pick(agent_choices(targets), "jump to")
+        if agent is None:
+            return 0
+    if not agent.session or not agent.running:
+        raise ConfigError(f"{agent.address} has no live session to jump to ({agent.status})")
+    after = os.getpid() if args.popup else None
+    return go(town.socket, agent.session, settings.jump_mode, args.client, after_pid=after)
+
+
+# --- sling ----------------------------------------------------------------------------------
+def cmd_sling(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.sling_flow import run_sling
+
+    return run_sling(_settings(), _snapshot(_settings()), popup=args.popup)
+
+
+def register(sub: Any) -> None:
+    """Add these commands to gt-mcp's argparse subparsers."""
+    alerts = sub.add_parser(
+        "alerts", help="what needs you now (stuck, dead, ESTOP, conflicts, ...)"
+    )
+    alerts.add_argument("--json", action="store_true", help="print JSON (schema in the README)")
+    alerts.add_argument("--ack", metavar="ID|all", help="acknowledge one alert, or all of them")
+    alerts.set_defaults(func=cmd_alerts)
+    jump = sub.add_parser("jump", help="pick an agent and go to its tmux session")
+    jump.add_argument("agent", nargs="?", help="address, name or session (else: a picker)")
+    jump.add_argument("--json", action="store_true", help="list the agents as JSON")
+    jump.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    jump.add_argument("--client", help=argparse.SUPPRESS)
+    jump.set_defaults(func=cmd_jump)
+    sling = sub.add_parser("sling", help="pick a ready bead and a target, then `gt sling` it")
+    sling.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    sling.set_defaults(func=cmd_sling)

@@ -1,0 +1,65 @@
+"""Picker rows for agents, beads and sling targets: icons, names and titles, all literal."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from gt_mcp_tmux.model import Agent
+from gt_mcp_tmux.picker import Choice
+from gt_mcp_tmux.render.icons import role_icon, status_glyph
+from gt_mcp_tmux.render.literal import clean
+from gt_mcp_tmux.sling import ReadyBead
+
+
+def agent_choices(agents: list[Agent]) -> list[Choice[Agent]]:
+    rows = []
+    for agent in agents:
+        glyph, style = status_glyph(agent.status)
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(f"{glyph} {agent.status:<8}", style=style)
+        label.append(f"{role_icon(agent.role)} ")
+        label.append(f"{clean(agent.address):<28}", style="bold")
+        label.append(f" {clean(agent.rig or '-'):<12} ", style="dim")
+        label.append(clean(agent.work_title or agent.hook_bead or ""))
+        if not agent.running:
+            label.stylize("dim")
+        search = " ".join(
+            filter(
+                None,
+                [
+                    agent.address,
+                    agent.role,
+                    agent.rig,
+                    agent.status,
+                    agent.work_title,
+                    agent.hook_bead,
+                    agent.session,
+                ],
+            )
+        )
+        rows.append(Choice(label, search, agent))
+    return rows
+
+
+def plain_choices(rows: list[tuple[str, str]]) -> list[Choice[str]]:
+    """(value, description) rows: the value in bold, its description dim."""
+    choices = []
+    for value, description in rows:
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(f"{clean(value):<30}", style="bold")
+        label.append(f" {clean(description)}", style="dim")
+        choices.append(Choice(label, f"{value} {description}", value))
+    return choices
+
+
+def bead_choices(beads: list[ReadyBead]) -> list[Choice[ReadyBead]]:
+    rows = []
+    for bead in beads:
+        label = Text(no_wrap=True, overflow="ellipsis")
+        priority = f"P{bead.priority}" if bead.priority is not None else "P?"
+        label.append(f"{priority} ", style="bold red" if bead.priority in (0, 1) else "yellow")
+        label.append(f"{clean(bead.id):<14}", style="bold")
+        label.append(f" {clean(bead.title)}")
+        label.append(f"  {clean(bead.source)}", style="dim")
+        rows.append(Choice(label, f"{bead.id} {bead.title} {bead.source} {bead.issue_type}", bead))
+    return rows

@@ -1,0 +1,272 @@
+"""Jump to any agent across tmux servers, and sling from a picker: driven as a person would."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gt_mcp_tmux.jump import go_argv
+from gt_mcp_tmux.model import Agent, GasTown, Rig
+from gt_mcp_tmux.picker import Choice, PickerState
+from gt_mcp_tmux.sling import parse_ready, sling_argv, sling_targets
+from tests.conftest import Screen, TmuxServer
+from tests.townkit import StandinTown
+
+GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
+pytestmark = pytest.mark.integration
+
+
+def choices(*names: str) -> list[Choice[str]]:
+    from rich.text import Text
+
+    return [Choice(Text(n), n, n) for n in names]
+
+
+def test_picker_filters_moves_and_chooses() -> None:
+    state = PickerState(choices("gastown/furiosa polecat", "gastown/nux polecat", "mayor/ mayor"))
+    for key in "pole":
+        state.press(key)
+    assert [c.value for c in state.shown] == ["gastown/furiosa polecat", "gastown/nux polecat"]
+    state.press("down")
+    assert state.selected is not None and state.selected.value == "gastown/nux polecat"
+    state.press(" ")
+    for key in "FUR":  # every word must match, case does not matter
+        state.press(key)
+    assert [c.value for c in state.shown] == ["gastown/furiosa polecat"]
+    assert state.press("enter") == "choose"
+    state.press("backspace")
+    assert state.press("esc") == "cancel"
+    for key in "zzz":
+        state.press(key)
+    assert state.shown == [] and state.press("enter") is None  # nothing to choose
+
+
+def test_go_argv_for_each_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    assert go_argv("gt-abc123", "gt-nux", "popup", None) == [
+        "tmux",
+        "-L",
+        "gt-abc123",
+        "attach-session",
+        "-t",
+        "=gt-nux:",
+    ]
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    popup = go_argv("gt-abc123", "gt-nux", "popup", "/dev/pts/3")
+    assert popup[:4] == ["tmux", "display-popup", "-c", "/dev/pts/3"]
+    assert popup[-10:] == [
+        "--",
+        "env",
+        "-u",
+        "TMUX",
+        "tmux",
+        "-L",
+        "gt-abc123",
+        "attach-session",
+        "-t",
+        "=gt-nux:",
+    ]
+    window = go_argv("gt-abc123", "gt-nux", "window", None)
+    assert window[:2] == ["tmux", "new-window"] and window[-1] == "=gt-nux:"
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/gt-abc123,1,0")
+    assert go_argv("gt-abc123", "gt-nux", "popup", "/dev/pts/3") == [
+        "tmux",
+        "switch-client",
+        "-c",
+        "/dev/pts/3",
+        "-t",
+        "=gt-nux:",
+    ]
+
+
+@pytest.fixture
+def gas_town(town: StandinTown) -> Iterator[TmuxServer]:
+    """Gas Town's server with agent sessions whose panes show who they are."""
+    server = TmuxServer(town.socket)
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor", "-x", "100", "-y", "30")
+    for name in ("hq-deacon", "gt-witness", "gt-refinery", "gt-furiosa", "gt-crew-max"):
+        server.run(
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            f"printf 'I AM {name.upper()}\\n'; exec sleep 600",
+        )
+    yield server
+    server.kill()
+
+
+def run_in_pane(tmux: TmuxServer, *argv: str) -> None:
+    """Type a command into the user's shell pane, as a person would."""
+    line = " ".join(json.dumps(a) for a in argv)
+    tmux.run("send-keys", "-t", "main", "-l", line)
+    tmux.run("send-keys", "-t", "main", "Enter")
+
+
+def env_line(town: StandinTown) -> list[str]:
+    return [
+        "env",
+        f"GT_MCP_GT={os.environ['GT_MCP_GT']}",
+        f"GT_STANDIN_DATA={town.data}",
+        f"GT_STANDIN_LOG={os.environ['GT_STANDIN_LOG']}",
+        f"GT_TOWN_ROOT={town.root}",
+    ]
+
+
+def test_jump_from_the_users_server_opens_the_agent_in_a_popup(
+    town: StandinTown, gas_town: TmuxServer, tmux: TmuxServer, screen: Screen
+) -> None:
+    run_in_pane(tmux, *env_line(town), GT_MCP, "jump", "gastown/furiosa")
+    text = screen.wait_for(lambda t: "I AM GT-FURIOSA" in t, timeout=20)
+    assert "I AM GT-FURIOSA" in text
+    sessions = tmux.out("list-sessions", "-F", "#{session_name}").split()
+    assert sessions == ["main"]  # nothing named like Gas Town's was created on the user's server
+    screen.keys("C-b", "d")  # detach the inner client: the popup closes
+    text = screen.wait_for(lambda t: "I AM GT-FURIOSA" not in t)
+    assert "I AM GT-FURIOSA" not in text
+    assert gas_town.out("list-sessions", "-F", "#{session_name}").count("gt-furiosa") == 1
+
+
+def test_jump_inside_gas_towns_server_switches_the_client(
+    town: StandinTown, gas_town: TmuxServer
+) -> None:
+    view = Screen(gas_town, session="hq-mayor")
+    try:
+        view.wait_for(lambda t: bool(t.strip()))
+        client = gas_town.out("list-clients", "-F", "#{client_name}")
+        env = {
+            **os.environ,
+            "TMUX": gas_town.out("display-message", "-p", "#{socket_path}") + ",1,0",
+            "GT_TOWN_ROOT": str(town.root),
+        }
+        import subprocess
+
+        subprocess.run(
+            [GT_MCP, "jump", "gt-furiosa", "--client", client],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        assert gas_town.out("list-clients", "-F", "#{client_session}") == "gt-furiosa"
+        assert "I AM GT-FURIOSA" in view.wait_for(lambda t: "I AM GT-FURIOSA" in t)
+    finally:
+        view.close()
+
+
+def test_jump_json_lists_agents_most_urgent_first(
+    town: StandinTown, gas_town: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
+    done = subprocess.run(
+        [GT_MCP, "jump", "--json"], capture_output=True, text=True, check=True, timeout=30
+    )
+    data = json.loads(done.stdout)
+    assert data["socket"] == town.socket
+    assert data["agents"][0]["address"] == "gastown/nux" and data["agents"][0]["status"] == "stuck"
+    unknown = subprocess.run([GT_MCP, "jump", "nobody"], capture_output=True, text=True, timeout=30)
+    assert (
+        unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "no agent" in unknown.stderr
+    )
+    dead = subprocess.run(
+        [GT_MCP, "jump", "gastown/nux"], capture_output=True, text=True, timeout=30
+    )
+    assert dead.returncode == 2 and "no live session" in dead.stderr
+
+
+HOSTILE_TITLE = "Fix `rm -rf ~` and $(touch PWNED) #(touch PWNED2) [bold red]x[/] ;"
+
+
+def ready_answer() -> dict[str, object]:
+    return {
+        "sources": [
+            {"name": "town", "issues": [{"id": "hq-aaa11", "title": "Town chore", "priority": 3}]},
+            {
+                "name": "gastown",
+                "issues": [
+                    {"id": "gt-abc12", "title": HOSTILE_TITLE, "priority": 1, "issue_type": "bug"},
+                    {"id": "gt-zzz99", "title": "Later", "priority": 4},
+                ],
+            },
+        ],
+        "summary": {"total": 3},
+    }
+
+
+def test_parse_ready_and_targets() -> None:
+    beads = parse_ready(ready_answer())
+    assert [b.id for b in beads] == ["gt-abc12", "hq-aaa11", "gt-zzz99"]
+    assert parse_ready({"sources": "garbage"}) == [] and parse_ready([]) == []
+    town = GasTown(
+        rigs=[Rig("gastown")], agents=[Agent("gastown/nux", "nux", "polecat", rig="gastown")]
+    )
+    assert [t for t, _ in sling_targets(town)] == ["mayor", "gastown", "gastown/nux", "deacon/dogs"]
+    assert sling_argv("gt-1", "gastown", "a b", "") == ["sling", "gt-1", "gastown", "--args", "a b"]
+    assert sling_argv("gt-1", "gastown", "", "shiny") == [
+        "sling",
+        "shiny",
+        "gastown",
+        "--on",
+        "gt-1",
+    ]
+
+
+def test_sling_from_the_picker_passes_hostile_text_as_argv(
+    town: StandinTown, gas_town: TmuxServer, tmux: TmuxServer, screen: Screen, tmp_path: Path
+) -> None:
+    town.answer("ready", ready_answer())
+    town.answer("sling", "Slung gt-abc12 to gastown/furiosa\n")
+    run_in_pane(tmux, *env_line(town), GT_MCP, "sling")
+    assert "gt-abc12" in screen.wait_for(lambda t: "gt-abc12" in t, timeout=20)
+    assert "[bold red]x[/]" in screen.text()  # markup in a title is shown, not applied
+    screen.keys("-l", "abc12")
+    screen.keys("Enter")
+    assert "sling gt-abc12 to" in screen.wait_for(lambda t: "sling gt-abc12 to" in t)
+    screen.keys("-l", "furiosa")
+    screen.keys("Enter")
+    screen.wait_for(lambda t: "args (Enter to skip)" in t)
+    args_text = 'say "hi"; $(touch PWNED3) #{pane_id}'
+    screen.keys("-l", args_text)
+    screen.keys("Enter")
+    screen.wait_for(lambda t: "formula" in t)
+    screen.keys("Enter")
+    screen.wait_for(lambda t: "run it?" in t)
+    screen.keys("y", "Enter")
+    assert "gt exited 0" in screen.wait_for(lambda t: "gt exited 0" in t)
+    calls = [
+        json.loads(line)["argv"]
+        for line in Path(os.environ["GT_STANDIN_LOG"]).read_text().splitlines()
+    ]
+    assert ["sling", "gt-abc12", "gastown/furiosa", "--args", args_text] in calls
+    time.sleep(0.3)
+    home = Path(os.environ["HOME"])
+    assert not any(
+        (place / name).exists()
+        for place in (home, tmp_path, town.root)
+        for name in ("PWNED", "PWNED2", "PWNED3")
+    )
+
+
+def test_sling_with_arguments_is_plain_passthrough(town: StandinTown) -> None:
+    import subprocess
+
+    subprocess.run(
+        [GT_MCP, "sling", "gt-abc12", "gastown"], capture_output=True, check=False, timeout=30
+    )
+    calls = [
+        json.loads(line)["argv"]
+        for line in Path(os.environ["GT_STANDIN_LOG"]).read_text().splitlines()
+    ]
+    assert calls == [["sling", "gt-abc12", "gastown"]]
