@@ -32,7 +32,9 @@ def append_commands(status_rights: list[tuple[str, str]]) -> list[str]:
 
 def append_to_sessions(server_args: list[str]) -> int:
     """One read, at most one batched write; returns how many sessions got the segment."""
-    done = run_tmux([*server_args, "list-sessions", "-F", f"#{{session_name}}{SEP}#{{status-right}}"])
+    done = run_tmux(
+        [*server_args, "list-sessions", "-F", f"#{{session_name}}{SEP}#{{status-right}}"]
+    )
     if done is None or done.returncode != 0:
         return 0
     rows = [line.split(SEP, 1) for line in done.stdout.splitlines() if SEP in line]

@@ -225,8 +225,17 @@ class SourceHealth:
 
 
 ALERT_KINDS = (
-    "stuck", "stalled", "dead", "merge_failed", "escalation", "session_death",
-    "estop", "convoy_landed", "mail", "conflict", "down",
+    "stuck",
+    "stalled",
+    "dead",
+    "merge_failed",
+    "escalation",
+    "session_death",
+    "estop",
+    "convoy_landed",
+    "mail",
+    "conflict",
+    "down",
 )
 
 
