@@ -81,6 +81,9 @@ class Settings:
         minimum=1,
         maximum=60,
     )
+    panels: str = _opt(
+        "", "extra dashboard panels: comma-separated module:function (see the README)"
+    )
     # Keys (a key name, or `none` to leave the key alone)
     key_quick: str = _opt("g", "Prefix key: quick status popup")
     key_dashboard: str = _opt("G", "Prefix key: live dashboard popup")
