@@ -10,7 +10,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,7 @@ from tests.conftest import PROJECT, TmuxServer
 def test_reference_matches_what_the_plugin_writes() -> None:
     variables = (PROJECT / "scripts" / "variables.sh").read_text()
     stale_prefix = variables.split("STALE_PREFIX='", 1)[1].split("'", 1)[0]
-    assert STATUS_REFERENCE == stale_prefix + "#{@gtmcp_status}"
+    assert stale_prefix + "#{@gtmcp_status}" == STATUS_REFERENCE
 
 
 def test_appends_once_per_session_and_keeps_gas_towns_text(tmux: TmuxServer) -> None:
