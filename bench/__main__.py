@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import collector, passthrough
+from bench import agent_mail, collector, passthrough
 
-BENCHMARKS = {"passthrough": passthrough.main, "collector": collector.main}
+BENCHMARKS = {
+    "passthrough": passthrough.main,
+    "collector": collector.main,
+    "agent_mail": agent_mail.main,
+}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)

@@ -631,3 +631,45 @@ def test_token_lookup_order(tmp_path: Path) -> None:
     assert resolve_token(remote, {"HTTP_BEARER_TOKEN": "server-env"}, tmp_path) is None
     assert resolve_token(remote, {}, tmp_path) is None
     assert resolve_token(loopback, {}, tmp_path / "nobody") is None
+
+
+def test_conflict_search_agrees_with_comparing_every_pair() -> None:
+    """The grouped search (literals by value, globs by fnmatch) finds what brute force finds."""
+    import random
+
+    rng = random.Random(7)
+    words = [
+        "src/a.py",
+        "src/b.py",
+        "./src/a.py",
+        "src/*",
+        "src/*.py",
+        "docs/*",
+        "docs/i.md",
+        "*",
+        "src/[ab].py",
+        "lib/x/y.py",
+        "lib/**",
+        "src/?.py",
+        "README.md",
+    ]
+    for _ in range(200):
+        held = [
+            Reservation(
+                id=i,
+                agent=rng.choice("ABC"),
+                path_pattern=rng.choice(words),
+                exclusive=rng.random() < 0.5,
+            )
+            for i in range(rng.randint(0, 12))
+        ]
+        brute = [
+            (a.path_pattern, a.agent, b.path_pattern, b.agent)
+            for i, a in enumerate(held)
+            for b in held[i + 1 :]
+            if a.agent != b.agent
+            and (a.exclusive or b.exclusive)
+            and patterns_overlap(a.path_pattern, b.path_pattern)
+        ]
+        found = find_conflicts([MailProject("p", "/p", reservations=held)])
+        assert [(c.path_a, c.agent_a, c.path_b, c.agent_b) for c in found] == brute

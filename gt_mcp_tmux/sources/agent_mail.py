@@ -86,25 +86,56 @@ def patterns_overlap(a: str, b: str) -> bool:
     return fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
+def _overlapping_pairs(patterns: Sequence[str]) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of overlapping patterns, without comparing every literal with every other.
+
+    Two literal paths overlap only when equal (grouped by value); only globs need fnmatch.
+    """
+    normal = [_normalise(p) for p in patterns]
+    pairs: set[tuple[int, int]] = set()
+    literal_groups: dict[str, list[int]] = {}
+    globs = []
+    for index, pattern in enumerate(normal):
+        if _GLOB_CHARS.isdisjoint(pattern):
+            literal_groups.setdefault(pattern, []).append(index)
+        else:
+            globs.append(index)
+    for group in literal_groups.values():
+        pairs.update((a, b) for n, a in enumerate(group) for b in group[n + 1 :])
+    is_glob = set(globs)
+    for g in globs:
+        glob = normal[g]
+        for other, pattern in enumerate(normal):
+            if other == g:
+                continue
+            # A literal matched as a pattern matches only itself: one fnmatch is enough for it.
+            if (
+                glob == pattern
+                or fnmatch.fnmatchcase(pattern, glob)
+                or (other in is_glob and fnmatch.fnmatchcase(glob, pattern))
+            ):
+                pairs.add((min(g, other), max(g, other)))
+    return sorted(pairs)
+
+
 def find_conflicts(projects: Sequence[MailProject]) -> list[Conflict]:
     """Pairs of active reservations in one project: different agents, >= 1 exclusive, overlapping."""
     found = []
     for project in projects:
         held = project.reservations
-        for i, first in enumerate(held):
-            for second in held[i + 1 :]:
-                if first.agent == second.agent or not (first.exclusive or second.exclusive):
-                    continue
-                if patterns_overlap(first.path_pattern, second.path_pattern):
-                    found.append(
-                        Conflict(
-                            project=project.slug,
-                            path_a=first.path_pattern,
-                            agent_a=first.agent,
-                            path_b=second.path_pattern,
-                            agent_b=second.agent,
-                        )
-                    )
+        for i, j in _overlapping_pairs([r.path_pattern for r in held]):
+            first, second = held[i], held[j]
+            if first.agent == second.agent or not (first.exclusive or second.exclusive):
+                continue
+            found.append(
+                Conflict(
+                    project=project.slug,
+                    path_a=first.path_pattern,
+                    agent_a=first.agent,
+                    path_b=second.path_pattern,
+                    agent_b=second.agent,
+                )
+            )
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from gt_mcp_tmux.model import MailMessage, MailProject
@@ -47,6 +47,20 @@ class MailReader(Protocol):
 
 
 _FRACTION = re.compile(r"\.(\d+)")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _parse_loose(text: str) -> datetime | None:
+    """What `fromisoformat` refuses: numbers, `Z`, and (on Python 3.10) odd fraction lengths."""
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return parse_ts(float(text))
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def parse_ts(value: object) -> datetime | None:
@@ -62,15 +76,19 @@ def parse_ts(value: object) -> datetime | None:
         text = value.strip()
         if not text:
             return None
-        if re.fullmatch(r"-?\d+(\.\d+)?", text):
-            return parse_ts(float(text))
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        # Python 3.10's fromisoformat takes 3 or 6 fraction digits only.
-        text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+        if text.lstrip("-").isdigit():
+            return parse_ts(int(text))
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
+            loose = _parse_loose(text)
+            if loose is None:
+                return None
+            moment = loose
+    elif isinstance(value, int) and abs(value) >= 10**14:  # Rust: exact integer microseconds
+        try:
+            return _EPOCH + timedelta(microseconds=value)
+        except OverflowError:
             return None
     elif isinstance(value, int | float):
         number = float(value)
