@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import json
 import os
-import stat
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from gt_mcp_tmux.demo import standin_gt
+from gt_mcp_tmux.demo.town_layout import (
+    agent_record,
+    append_event,
+    iso,
+    write_answer,
+    write_heartbeat,
+    write_town,
+)
 from gt_mcp_tmux.town import socket_name_for
 
+#: The stand-in's path the tests run (a shim of gt_mcp_tmux/demo/standin_gt.py); tests find
+#: stand-in processes by it.
 STANDIN_SCRIPT = Path(__file__).parent / "standin" / "gt.py"
-
-
-def iso(age_seconds: float = 0.0) -> str:
-    moment = datetime.now(timezone.utc) - timedelta(seconds=age_seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+agent = agent_record
 
 
 def install_standin_gt(bin_dir: Path) -> Path:
-    """An executable `gt` in `bin_dir` that runs the stand-in with this interpreter (no shim cost)."""
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    gt = bin_dir / "gt"
-    gt.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDIN_SCRIPT}" "$@"\n')
-    gt.chmod(gt.stat().st_mode | stat.S_IEXEC)
-    return gt
+    """An executable `gt` in `bin_dir` that runs the stand-in with this interpreter."""
+    return standin_gt.install(bin_dir, [sys.executable, str(STANDIN_SCRIPT)])
 
 
 @dataclass
@@ -44,14 +44,7 @@ class StandinTown:
 
     def answer(self, key: str, payload: Any, *, exit_code: int | None = None) -> None:
         """What the stand-in prints for a command key (`status`, `status-fast`, `convoy_list`, ...)."""
-        for old in self.data.glob(key + ".*"):
-            old.unlink()
-        if isinstance(payload, str):
-            (self.data / f"{key}.txt").write_text(payload)
-        else:
-            (self.data / f"{key}.json").write_text(json.dumps(payload))
-        if exit_code is not None:
-            (self.data / f"{key}.exit").write_text(str(exit_code))
+        write_answer(self.data, key, payload, exit_code=exit_code)
 
     def hang(self, key: str, seconds: float) -> None:
         (self.data / f"{key}.sleep").write_text(str(seconds))
@@ -61,23 +54,12 @@ class StandinTown:
         self.answer("status-fast", status)
 
     def heartbeat(self, session: str, state: str = "working", age: float = 0.0) -> None:
-        folder = self.root / ".runtime" / "heartbeats"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{session}.json").write_text(json.dumps({"timestamp": iso(age), "state": state}))
+        write_heartbeat(self.root, session, state, age)
 
     def event(
         self, type_: str, actor: str = "mayor", payload: dict[str, Any] | None = None
     ) -> None:
-        line = {
-            "ts": iso(),
-            "source": "gt",
-            "type": type_,
-            "actor": actor,
-            "payload": payload or {},
-            "visibility": "feed",
-        }
-        with (self.root / ".events.jsonl").open("a") as fh:
-            fh.write(json.dumps(line) + "\n")
+        append_event(self.root, type_, actor, payload)
 
     def estop(self, rig: str | None = None, reason: str = "overseer pressed stop") -> Path:
         path = self.root / (f"ESTOP.{rig}" if rig else "ESTOP")
@@ -89,57 +71,13 @@ def make_town(base: Path, name: str = "gt", rigs: dict[str, str] | None = None) 
     """A town folder at `base/name` with `mayor/town.json`, `mayor/rigs.json` and rig folders."""
     rigs = {"gastown": "gt"} if rigs is None else rigs
     root = base / name
-    (root / "mayor").mkdir(parents=True, exist_ok=True)
-    (root / "mayor" / "town.json").write_text(
-        json.dumps(
-            {
-                "type": "town",
-                "version": 2,
-                "name": name,
-                "owner": "jane@example.com",
-                "public_name": name,
-                "created_at": iso(86400),
-            }
-        )
-    )
-    (root / "mayor" / "rigs.json").write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "rigs": {
-                    rig: {
-                        "git_url": f"https://example.com/{rig}.git",
-                        "added_at": iso(3600),
-                        "beads": {"repo": "", "prefix": prefix},
-                    }
-                    for rig, prefix in rigs.items()
-                },
-            }
-        )
-    )
-    for rig in rigs:
-        (root / rig / "polecats").mkdir(parents=True, exist_ok=True)
+    write_town(root, rigs, name=name)
     data = base / f".standin-{name}"
     data.mkdir(parents=True, exist_ok=True)
     town = StandinTown(root, data, rigs)
     town.set_status(example_status(town))
     town.answer("convoy_list", example_convoys())
     return town
-
-
-def agent(name: str, address: str, session: str, role: str, **extra: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "name": name,
-        "address": address,
-        "session": session,
-        "role": role,
-        "running": True,
-        "acp": False,
-        "has_work": False,
-        "unread_mail": 0,
-    }
-    record.update(extra)
-    return record
 
 
 def example_status(town: StandinTown) -> dict[str, Any]:

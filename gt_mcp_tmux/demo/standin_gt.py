@@ -1,21 +1,27 @@
-"""A stand-in for Gas Town's `gt` binary, for tests (the real one is a Go program not installable here).
+"""A stand-in for Gas Town's `gt` binary (the real one is a Go program not installable everywhere).
 
-It prints exactly what the real `gt` prints for the commands gastown-mcp uses, from files in
-`$GT_STANDIN_DATA`, and records every argv it gets as a JSON line in `$GT_STANDIN_LOG`.
+The tests use it, and `gt-mcp demo` serves its simulated town through it. It prints exactly what the
+real `gt` prints for the commands gastown-mcp uses, from files in `$GT_STANDIN_DATA`, and records
+every argv it gets as a JSON line in `$GT_STANDIN_LOG` (when set).
 
 Answer files are named by the command's words: `status.json` (`gt status --json`),
-`status-fast.json` (`... --fast`), `convoy_list.json`, `rig_list.txt` (plain text), ...
-Beside one, `<key>.exit` holds an exit code, `<key>.sleep` seconds to hang first, `<key>.stderr`
-noise for stderr. A few `standin-*` commands help test the passthrough itself.
+`status-fast.json` (`... --fast`), `convoy_list.json`, `ready.json`, `sling.txt`, `rig_list.txt`
+(plain text), ... Beside one, `<key>.exit` holds an exit code, `<key>.sleep` seconds to hang first,
+`<key>.stderr` noise for stderr. A few `standin-*` commands help test the passthrough itself.
+Writers replace answer files atomically (see `demo.town_layout.write_answer`), so a reader never
+sees half a file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
+import stat
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -29,6 +35,17 @@ def command_key(argv: list[str]) -> str:
     if "--fast" in argv:
         key += "-fast"
     return key or "help"
+
+
+def install(bin_dir: Path, command: Sequence[str], env: Mapping[str, str] | None = None) -> Path:
+    """An executable `gt` in `bin_dir` that runs `command` (argv of the stand-in) with `env` set."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    gt = bin_dir / "gt"
+    assigns = "".join(f"{key}={shlex.quote(value)} " for key, value in (env or {}).items())
+    argv = " ".join(shlex.quote(part) for part in command)
+    gt.write_text(f'#!/bin/sh\n{assigns}exec {argv} "$@"\n')
+    gt.chmod(gt.stat().st_mode | stat.S_IEXEC)
+    return gt
 
 
 def main(argv: list[str]) -> int:
@@ -81,5 +98,9 @@ def main(argv: list[str]) -> int:
     return 1
 
 
-if __name__ == "__main__":
+def run() -> None:
     sys.exit(main(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    run()
