@@ -13,11 +13,12 @@ if [ -n "${PYTHON:-}" ] && [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then
     bound+="$key "
   done
   for old in ${opt[@_gtmcp-bound-keys]-}; do
-    case " $bound" in
-      *" $old "*) ;;
-      m) add bind-key -T prefix m select-pane -m ;;  # give tmux's mark-pane back
-      *) add unbind-key -T prefix "$old" ;;
-    esac
+    case " $bound" in *" $old "*) continue ;; esac
+    if [ "$old" = m ]; then
+      add bind-key -T prefix m select-pane -m  # give tmux's own mark-pane back
+    else
+      add unbind-key -T prefix "$old"
+    fi
   done
   add set-option -gq @_gtmcp-bound-keys "$bound"
 fi

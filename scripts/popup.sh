@@ -26,13 +26,15 @@ case "$view" in
     ;;
 esac
 
-# One tmux call for both facts: the server's version and the configured Python.
+# One tmux call for all we need: the server's version, the configured Python, the pane's window.
 {
   read -r version
   read -r python
+  read -r window
 } <<INFO
-$(tmux display-message -p '#{version}
-#{@gtmcp-python}' 2>/dev/null)
+$(tmux display-message ${pane:+-t "$pane"} -p '#{version}
+#{@gtmcp-python}
+#{window_id}' 2>/dev/null)
 INFO
 [ -n "${python:-}" ] || python="$GTMCP_DEFAULT_PYTHON"
 if [ ! -x "$python" ]; then
@@ -52,7 +54,8 @@ esac
 
 if [ "$popups" = no ]; then
   # No popups before 3.2: a window next to the pane's, closed when the view exits.
-  exec tmux new-window -a -t "$pane" -c "$cwd" -n gastown-mcp -- "$python" -m gt_mcp_tmux "$@"
+  exec tmux new-window -a ${window:+-t "$window"} -c "$cwd" -n gastown-mcp \
+    -- "$python" -m gt_mcp_tmux "$@"
 fi
 case "${version#next-}" in
   3.2 | 3.2[!0-9]*) title="" ;;  # -T arrived in 3.3
