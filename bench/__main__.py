@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import agent_mail, collector, passthrough
+from bench import agent_mail, collector, passthrough, popup_paint
 
 BENCHMARKS = {
     "passthrough": passthrough.main,
     "collector": collector.main,
     "agent_mail": agent_mail.main,
+    "popup_paint": popup_paint.main,
 }
 
 if __name__ == "__main__":
