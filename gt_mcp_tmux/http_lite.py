@@ -65,7 +65,7 @@ def request(
     except ConnectionRefusedError:
         raise HttpError("connection refused", refused=True) from None
     except TimeoutError:
-        raise HttpError(f"no answer within {timeout:g}s") from None
+        raise HttpError(f"timed out: no answer within {timeout:g}s") from None
     except OSError as err:
         raise HttpError(err.strerror or str(err)) from None
     return _parse(raw)

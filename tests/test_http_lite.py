@@ -103,7 +103,7 @@ def test_refused_timeout_and_garbage(raw_server: Callable[[Handler], str]) -> No
         request("GET", f"http://127.0.0.1:{closed_port()}/")
     assert refused.value.refused
     silent = raw_server(lambda conn, got: threading.Event().wait(3))
-    with pytest.raises(HttpError, match=r"no answer within 0\.3s"):
+    with pytest.raises(HttpError, match=r"timed out: no answer within 0\.3s"):
         request("GET", silent + "/", timeout=0.3)
     garbage = raw_server(lambda conn, got: conn.sendall(b"\x00\x01 not http at all\r\n\r\n"))
     with pytest.raises(HttpError, match="malformed"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
+
+from gt_mcp_tmux.http_lite import HttpError, request
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +14,7 @@ class Liveness:
     up: bool
     latency_ms: float
     error: str | None = None
+    refused: bool = False
 
 
 def check_liveness(url: str, timeout: float = 0.5) -> Liveness:
@@ -21,19 +22,16 @@ def check_liveness(url: str, timeout: float = 0.5) -> Liveness:
     target = url.rstrip("/") + "/health/liveness"
     started = time.monotonic()
     try:
-        request = urllib.request.Request(target, headers={"Accept": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(4096)
-        latency = (time.monotonic() - started) * 1000
-        status = json.loads(body or b"{}").get("status")
-        if status != "alive":
-            return Liveness(False, latency, f"unexpected answer from {target}")
-        return Liveness(True, latency)
-    except urllib.error.HTTPError as err:
-        return Liveness(
-            False, (time.monotonic() - started) * 1000, f"HTTP {err.code} from {target}"
-        )
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        reason = getattr(err, "reason", err)
-        text = "connection refused" if isinstance(reason, ConnectionRefusedError) else str(reason)
-        return Liveness(False, (time.monotonic() - started) * 1000, f"{text} ({target})")
+        response = request("GET", target, headers={"Accept": "application/json"}, timeout=timeout)
+    except HttpError as err:
+        return Liveness(False, (time.monotonic() - started) * 1000, f"{err} ({target})", err.refused)
+    latency = (time.monotonic() - started) * 1000
+    if response.status != 200:
+        return Liveness(False, latency, f"HTTP {response.status} from {target}")
+    try:
+        status = json.loads(response.body or b"{}").get("status")
+    except (ValueError, AttributeError):
+        status = None
+    if status != "alive":
+        return Liveness(False, latency, f"unexpected answer from {target}")
+    return Liveness(True, latency)
