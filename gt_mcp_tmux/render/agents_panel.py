@@ -14,6 +14,7 @@ from rich.text import Text
 
 from gt_mcp_tmux.model import ATTENTION_STATUSES, Agent
 from gt_mcp_tmux.render.ages import span
+from gt_mcp_tmux.render.fit import rows_that_fit
 from gt_mcp_tmux.render.icons import plain_glyphs, role_icon, status_glyph, status_rank
 from gt_mcp_tmux.render.literal import joined, literal
 
@@ -71,13 +72,7 @@ class AgentsTable:
             return
         ascii_only = plain_glyphs(console, options)
         width = options.max_width
-        room = len(self.agents)
-        if self.max_rows is not None:
-            room = min(room, self.max_rows)
-        if options.height is not None:
-            room = min(room, max(options.height - 1, 1))  # one line for the header
-        if room < len(self.agents):
-            room = max(room - 1, 1)  # one line says how many are not shown
+        room = rows_that_fit(len(self.agents), options.height, max_rows=self.max_rows, reserved=1)
         start, stop = visible_window(len(self.agents), room, self.selected)
 
         table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_edge=False)

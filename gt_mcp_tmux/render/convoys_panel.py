@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.model import Convoy
+from gt_mcp_tmux.render.fit import rows_that_fit
 from gt_mcp_tmux.render.literal import literal
 
 
@@ -38,13 +39,7 @@ class ConvoysTable:
         if not self.convoys:
             yield Text("no convoys", style="dim")
             return
-        room = len(self.convoys)
-        if self.max_rows is not None:
-            room = min(room, self.max_rows)
-        if options.height is not None:
-            room = min(room, max(options.height, 1))
-        if room < len(self.convoys):
-            room = max(room - 1, 1)
+        room = rows_that_fit(len(self.convoys), options.height, max_rows=self.max_rows)
         width = options.max_width
         bar_width = 20 if width >= 80 else 10
         table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_header=False)

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from gt_mcp_tmux.model import Event
 from gt_mcp_tmux.render.ages import parse_time, span
+from gt_mcp_tmux.render.fit import rows_that_fit
 from gt_mcp_tmux.render.literal import joined, literal
 
 BAD_EVENTS = frozenset(
@@ -44,11 +45,9 @@ class FeedTable:
         if not self.events:
             yield Text("no activity yet", style="dim")
             return
-        room = len(self.events)
-        if self.max_rows is not None:
-            room = min(room, self.max_rows)
-        if options.height is not None:
-            room = min(room, max(options.height, 1))
+        room = rows_that_fit(
+            len(self.events), options.height, max_rows=self.max_rows, more_line=False
+        )
         wide = options.max_width >= 70
         table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_header=False)
         table.add_column(width=4, justify="right", no_wrap=True)

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.host_health import HostHealth
+from gt_mcp_tmux.render.fit import rows_that_fit
 from gt_mcp_tmux.render.literal import literal
 
 
@@ -61,9 +62,9 @@ class HostTable:
             f"mem {size(health.agent_rss_bytes)}"
         )
         yield agents
-        room = len(health.sessions)
-        if options.height is not None:
-            room = max(min(room, options.height - 3), 0)
+        room = rows_that_fit(
+            len(health.sessions), options.height, reserved=3, more_line=False, minimum=0
+        )
         if not room:
             return
         table = Table(box=None, padding=(0, 1, 0, 0), expand=True)

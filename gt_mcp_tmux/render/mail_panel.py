@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.model import AgentMail, Conflict, MailProject
+from gt_mcp_tmux.render.fit import rows_that_fit
 from gt_mcp_tmux.render.literal import joined, literal
 
 STATE_LOOK = {
@@ -107,10 +108,8 @@ class MailSummary:
         table.add_column("unread", width=6, justify="right", no_wrap=True)
         table.add_column("resv", width=4, justify="right", no_wrap=True)
         projects = sorted(mail.projects, key=lambda p: (-project_unread(p), p.slug))
-        room = len(projects)
-        if options.height is not None:
-            used = 2 + len(mail.conflicts) + 1  # lines above and the table header
-            room = max(min(room, options.height - used), 0)
+        used = 2 + len(mail.conflicts) + 1  # the lines above and the table header
+        room = rows_that_fit(len(projects), options.height, reserved=used, minimum=0)
         for project in projects[:room]:
             unread = project_unread(project)
             table.add_row(
