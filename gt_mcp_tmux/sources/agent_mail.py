@@ -191,8 +191,8 @@ def read_agent_mail(
     try:
         alive = check_liveness(url, timeout=min(LIVENESS_TIMEOUT, max(timeout, 0.05)))
         if not alive.up:
+            state = "down" if alive.refused else "error"
             reason = alive.error or "not alive"
-            state = "down" if reason.startswith("connection refused") else "error"
             return AgentMail(
                 url=url, state=state, error=reason, latency_ms=round(alive.latency_ms, 2)
             )

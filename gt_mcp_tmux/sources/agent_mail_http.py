@@ -5,21 +5,20 @@ Only reads without side effects on every variant: `resource://projects` (upstrea
 `resource://file_reservations/<slug>?active_only=true`, the `views/urgent-unread` and
 `views/ack-required` views per agent, and `GET /mail/api/unified-inbox?limit=N` for recent
 messages. Never `GET /mcp/` (an endless event stream), never `fetch_inbox` (marks mail read on
-Rust), never `X-Forwarded-For` (defeats the localhost exemption). Redirects are refused so the token
-cannot follow one elsewhere.
+Rust), never `X-Forwarded-For` (defeats the localhost exemption). Plain `http://` goes through
+`http_lite` (no urllib, ssl or email in the collector); a redirect is an error, never followed, so
+the token cannot go elsewhere.
 """
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
+from gt_mcp_tmux.http_lite import HttpError, Response, request
 from gt_mcp_tmux.model import MailAgent, MailMessage, MailProject, Reservation
 from gt_mcp_tmux.sources.agent_mail_reading import (
     VARIANT_PYPI,
@@ -46,11 +45,6 @@ class RpcError(Exception):
     """A JSON-RPC `error` answer (unknown resource, bad project, ...)."""
 
 
-class _RefuseRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def is_loopback(url: str) -> bool:
     host = (urllib.parse.urlsplit(url).hostname or "").lower()
     return host in ("localhost", "::1") or host.startswith("127.")
@@ -71,8 +65,6 @@ class HttpMailReader:
         self._token = token
         self.call_timeout = call_timeout
         self.recent_limit = recent_limit
-        proxies = urllib.request.ProxyHandler({} if is_loopback(self.url) else None)
-        self._opener = urllib.request.build_opener(_RefuseRedirect, proxies)
         self.path_used: str | None = None
         self.used_tooling_projects = False
 
@@ -81,9 +73,8 @@ class HttpMailReader:
 
     # --- transport ------------------------------------------------------------------------------
 
-    def _open(
-        self, path: str, deadline: float, data: bytes | None = None
-    ) -> http.client.HTTPResponse:
+    def _call(self, path: str, deadline: float, data: bytes | None = None) -> Response:
+        """One request (POST with `data`, else GET); any status but 200 becomes an exception."""
         remaining = deadline - time.monotonic()
         target = self.url + path.split("?")[0]
         if remaining <= 0:
@@ -93,52 +84,34 @@ class HttpMailReader:
             headers["Content-Type"] = "application/json"
         if self._token:
             headers["Authorization"] = "Bearer " + self._token
-        request = urllib.request.Request(
-            self.url + path,
-            data=data,
-            method="POST" if data is not None else "GET",
-            headers=headers,
-        )
         try:
-            response: http.client.HTTPResponse = self._opener.open(
-                request, timeout=min(self.call_timeout, remaining)
+            response = request(
+                "POST" if data is not None else "GET",
+                self.url + path,
+                body=data,
+                headers=headers,
+                timeout=min(self.call_timeout, remaining),
+                max_bytes=MAX_ANSWER,
             )
-            return response
-        except urllib.error.HTTPError as err:
-            err.close()
-            if err.code in (401, 403):
-                raise MailReadError(
-                    "auth", f"HTTP {err.code} from {target}: token missing or refused"
-                ) from None
-            if err.code == 404:
-                raise _NotFound(target) from None
-            if 300 <= err.code < 400:
-                raise MailReadError("error", f"HTTP {err.code} redirect from {target}") from None
-            raise MailReadError("error", f"HTTP {err.code} from {target}") from None
-        except TimeoutError:
-            raise MailReadError("error", f"no answer from {target} within the timeout") from None
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
-            reason = getattr(err, "reason", err)
-            if isinstance(reason, TimeoutError):
-                raise MailReadError(
-                    "error", f"no answer from {target} within the timeout"
-                ) from None
-            raise MailReadError("error", f"{reason} ({target})") from None
+        except HttpError as err:
+            raise MailReadError("error", f"{err} ({target})") from None
+        status = response.status
+        if status in (401, 403):
+            raise MailReadError("auth", f"HTTP {status} from {target}: token missing or refused")
+        if status == 404:
+            raise _NotFound(target)
+        if 300 <= status < 400:
+            raise MailReadError("error", f"HTTP {status} redirect from {target} (not followed)")
+        if status != 200:
+            raise MailReadError("error", f"HTTP {status} from {target}")
+        return response
 
-    def _body(self, response: http.client.HTTPResponse, deadline: float) -> Any:
-        """The JSON answer, plain or as the first complete event of an event stream."""
-        with response:
-            kind = (response.headers.get("Content-Type") or "").lower()
-            try:
-                if "text/event-stream" in kind:
-                    return _first_event(response, deadline)
-                raw = response.read(MAX_ANSWER + 1)
-            except (TimeoutError, OSError, http.client.HTTPException) as err:
-                raise MailReadError("error", f"reading the answer from {self.url}: {err}") from None
-        if len(raw) > MAX_ANSWER:
-            raise MailReadError("error", f"answer from {self.url} larger than {MAX_ANSWER} bytes")
+    def _body(self, response: Response) -> Any:
+        """The JSON answer, plain or as the first JSON-RPC event of an event stream."""
+        if "text/event-stream" in response.headers.get("content-type", "").lower():
+            return _first_event(response.body)
         try:
-            return json.loads(raw)
+            return json.loads(response.body)
         except ValueError:
             raise MailReadError("error", f"answer from {self.url} is not JSON") from None
 
@@ -150,11 +123,11 @@ class HttpMailReader:
         paths = [seen] + [p for p in MCP_PATHS if p != seen] if seen else list(MCP_PATHS)
         for path in paths:
             try:
-                response = self._open(path, deadline, data)
+                response = self._call(path, deadline, data)
             except _NotFound:
                 continue
             _PATH_SEEN[self.url] = self.path_used = path
-            answer = self._body(response, deadline)
+            answer = self._body(response)
             if not isinstance(answer, dict):
                 raise MailReadError("error", f"{self.url}{path} answered something not JSON-RPC")
             if answer.get("error") is not None:
@@ -176,10 +149,10 @@ class HttpMailReader:
     def get_json(self, path: str, deadline: float) -> Any:
         """A plain JSON page (GET); None when the server has no such page."""
         try:
-            response = self._open(path, deadline)
+            response = self._call(path, deadline)
         except _NotFound:
             return None
-        return self._body(response, deadline)
+        return self._body(response)
 
     # --- the read -------------------------------------------------------------------------------
 
@@ -332,28 +305,20 @@ def _reservation(item: dict[str, Any]) -> Reservation:
     )
 
 
-def _first_event(response: http.client.HTTPResponse, deadline: float) -> Any:
+def _first_event(body: bytes) -> Any:
     """The first event-stream event whose `data:` is a JSON-RPC answer (result or error)."""
     lines: list[str] = []
-    total = 0
-    while time.monotonic() < deadline:
-        raw = response.readline(MAX_ANSWER)
-        total += len(raw)
-        if total > MAX_ANSWER:
-            break
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if line.startswith("data:"):
-            lines.append(line[5:].removeprefix(" "))
-            if raw:
-                continue
-        if lines and (not line or not raw):
-            try:
-                event = json.loads("\n".join(lines))
-            except ValueError:
-                event = None
-            lines = []
-            if isinstance(event, dict) and ("result" in event or "error" in event):
-                return event
-        if not raw:
-            break
+    for raw in [*body.decode("utf-8", "replace").splitlines(), ""]:
+        if raw.startswith("data:"):
+            lines.append(raw[5:].removeprefix(" "))
+            continue
+        if raw or not lines:
+            continue  # `event:`, `id:`, comments, or a blank line before any data
+        try:
+            event = json.loads("\n".join(lines))
+        except ValueError:
+            event = None
+        lines = []
+        if isinstance(event, dict) and ("result" in event or "error" in event):
+            return event
     raise MailReadError("error", "event stream ended without an answer")
