@@ -10,7 +10,7 @@ import sys
 from gt_mcp_tmux.passthrough import exec_gt
 
 #: First words only gt-mcp has: always ours.
-OWN_COMMANDS = frozenset({"detect", "collector", "tmux", "bridge", "alerts", "jump"})
+OWN_COMMANDS = frozenset({"detect", "collector", "tmux", "bridge", "alerts", "jump", "demo"})
 #: First words gt has too (`gt status`, `gt mail send`, `gt dashboard`, `gt config`): ours only
 #: when every further argument is one of ours, so `gt-mcp mail send ...` still reaches gt.
 SHARED_COMMANDS: dict[str, frozenset[str]] = {

@@ -150,6 +150,9 @@ def build_parser() -> _Parser:
     from gt_mcp_tmux.action_commands import register as register_actions
 
     register_actions(sub)
+    from gt_mcp_tmux.demo.command import register as register_demo
+
+    register_demo(sub)
     config = sub.add_parser("config", help="configuration file")
     config_sub = config.add_subparsers(
         dest="action", metavar="ACTION", parser_class=_Parser, required=True

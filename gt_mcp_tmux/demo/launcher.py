@@ -1,0 +1,371 @@
+"""Start and stop the whole demo: town + simulator, Agent Mail, the viewer tmux server.
+
+`start_demo` records every process it starts in the state file as soon as it exists, so
+`stop_demo` can end exactly those (and nothing of the user's) even after a half-finished start.
+Processes are started detached (a short-lived middle process), so none is left a zombie of a
+`gt-mcp` that has since become `tmux attach`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gt_mcp_tmux.cache import runtime_dir, server_key
+from gt_mcp_tmux.demo import standin_gt
+from gt_mcp_tmux.demo.gastown_server import clean_environment
+from gt_mcp_tmux.demo.state import (
+    VIEWER_SOCKET,
+    DemoPaths,
+    DemoState,
+    demo_base_parent,
+    load_state,
+    save_state,
+    state_path,
+)
+from gt_mcp_tmux.demo.viewer import PLUGIN_FILE, attach_command, start_viewer, viewer_config
+from gt_mcp_tmux.tmux_cli import run_tmux
+from gt_mcp_tmux.town import socket_name_for
+
+READY_BUDGET = 20.0
+COLLECTOR_BUDGET = 10.0
+#: Printed on the middle process's stdout: the detached grandchild's pid.
+_SPAWN = (
+    "import subprocess, sys\n"
+    "log = open(sys.argv[1], 'ab')\n"
+    "p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, stderr=log,"
+    " start_new_session=True)\n"
+    "print(p.pid)\n"
+)
+
+
+class DemoError(Exception):
+    """The demo could not start; one line saying why."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    speed: float = 1.0
+    seed: int = 7
+    with_mail: bool = False
+    mail_python: str | None = None
+    no_mail: bool = False
+
+
+def spawn_detached(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> int:
+    """Start `argv` in its own session, not as our child; its pid."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SPAWN, str(log), *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    text = done.stdout.strip()
+    if done.returncode != 0 or not text.isdigit():
+        raise DemoError(f"could not start {Path(argv[0]).name}: {done.stderr.strip()[-200:]}")
+    return int(text)
+
+
+def process_alive(pid: int | None) -> bool:
+    """A live process (a zombie counts as gone)."""
+    if not pid:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _wait_gone(pids: list[int], budget: float) -> list[int]:
+    deadline = time.monotonic() + budget
+    left = [p for p in pids if process_alive(p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [p for p in left if process_alive(p)]
+    return left
+
+
+def demo_running(state: DemoState) -> bool:
+    return all(
+        process_alive(pid)
+        for pid in (state.simulator_pid, state.gastown_tmux_pid, state.viewer_tmux_pid)
+    )
+
+
+# --- start ------------------------------------------------------------------------------------
+
+
+def _banner(state: DemoState, mail_line: str) -> str:
+    bold, dim, reset = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+    return "\n".join(
+        [
+            "",
+            f"  {bold}gastown-mcp demo{reset}: a simulated Gas Town lives on its own tmux server",
+            f"  ({state.gt_socket}), answered by a stand-in `gt`. Your own town and tmux are untouched.",
+            "",
+            "  The status bar (bottom right): ⛽ running/total agents, ⚠ agents needing attention,",
+            "  convoy beads done/total; ✉ Agent Mail unread, ⚿ reservations, ⚔ conflicts; ⇄ bridge.",
+            f"  {dim}{mail_line}{reset}",
+            "",
+            f"  {bold}Prefix+g{reset}  quick status        {bold}Prefix+G{reset}  live dashboard",
+            f"  {bold}Prefix+m{reset}  Agent Mail          {bold}Prefix+b{reset}  bridge and detection",
+            "  (the prefix here is Ctrl-b: this tmux reads no tmux.conf of yours)",
+            "",
+            f"  In this shell: {bold}gt-mcp jump{reset} (go to an agent's session) · "
+            f"{bold}gt-mcp sling{reset} (pick work)",
+            "  gt-mcp status · gt-mcp alerts · gt status --json · gt convoy list --json",
+            f"  Leave with Prefix+d (it keeps running: {attach_command()} comes back).",
+            "  End it: gt-mcp demo --stop  (or close this shell).",
+            "",
+            "",
+        ]
+    )
+
+
+def _mail(
+    options: DemoOptions, state: DemoState, say: Callable[[str], None]
+) -> tuple[str, str | None]:
+    """Decide on Agent Mail: (one line for the banner, token to pass) and record the URL."""
+    from gt_mcp_tmux.demo import mail
+
+    if options.no_mail:
+        return "Agent Mail: off (--no-mail)", None
+    if options.with_mail:
+        python = mail.find_mail_python(options.mail_python)
+        if python is None:
+            raise DemoError(
+                "--with-mail: no Python with mcp_agent_mail found "
+                "(install it: pip install mcp-agent-mail, or pass --mail-python PATH)"
+            )
+        say(f"starting Agent Mail ({python} -m mcp_agent_mail.cli serve-http)")
+        started = mail.start_mail_server(python, state.paths.mail_run)
+        state.mail_pid, state.mail_url = started.pid, started.url
+        save_state(state)
+        if not mail.wait_alive(started.url, pid=started.pid):
+            raise DemoError(
+                f"Agent Mail did not come up; see {state.paths.mail_run / 'server.log'}"
+            )
+        token = None
+    else:
+        from gt_mcp_tmux.config import load_settings
+        from gt_mcp_tmux.sources.agent_mail import resolve_token
+        from gt_mcp_tmux.sources.mail_liveness import check_liveness
+
+        url = load_settings(strict=False)[0].agent_mail_url
+        state.mail_url = url
+        save_state(state)
+        if not check_liveness(url, timeout=1.0).up:
+            return f"Agent Mail: nothing at {url}, so it shows down (--with-mail starts one)", None
+        token = resolve_token(url)
+    assert state.mail_url is not None
+    say(f"seeding Agent Mail at {state.mail_url}")
+    summary = mail.seed_mail(state.mail_url, token, state.paths.root)
+    state.mail_seeded = True
+    save_state(state)
+    return f"Agent Mail at {state.mail_url}: {summary}", token
+
+
+def _wait_ready(paths: DemoPaths, simulator_pid: int) -> int:
+    deadline = time.monotonic() + READY_BUDGET
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):
+            pid = json.loads(paths.ready.read_text()).get("gastown_tmux_pid")
+            if isinstance(pid, int):
+                return pid
+            raise DemoError(f"the town's tmux server did not start; see {paths.log}")
+        if not process_alive(simulator_pid):
+            raise DemoError(f"the simulator stopped; see {paths.log}")
+        time.sleep(0.05)
+    raise DemoError(f"the town was not up within {READY_BUDGET:g} s; see {paths.log}")
+
+
+def _viewer_socket_path() -> str | None:
+    done = run_tmux(["display-message", "-p", "#{socket_path}"], VIEWER_SOCKET)
+    return done.stdout.strip() if done is not None and done.returncode == 0 else None
+
+
+def _wait_collector(socket_path: str) -> int | None:
+    from gt_mcp_tmux.collector_control import read_state
+
+    deadline = time.monotonic() + COLLECTOR_BUDGET
+    while time.monotonic() < deadline:
+        pid = read_state(socket_path).get("pid")
+        if isinstance(pid, int) and process_alive(pid):
+            return pid
+        time.sleep(0.1)
+    return None
+
+
+def start_demo(options: DemoOptions, say: Callable[[str], None]) -> DemoState:
+    """Start everything (see the module docstring); the recorded state."""
+    existing = load_state()
+    if existing is not None:
+        if demo_running(existing):
+            say("the demo is already running")
+            return existing
+        stop_demo()
+    if not PLUGIN_FILE.is_file():
+        raise DemoError(f"the plugin file is missing ({PLUGIN_FILE}): reinstall gastown-mcp")
+    if shutil.which("tmux") is None:
+        raise DemoError("tmux is not installed")
+    if _viewer_socket_path():
+        raise DemoError(
+            f"a tmux server already runs on -L {VIEWER_SOCKET} that no demo recorded: "
+            f"end it with `tmux -L {VIEWER_SOCKET} kill-server`, then try again"
+        )
+    base = Path(tempfile.mkdtemp(prefix="gastown-mcp-demo-", dir=demo_base_parent()))
+    paths = DemoPaths(base)
+    state = DemoState(
+        base=str(base),
+        gt_socket=socket_name_for(paths.root, environ={}),
+        speed=options.speed,
+        seed=options.seed,
+    )
+    save_state(state)
+    try:
+        return _start(options, state, say)
+    except BaseException:
+        stop_demo()
+        raise
+
+
+def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -> DemoState:
+    paths = state.paths
+    gt = standin_gt.install(
+        paths.bin, [sys.executable, standin_gt.__file__], {"GT_STANDIN_DATA": str(paths.answers)}
+    )
+    gt_mcp = paths.bin / "gt-mcp"
+    gt_mcp.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m gt_mcp_tmux "$@"\n')
+    gt_mcp.chmod(0o755)
+    env = clean_environment()
+    say(f"creating the town in {paths.root}")
+    state.simulator_pid = spawn_detached(
+        [
+            sys.executable,
+            "-m",
+            "gt_mcp_tmux.demo.simulator",
+            str(paths.base),
+            state.gt_socket,
+            str(options.speed),
+            str(options.seed),
+        ],
+        env,
+        paths.log,
+        paths.base,
+    )
+    save_state(state)
+    state.gastown_tmux_pid = _wait_ready(paths, state.simulator_pid)
+    save_state(state)
+    mail_line, token = _mail(options, state, say)
+    viewer_env = clean_environment(
+        {
+            "GT_TOWN_ROOT": str(paths.root),
+            "GT_MCP_GT": str(gt),
+            "PATH": f"{paths.bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        }
+    )
+    if state.mail_url:
+        viewer_env["AGENT_MAIL_URL"] = state.mail_url
+    if token and state.mail_pid is None:
+        viewer_env["AGENT_MAIL_TOKEN"] = token
+    paths.viewer_conf.write_text(
+        viewer_config(sys.executable, paths.root, state.mail_url, not options.no_mail)
+    )
+    paths.banner.write_text(_banner(state, mail_line))
+    say(f"starting the viewer tmux server (-L {VIEWER_SOCKET}) with the plugin loaded")
+    state.viewer_tmux_pid = start_viewer(paths, viewer_env)
+    save_state(state)
+    if state.viewer_tmux_pid is None:
+        raise DemoError("the viewer tmux server did not start")
+    socket_path = _viewer_socket_path()
+    state.viewer_socket = VIEWER_SOCKET
+    if socket_path:
+        state.collector_pid = _wait_collector(socket_path)
+        state.viewer_socket_path = socket_path
+    save_state(state)
+    return state
+
+
+# --- stop -------------------------------------------------------------------------------------
+
+
+def _signal_group_or_pid(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+def _end(pid: int | None, marker: bytes, budget: float) -> None:
+    """SIGTERM `pid` (its group when it leads one) if it is still the process we started."""
+    if not pid or pid == os.getpid() or not process_alive(pid) or marker not in _cmdline(pid):
+        return
+    _signal_group_or_pid(pid, signal.SIGTERM)
+    if _wait_gone([pid], budget):
+        _signal_group_or_pid(pid, signal.SIGKILL)
+        _wait_gone([pid], 2.0)
+
+
+def stop_demo() -> list[str]:
+    """Stop what the state file lists and remove the demo's files; what could not be stopped."""
+    state = load_state()
+    if state is None:
+        return []
+    _end(state.simulator_pid, b"gt_mcp_tmux.demo.simulator", 5.0)
+    socket_path = state.viewer_socket_path or _viewer_socket_path()
+    if socket_path:
+        from gt_mcp_tmux.collector_control import stop_collector
+
+        stop_collector(socket_path)
+    _end(state.collector_pid, b"collector", 5.0)
+    for socket, pid in (
+        (state.viewer_socket, state.viewer_tmux_pid),
+        (state.gt_socket, state.gastown_tmux_pid),
+    ):
+        if pid and process_alive(pid):
+            run_tmux(["kill-server"], socket, timeout=5)
+            _wait_gone([pid], 5.0)
+    _end(state.mail_pid, b"mcp_agent_mail", 15.0)
+    if socket_path:
+        for leftover in runtime_dir().glob(f"*-{server_key(socket_path)}*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+    shutil.rmtree(state.base, ignore_errors=True)
+    problems = [
+        f"{name} (pid {pid}) is still running"
+        for name, pid in state.pids().items()
+        if pid != os.getpid() and process_alive(pid)
+    ]
+    if Path(state.base).exists():
+        problems.append(f"could not remove {state.base}")
+    with contextlib.suppress(FileNotFoundError):
+        state_path().unlink()
+    return problems
