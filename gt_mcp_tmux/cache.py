@@ -6,14 +6,14 @@ Popups, the dashboard and `gt-mcp status` read it to paint at once; only the col
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import stat
-import tempfile
+import threading
 from pathlib import Path
 
 from gt_mcp_tmux.model import Snapshot, snapshot_from_json, to_json
+from gt_mcp_tmux.town import sha256_hex
 
 
 def runtime_dir() -> Path:
@@ -40,7 +40,7 @@ def current_server_socket() -> str:
 
 def server_key(socket_path: str) -> str:
     """A short, file-name-safe key for a tmux server (by its socket path)."""
-    return hashlib.sha256(os.path.realpath(socket_path).encode()).hexdigest()[:12]
+    return sha256_hex(os.path.realpath(socket_path).encode())[:12]
 
 
 def snapshot_path(socket_path: str | None = None) -> Path:
@@ -49,7 +49,8 @@ def snapshot_path(socket_path: str | None = None) -> Path:
 
 def write_private(path: Path, text: str) -> None:
     """Write `text` to `path` atomically with mode 0600 (readers never see half a file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -17,7 +17,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +38,9 @@ from gt_mcp_tmux.town import TownLocation, find_town, socket_name_for
 
 VERSION_FILE = Path(__file__).with_name("__init__.py")
 LOG_LIMIT = 256 * 1024
+#: One Agent Mail refresh may take this long: it runs in its own thread, never holding the bar,
+#: and a 200-agent fleet over HTTP needs ~2.5 s (the SQLite fast path ~25 ms).
+MAIL_BUDGET = 15.0
 
 
 def installed_version() -> str | None:
@@ -135,7 +137,7 @@ class Collector:
             self.mail = AgentMail(url=self.settings.agent_mail_url, state="off")
             return
         started = time.time()
-        mail = read_agent_mail(self.settings)
+        mail = read_agent_mail(self.settings, timeout=MAIL_BUDGET)
         self.mail = mail
         healthy = mail.state == "ok"
         self.mail_health = SourceHealth(
@@ -307,6 +309,8 @@ class Collector:
                 self.cycle()
             except Exception as err:
                 self._note_error(f"cycle: {type(err).__name__}: {err}")
+                import traceback  # only when something went wrong
+
                 self._log(traceback.format_exc(limit=4))
             self.wake.wait(self.settings.files_interval)
             self.wake.clear()

@@ -15,11 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 
 class ConfigError(ValueError):
     """An invalid option value; the message is one line naming the key and what it accepts."""
@@ -167,11 +162,19 @@ def coerce(key: str, value: Any, origin: str) -> Any:
 def read_config_file(path: Path) -> dict[str, Any]:
     """The TOML file's values (unknown keys are an error); {} when there is no file."""
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror}") from None
+    # Loaded only when there is a file: the collector keeps its memory small.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{path}: {err}") from None
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:

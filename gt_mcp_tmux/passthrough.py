@@ -17,10 +17,9 @@ def gt_command_name(environ: os._Environ[str] | dict[str, str] | None = None) ->
     return env.get("GT_MCP_GT") or "gt"
 
 
-def resolve_gt(environ: os._Environ[str] | dict[str, str] | None = None) -> str | None:
-    """Absolute path of the `gt` binary, or None when it cannot be found or run."""
+def find_program(name: str, environ: os._Environ[str] | dict[str, str] | None = None) -> str | None:
+    """Like `shutil.which` (without importing shutil): a path, or a name looked up on PATH."""
     env = os.environ if environ is None else environ
-    name = gt_command_name(env)
     if os.sep in name:
         return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
     for folder in env.get("PATH", os.defpath).split(os.pathsep):
@@ -28,6 +27,12 @@ def resolve_gt(environ: os._Environ[str] | dict[str, str] | None = None) -> str 
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
             return candidate
     return None
+
+
+def resolve_gt(environ: os._Environ[str] | dict[str, str] | None = None) -> str | None:
+    """Absolute path of the `gt` binary, or None when it cannot be found or run."""
+    env = os.environ if environ is None else environ
+    return find_program(gt_command_name(env), env)
 
 
 def exec_gt(args: list[str]) -> int:

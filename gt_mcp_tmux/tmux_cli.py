@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import shutil
 
+from gt_mcp_tmux.passthrough import find_program
 from gt_mcp_tmux.proc import Finished, TimedOut, run_bounded
 
 #: tmux's field separator for -F formats: a character that never appears in names we care about.
@@ -26,7 +26,7 @@ def run_tmux(args: list[str], socket: str | None = None, timeout: float = 2.0) -
 
 def tmux_version() -> tuple[str | None, tuple[int, int]]:
     """(`tmux -V` text, (major, minor)); (None, (0, 0)) when tmux is not installed."""
-    if shutil.which("tmux") is None:
+    if find_program("tmux") is None:
         return None, (0, 0)
     done = run_tmux(["-V"])
     if done is None or done.returncode != 0:

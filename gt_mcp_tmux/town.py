@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -13,6 +12,19 @@ from pathlib import Path
 #: Values of GT_TMUX_SOCKET that mean "compute it" rather than a socket name.
 _AUTO_SOCKET_VALUES = {"", "default", "auto"}
 _SOCKET_NAME_RE = re.compile(r"^[a-z0-9-]+-[0-9a-f]{6}$")
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 without loading OpenSSL's hashlib (~4 MB of the collector's memory) when the
+    interpreter has its own small implementation (`_sha256` before 3.12, `_sha2` after)."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:
+            from hashlib import sha256
+    return str(sha256(data).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +68,7 @@ def socket_name_for(root: Path, environ: Mapping[str, str] | None = None) -> str
         return explicit
     real = os.path.realpath(root)
     base = re.sub(r"[^a-z0-9-]+", "-", os.path.basename(real).lower()).strip("-") or "default"
-    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    digest = sha256_hex(real.encode("utf-8", "surrogateescape"))[:6]
     return f"{base}-{digest}"
 
 

@@ -24,7 +24,6 @@ from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, Conflict, MailAgent, MailProject, Reservation
 from gt_mcp_tmux.sources.agent_mail_http import HttpMailReader, is_loopback
 from gt_mcp_tmux.sources.agent_mail_reading import MailReader, MailReadError, parse_ts
-from gt_mcp_tmux.sources.agent_mail_sqlite import SqliteMailReader
 from gt_mcp_tmux.sources.mail_liveness import check_liveness
 
 #: Longest liveness probe: the status line must never wait on a hung server.
@@ -198,6 +197,8 @@ def read_agent_mail(
             )
         reader: MailReader
         if settings.agent_mail_db:
+            from gt_mcp_tmux.sources.agent_mail_sqlite import SqliteMailReader  # sqlite3: 2 MB
+
             reader = SqliteMailReader(settings.agent_mail_db, recent_limit=recent_limit)
             via = "sqlite"
         else:
