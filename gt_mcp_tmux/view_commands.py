@@ -22,7 +22,7 @@ from gt_mcp_tmux.output import error_line, print_json
 if TYPE_CHECKING:
     from rich.console import Console
 
-QUICK_FOOTER = "any key closes · Prefix+G opens the dashboard"
+QUICK_FOOTER = "any key closes"
 
 
 def view_settings(strict: bool = True) -> Settings:
@@ -45,6 +45,11 @@ def _interactive() -> bool:
 
 def in_popup(body: Callable[[], None]) -> int:
     """Run a popup's body; on failure show one line and wait for a key before closing."""
+    if _interactive():
+        # The terminal knows its size; COLUMNS/LINES inherited from wherever the tmux server was
+        # started would pin rich to a stale one (a popup is not the size of that shell).
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
     try:
         body()
         return 0
@@ -81,7 +86,10 @@ def quick_popup() -> None:
         console.print(Text("no snapshot yet: collecting once…", style="dim"))
         snapshot = command_snapshot(settings)
         console.clear()
-    footer = Text(QUICK_FOOTER, style="dim", no_wrap=True, overflow="ellipsis")
+    hint = QUICK_FOOTER
+    if settings.key_dashboard != "none":
+        hint += f" · Prefix+{settings.key_dashboard} opens the dashboard"
+    footer = Text(hint, style="dim", no_wrap=True, overflow="ellipsis")
     if snapshot is None:
         body: Any = Text(
             "no data: is the collector running? (gt-mcp collector status)", style="yellow"
@@ -103,11 +111,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.dashboard import render_once, run_live
 
     settings = view_settings(strict=not args.popup)
-    console = _console()
     if args.once or not _interactive():
+        console = _console()
         console.print(render_once(console, settings.stale_after))
         return 0
-    return in_popup(lambda: run_live(console, settings.stale_after))
+    return in_popup(lambda: run_live(_console(), settings.stale_after))
 
 
 # --- Agent Mail -----------------------------------------------------------------------------

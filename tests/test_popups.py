@@ -116,10 +116,10 @@ def test_dashboard_moves_between_panels_shows_a_session_and_quits(
         has("Agents 10", "Convoys 2 open", "Activity", "Agent Mail", "tmux sessions", "Host")
     )
     assert "q quit" in text
-    assert "┏━  Agents" in text  # the focused panel has a heavy border
+    assert "┏━ ▸ Agents" in text  # the focused panel has a heavy border
     big_screen.keys("Tab")
-    text = big_screen.wait_for(has("┏━  Convoys"))
-    assert "┏━  Convoys" in text and "┏━  Agents" not in text
+    text = big_screen.wait_for(has("┏━ ▸ Convoys"))
+    assert "┏━ ▸ Convoys" in text and "┏━ ▸ Agents" not in text
     big_screen.keys("BTab", "Down", "Enter")
     text = big_screen.wait_for(has("session gt-slit"))
     assert "gastown/slit: session gt-slit" in text and "attach -t gt-slit" in text
@@ -134,8 +134,8 @@ def test_small_dashboard_shows_agents_and_the_focused_panel(
     screen.keys("C-b", "G")
     screen.wait_for(has("Agents 10", "Convoys 2 open"))
     screen.keys("Right", "Right", "Right")
-    text = screen.wait_for(has("┏━  Agent Mail"))
-    assert "Agents 10" in text and "┏━  Agent Mail" in text and "Activity" not in text
+    text = screen.wait_for(has("┏━ ▸ Agent Mail"))
+    assert "Agents 10" in text and "┏━ ▸ Agent Mail" in text and "Activity" not in text, text
     screen.keys("Escape")
     assert closed(screen.wait_for(closed))
 

@@ -236,3 +236,13 @@ def test_no_town_dashboard_is_not_an_error(tmux: TmuxServer) -> None:
     assert (
         done.returncode == 0 and "no town found" in done.stdout and "Traceback" not in done.stderr
     )
+
+
+def test_dumb_terminal_gets_ascii_glyphs_and_no_colour(tmux: TmuxServer) -> None:
+    cached(tmux, busy_town())
+    out = gt_mcp("dashboard", "--once", env={**inside(tmux), "TERM": "dumb", "NO_COLOR": ""}).stdout
+    assert "\x1b" not in out
+    assert "! P gastown/nux" in out and "stuck" in out  # ASCII status glyph, role letter, the word
+    assert "😺" not in out and "╭" not in out and "+--" in out
+    quick = gt_mcp("mail", env={**inside(tmux), "TERM": "dumb"}).stdout
+    assert "home-me-gt-gastown /home/me/gt/gastown  rig gastown ---" in quick

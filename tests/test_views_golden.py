@@ -75,6 +75,12 @@ COLLECTOR = CollectorStatus(
 )
 
 
+@pytest.fixture(autouse=True)
+def utf8_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Goldens are for a UTF-8 terminal, whatever TERM the test runner has."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
 def plain(renderable: RenderableType, width: int, height: int | None = None) -> str:
     console = Console(
         width=width,

@@ -4,7 +4,6 @@ join Gas Town rigs and agents, and how the collector is doing, each with a one-l
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -13,6 +12,7 @@ from gt_mcp_tmux.detect import Detection
 from gt_mcp_tmux.model import Bridge, Snapshot
 from gt_mcp_tmux.render.collector_view import collector_table
 from gt_mcp_tmux.render.detect_view import detection_table
+from gt_mcp_tmux.render.icons import Heading
 from gt_mcp_tmux.render.literal import literal
 
 BRIDGE_HINTS = {
@@ -24,8 +24,8 @@ BRIDGE_HINTS = {
 }
 
 
-def heading(title: str) -> Rule:
-    return Rule(Text(title, style="bold"), align="left", style="dim")
+def heading(title: str) -> Heading:
+    return Heading(Text(title, style="bold"), style="dim")
 
 
 def hint(text: str) -> Text:

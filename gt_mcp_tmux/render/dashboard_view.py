@@ -83,21 +83,24 @@ def panel_title(name: str, view: DashboardInput) -> Text:
     gas = _snapshot(view).gastown
     if name == "agents":
         attention = sum(1 for agent in gas.agents if needs_attention(agent))
-        title = Text(f" Agents {len(gas.agents)} ", style="bold")
+        title = Text(f"Agents {len(gas.agents)}", style="bold")
         if attention:
-            title.append(f"⚠ {attention} ", style="bold red")
+            title.append(f" ⚠ {attention}", style="bold red")
         return title
     if name == "convoys":
-        return Text(f" Convoys {len(active(gas.convoys))} open ", style="bold")
+        return Text(f"Convoys {len(active(gas.convoys))} open", style="bold")
     names = {"feed": "Activity", "mail": "Agent Mail", "sessions": "tmux sessions", "host": "Host"}
-    return Text(f" {names[name]} ", style="bold")
+    return Text(names[name], style="bold")
 
 
 def framed(name: str, view: DashboardInput, ascii_only: bool = False) -> Panel:
     focused = view.keys and view.focus == name
+    title = panel_title(name, view)
+    if focused:  # seen without colour too
+        title = Text.assemble((">" if ascii_only else "▸", "bold cyan"), " ", title)
     return Panel(
         panel_body(name, view),
-        title=panel_title(name, view),
+        title=title,
         title_align="left",
         box=box.ASCII if ascii_only else (box.HEAVY if focused else box.ROUNDED),
         border_style="bold cyan" if focused else "dim",
@@ -170,8 +173,8 @@ def live_frame(view: DashboardInput, width: int, height: int, ascii_only: bool =
         second = view.focus if view.focus != "agents" else "convoys"
         shown = ["agents", second]
         body.split_column(
-            Layout(framed("agents", view, ascii_only), ratio=1),
-            Layout(framed(second, view, ascii_only), ratio=1),
+            Layout(framed("agents", view, ascii_only), ratio=3),
+            Layout(framed(second, view, ascii_only), ratio=2),
         )
     layout["keys"].update(key_line(view, shown) if view.keys else Text(""))
     return layout

@@ -5,7 +5,11 @@ Every status is also spelled out next to its glyph, so nothing depends on colour
 
 from __future__ import annotations
 
-from rich.console import Console, ConsoleOptions
+import os
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.rule import Rule
+from rich.text import Text
 
 #: status -> (glyph, ascii glyph, style)
 STATUS_LOOK: dict[str, tuple[str, str, str]] = {
@@ -36,7 +40,20 @@ STATUS_ORDER = ("stuck", "dead", "stalled", "working", "idle", "stopped")
 
 def plain_glyphs(console: Console, options: ConsoleOptions | None = None) -> bool:
     """True when the terminal should get ASCII only (TERM=dumb, or no UTF-8 encoding)."""
-    return console.is_dumb_terminal or bool(options and options.ascii_only)
+    dumb = console.is_dumb_terminal or os.environ.get("TERM") == "dumb"
+    return dumb or bool(options and options.ascii_only)
+
+
+class Heading:
+    """A section title on a horizontal line (`Agents 10 ───`), drawn with `-` on dumb terminals."""
+
+    def __init__(self, title: Text, style: str = "") -> None:
+        self.title = title
+        self.style = style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        characters = "-" if plain_glyphs(console, options) else "─"
+        yield Rule(self.title, characters=characters, align="left", style=self.style or "rule.line")
 
 
 def status_glyph(status: str, ascii_only: bool = False) -> tuple[str, str]:

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from rich.console import Group, RenderableType
-from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.model import AgentMail, Bridge, MailMessage, MailProject, Reservation
 from gt_mcp_tmux.render.ages import ago, parse_time, span
+from gt_mcp_tmux.render.icons import Heading
 from gt_mcp_tmux.render.literal import joined, literal
 from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
 
@@ -142,7 +142,7 @@ def project_section(
     title = joined((project.slug, "bold"), (project.human_key, "dim"))
     if rig:
         title.append(f"  rig {rig}", style="cyan")
-    parts: list[RenderableType] = [Rule(title, align="left", style="dim")]
+    parts: list[RenderableType] = [Heading(title, style="dim")]
     parts.append(literal(web_link(mail.url, project.slug), "dim underline"))
     if project.agents:
         parts.append(agents_table(project, now))

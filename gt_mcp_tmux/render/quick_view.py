@@ -4,12 +4,12 @@ first, and the convoys under way, fitted to the height it is given."""
 from __future__ import annotations
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.rule import Rule
 from rich.text import Text
 
 from gt_mcp_tmux.model import Snapshot
 from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
+from gt_mcp_tmux.render.icons import Heading
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
 from gt_mcp_tmux.render.town_header import header_lines
@@ -82,10 +82,10 @@ class QuickStatus:
         title = f"Agents {len(gas.agents)}" + (
             f", {attention} need{'s' if attention == 1 else ''} attention" if attention else ""
         )
-        yield Rule(Text(title, style="bold red" if attention else "bold"), align="left")
+        yield Heading(Text(title, style="bold red" if attention else "bold"))
         yield AgentsTable(gas.agents, self.now, max_rows=agent_rows)
         if convoys:
-            yield Rule(Text(f"Convoys {len(convoys)} open", style="bold"), align="left")
+            yield Heading(Text(f"Convoys {len(convoys)} open", style="bold"))
             yield ConvoysTable(
                 convoys, max_rows=QUICK_CONVOYS + (1 if len(convoys) > QUICK_CONVOYS else 0)
             )
