@@ -1,0 +1,290 @@
+"""`gt-mcp demo`: the simulated fleet's story, and the whole demo started and stopped for real.
+
+The fleet is stepped by hand (it is pure and seeded). The demo itself runs as a user runs it:
+`gt-mcp demo --no-attach` in a subprocess, then the Gas Town server, the stand-in `gt`, the viewer's
+status line and the collector's snapshot are read from outside, and `gt-mcp demo --stop` must
+leave no process and no file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from gt_mcp_tmux.cache import snapshot_path
+from gt_mcp_tmux.demo.fleet import OPENING, Fleet
+from gt_mcp_tmux.demo.state import VIEWER_SOCKET, load_state, state_path
+from gt_mcp_tmux.demo.viewer import tmux_quote, viewer_config
+
+GT_MCP = [sys.executable, "-m", "gt_mcp_tmux"]
+TOWN_SESSIONS = {
+    "hq-mayor": "mayor",
+    "hq-deacon": "deacon",
+    "gt-witness": "gastown/witness",
+    "gt-refinery": "gastown/refinery",
+    "gt-crew-max": "gastown/crew/max",
+    "gt-furiosa": "gastown/polecats/furiosa",
+    "gt-nux": "gastown/polecats/nux",
+    "gt-slit": "gastown/polecats/slit",
+    "bd-witness": "beads/witness",
+    "bd-refinery": "beads/refinery",
+    "bd-toast": "beads/polecats/toast",
+}
+
+
+def agents_of(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    every = [*status["agents"], *(a for rig in status["rigs"] for a in rig["agents"])]
+    return {a["session"]: a for a in every}
+
+
+# --- the fleet, stepped by hand -----------------------------------------------------------------
+
+
+def test_the_opening_shows_every_state_within_a_few_beats(tmp_path: Path) -> None:
+    fleet = Fleet(tmp_path / "gt", "gt-abc123")
+    start = agents_of(fleet.status_document())
+    assert set(start) == {*TOWN_SESSIONS, "bd-capable"}
+    assert not start["bd-capable"]["running"] and not start["bd-capable"]["has_work"]
+    assert start["gt-slit"]["running"] and start["gt-slit"]["hook_bead"].startswith("gt-")
+    assert {a["role"] for a in start.values()} >= {"coordinator", "health-check", "polecat"}
+
+    beats = [fleet.step() for _ in range(4)]
+    assert [a.session for a in beats[0].started] == ["bd-capable"]  # slung work: a session starts
+    assert any(e["type"] == "sling" for e in beats[0].events)
+    (_, stuck_name, _), (death_beat, dead_name, _) = OPENING
+    stuck = agents_of(fleet.status_document())[f"gt-{stuck_name}"]
+    assert stuck["state"] == "stuck" and stuck["running"]
+    assert [a.session for a in beats[death_beat - 1].killed] == [f"gt-{dead_name}"]
+    death = next(e for e in beats[death_beat - 1].events if e["type"] == "session_death")
+    assert death["payload"]["session"] == f"gt-{dead_name}"
+    dead = agents_of(fleet.status_document())[f"gt-{dead_name}"]
+    assert dead["running"] is False and dead["has_work"] is True  # work on the hook, no session
+    assert f"gt-{dead_name}" not in fleet.heartbeats()
+    assert fleet.heartbeats()[f"gt-{stuck_name}"][0] == "stuck"
+
+
+def test_convoys_progress_land_and_leave_the_open_list(tmp_path: Path) -> None:
+    fleet = Fleet(tmp_path / "gt", "gt-abc123")
+    first = fleet.convoys_document()
+    progress: dict[str, list[int]] = {c["id"]: [c["completed"]] for c in first}
+    landed: set[str] = set()
+    events: list[str] = []
+    subjects: list[str] = []
+    for _ in range(80):
+        beat = fleet.step()
+        events += [e["type"] for e in beat.events]
+        subjects += [e["payload"]["subject"] for e in beat.events if e["type"] == "mail"]
+        listed = {c["id"]: c for c in fleet.convoys_document()}
+        for ident in progress:
+            if ident in listed:
+                progress[ident].append(listed[ident]["completed"])
+            else:
+                landed.add(ident)
+    assert landed == {c["id"] for c in first}  # both first convoys landed and left the list
+    for counts in progress.values():
+        assert counts == sorted(counts) and counts[-1] > counts[0]  # completed only grows
+    assert fleet.convoys_document(), "new convoys open after the first land"
+    for kind in ("sling", "done", "merged", "merge_failed", "session_death", "escalation_sent"):
+        assert kind in events, kind
+    assert subjects[:2] == [f"Convoy landed: {c['title']}" for c in first]  # the mayor is told
+
+
+def test_the_same_seed_tells_the_same_story(tmp_path: Path) -> None:
+    def story(seed: int) -> list[tuple[str, str]]:
+        fleet = Fleet(tmp_path / "gt", "gt-abc123", seed)
+        steps = [fleet.step() for _ in range(40)]
+        return [(e["type"], e["actor"]) for beat in steps for e in beat.events]
+
+    assert story(7) == story(7)
+    assert story(7) != story(8)
+
+
+def test_sessions_carry_gas_towns_environment(tmp_path: Path) -> None:
+    fleet = Fleet(tmp_path / "gt", "gt-abc123")
+    for agent in fleet.agents:
+        env = agent.environment(tmp_path / "gt")
+        assert env["GT_ROLE"] == TOWN_SESSIONS.get(agent.session, "beads/polecats/capable")
+        assert env["GT_SESSION"] == agent.session
+        if agent.rig:
+            assert env["GT_RIG"] == agent.rig
+
+
+def test_viewer_config_quotes_odd_paths(tmp_path: Path) -> None:
+    odd = tmp_path / "it's #{here} $HOME"
+    conf = viewer_config("/venv/bin/python", odd, "http://127.0.0.1:1", True, odd / "p.tmux")
+    assert tmux_quote("a'b") == '"a\'b"'
+    assert '"' + str(odd).replace("$", "\\$") + '"' in conf
+    assert "#{gtmcp_status}" in conf and "run-shell" in conf
+
+
+# --- the demo, for real ---------------------------------------------------------------------
+
+
+def gt_mcp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*GT_MCP, *args], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+
+
+def tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["tmux", "-u", "-L", socket, *args], capture_output=True, text=True, timeout=10, check=False
+    )
+
+
+def wait_for(probe: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = probe()
+    return value
+
+
+def status_right() -> str:
+    return tmux(VIEWER_SOCKET, "display-message", "-p", "#{T:status-right}").stdout
+
+
+def fleet_counts(text: str) -> tuple[int, int] | None:
+    found = re.search(r"⛽ (\d+)/(\d+)", text)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def assert_all_gone(recorded: dict[str, int], base: Path, sockets: list[str]) -> None:
+    left = [
+        f"{name} {pid}"
+        for name, pid in recorded.items()
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
+    assert left == []
+    assert not base.exists()
+    assert not state_path().exists()
+    for socket in sockets:
+        assert tmux(socket, "list-sessions").returncode != 0, socket
+    runtime = state_path().parent
+    assert sorted(p.name for p in runtime.iterdir()) == []
+
+
+@pytest.fixture
+def stop_demo_after() -> Any:
+    yield
+    gt_mcp("demo", "--stop")
+
+
+def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
+    started = gt_mcp("demo", "--no-attach", "--speed", "4", "--no-mail")
+    assert started.returncode == 0, started.stderr
+    assert "tmux -L gtmcp-demo attach" in started.stdout
+    state = load_state()
+    assert state is not None
+    root = state.paths.root
+    assert (root / "mayor" / "town.json").is_file() and (root / "mayor" / "rigs.json").is_file()
+    assert Path(state.base).parent == Path(os.environ["XDG_RUNTIME_DIR"])
+
+    # Gas Town's own server: sessions named as Gas Town names them, with its environment.
+    names = tmux(state.gt_socket, "list-sessions", "-F", "#{session_name}").stdout.split()
+    assert set(TOWN_SESSIONS) | {"bd-capable"} >= set(names) >= set(TOWN_SESSIONS) - {"gt-slit"}
+    env = tmux(state.gt_socket, "show-environment", "-t", "=gt-furiosa").stdout
+    assert "GT_ROLE=gastown/polecats/furiosa" in env and "GT_RIG=gastown" in env
+    pane = wait_for(
+        lambda: (
+            "esc to interrupt"
+            in tmux(state.gt_socket, "capture-pane", "-p", "-t", "=gt-furiosa:").stdout
+        ),
+        10,
+    )
+    assert pane, "an agent pane shows a working agent"
+
+    # The stand-in answers for this town, through the demo's own gt.
+    answer = subprocess.run(
+        [str(state.paths.bin / "gt"), "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
+    status = json.loads(answer.stdout)
+    assert status["location"] == str(root) and status["tmux"]["socket"] == state.gt_socket
+
+    # The viewer's status bar shows the fleet, then the simulator kills an agent with work.
+    assert wait_for(lambda: fleet_counts(status_right()), 15), status_right()
+    socket_path = state.viewer_socket_path
+    assert socket_path
+
+    def dead_agents() -> list[str]:
+        try:
+            data = json.loads(snapshot_path(socket_path).read_text())
+        except (OSError, ValueError):
+            return []
+        return [a["address"] for a in data["gastown"]["agents"] if a["status"] == "dead"]
+
+    assert wait_for(dead_agents, 20), "the simulator's death never showed"
+    bar = wait_for(
+        lambda: (c := fleet_counts(status_right())) and c[0] < c[1] and status_right(), 10
+    )
+    assert bar and "⚠" in bar, status_right()
+    assert (root / ".events.jsonl").read_text().count('"session_death"') >= 1
+    assert any((root / ".runtime" / "heartbeats").iterdir())
+
+    # A second start finds it running; from inside tmux it never nests, it says how to look.
+    inside = dict(os.environ, TMUX="/tmp/elsewhere,1,0")
+    again = gt_mcp("demo", env=inside)
+    assert again.returncode == 0 and "already running" in again.stdout
+    assert "inside tmux" in again.stdout and load_state() == state
+
+    recorded = load_state()
+    assert recorded is not None
+    pids = recorded.pids()
+    assert {"simulator", "gastown tmux server", "viewer tmux server", "collector"} <= set(pids)
+    stopped = gt_mcp("demo", "--stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])
+
+
+def test_closing_the_viewer_ends_the_demo(stop_demo_after: None) -> None:
+    started = gt_mcp("demo", "--no-attach", "--speed", "10", "--no-mail")
+    assert started.returncode == 0, started.stderr
+    state = load_state()
+    assert state is not None
+    pids = state.pids()
+    tmux(VIEWER_SOCKET, "kill-server")
+    assert wait_for(lambda: not state_path().exists(), 20), "the simulator did not clean up"
+    assert wait_for(lambda: not any(psutil.pid_exists(p) for p in pids.values()), 10), (
+        "processes left"
+    )
+    assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])
+
+
+def test_stop_without_a_demo_is_quiet() -> None:
+    done = gt_mcp("demo", "--stop")
+    assert done.returncode == 0 and done.stderr == ""
+
+
+def test_bad_speed_is_one_line() -> None:
+    done = gt_mcp("demo", "--speed", "fast")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_with_mail_seeds_a_server_of_its_own(
+    agent_mail_python: Path, stop_demo_after: None
+) -> None:
+    started = gt_mcp("demo", "--no-attach", "--speed", "2", "--mail-python", str(agent_mail_python))
+    assert started.returncode == 0, started.stdout + started.stderr
+    state = load_state()
+    assert state is not None and state.mail_pid and state.mail_seeded
+    bar = wait_for(lambda: "⚔1" in (text := status_right()) and "⇄ 3" in text and text, 30)
+    assert bar, status_right()
+    assert re.search(r"✉ \d+", bar)
+    pids = state.pids()
+    assert gt_mcp("demo", "--stop").returncode == 0
+    assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])
