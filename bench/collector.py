@@ -28,7 +28,9 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 
 
 def tmux(socket: str, *args: str) -> str:
-    done = subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, check=False
+    )
     return done.stdout.strip()
 
 
@@ -41,9 +43,19 @@ def spawns_per_redraw(user: str, status_right: str, redraws: int = 10) -> float:
     tmux(user, "set", "-g", "status-right", status_right)
     tmux(user, "set", "-g", "status-interval", "1")
     server = psutil.Process(int(tmux(user, "display-message", "-p", "#{pid}")))
-    outer = f"{user}-screen"
-    tmux(outer, "-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "20",
-         f"env -u TMUX tmux -L {user} attach")
+    outer = f"{user}-screen-{uuid.uuid4().hex[:6]}"
+    tmux(
+        outer,
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "20",
+        f"env -u TMUX tmux -L {user} attach",
+    )
     time.sleep(1.5)
     already = {child.pid for child in server.children(recursive=False)}  # the panes' shells
     seen: set[int] = set()
@@ -64,12 +76,18 @@ def main() -> dict[str, float]:
         status = big_status(town)
         town.set_status(status)
         gt = install_standin_gt(tmp / "bin")
-        env_updates = {"GT_MCP_GT": str(gt), "GT_STANDIN_DATA": str(town.data),
-                       "GT_TOWN_ROOT": str(town.root), "XDG_RUNTIME_DIR": str(tmp / "run"),
-                       "AGENT_MAIL_URL": "http://127.0.0.1:9"}
+        env_updates = {
+            "GT_MCP_GT": str(gt),
+            "GT_STANDIN_DATA": str(town.data),
+            "GT_TOWN_ROOT": str(town.root),
+            "XDG_RUNTIME_DIR": str(tmp / "run"),
+            "AGENT_MAIL_URL": "http://127.0.0.1:9",
+        }
         (tmp / "run").mkdir(mode=0o700)
         os.environ.update(env_updates)
-        sessions = ["hq-mayor", "hq-deacon"] + [a["session"] for rig in status["rigs"] for a in rig["agents"]]
+        sessions = ["hq-mayor", "hq-deacon"] + [
+            a["session"] for rig in status["rigs"] for a in rig["agents"]
+        ]
         batch: list[str] = []
         for name in sessions[1:]:
             batch += [";", "new-session", "-d", "-s", name]
@@ -80,14 +98,22 @@ def main() -> dict[str, float]:
         tmux(user, "set", "-g", "@gtmcp-python", sys.executable)
         tmux(user, "set", "-g", "status-right", "#{gtmcp_status}")
         try:
-            subprocess.run(["tmux", "-L", user, "run-shell", str(PROJECT / "gastown-mcp.tmux")], check=True)
+            subprocess.run(
+                ["tmux", "-L", user, "run-shell", str(PROJECT / "gastown-mcp.tmux")], check=True
+            )
             socket_path = tmux(user, "display-message", "-p", "#{socket_path}")
             deadline = time.monotonic() + 30
-            while f"/{agents}" not in tmux(user, "show", "-gqv", "@gtmcp_gastown") and time.monotonic() < deadline:
+            while (
+                f"/{agents}" not in tmux(user, "show", "-gqv", "@gtmcp_gastown")
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.2)
-            collector = next(p for p in psutil.process_iter(["cmdline", "environ"])
-                             if "collector" in (p.info["cmdline"] or [])
-                             and socket_path in (p.info["environ"] or {}).get("TMUX", ""))
+            collector = next(
+                p
+                for p in psutil.process_iter(["cmdline", "environ"])
+                if "collector" in (p.info["cmdline"] or [])
+                and socket_path in (p.info["environ"] or {}).get("TMUX", "")
+            )
 
             ours = spawns_per_redraw(user, tmux(user, "show", "-gv", "status-right"))
             baseline = spawns_per_redraw(user, "#(sleep 0.2; echo #{client_name})")
@@ -102,12 +128,18 @@ def main() -> dict[str, float]:
             share = 100 * used / SECONDS
             rss = collector.memory_info().rss / 2**20
             python_rss = _bare_python_rss()
-            figures["collector CPU"] = f"{share:.2f}% of a core over {SECONDS:g}s with {agents} agents (goal <= 1%)"
-            figures["collector RSS"] = f"{rss:.1f} MB (a bare python: {python_rss:.1f} MB, {rss / python_rss:.1f}x; goal <= 20 MB)"
+            figures["collector CPU"] = (
+                f"{share:.2f}% of a core over {SECONDS:g}s with {agents} agents (goal <= 1%)"
+            )
+            figures["collector RSS"] = (
+                f"{rss:.1f} MB (a bare python: {python_rss:.1f} MB, {rss / python_rss:.1f}x; goal <= 20 MB)"
+            )
             results.update(cpu_percent=share, rss_mb=rss)
 
             cycle_ms, tmux_ms = _cycle_time(socket_path)
-            figures["one cycle (no gt)"] = f"{cycle_ms:.1f} ms median ({cycle_ms / tmux_ms:.1f}x one tmux round trip of {tmux_ms:.1f} ms)"
+            figures["one cycle (no gt)"] = (
+                f"{cycle_ms:.1f} ms median ({cycle_ms / tmux_ms:.1f}x one tmux round trip of {tmux_ms:.1f} ms)"
+            )
             results["cycle_ms"] = cycle_ms
 
             latencies = []
@@ -122,7 +154,9 @@ def main() -> dict[str, float]:
                     time.sleep(0.02)
             files_ms = load_settings()[0].files_interval * 1000
             latency = statistics.median(latencies)
-            figures["ESTOP to bar"] = f"{latency:.0f} ms median of 5 ({latency / files_ms:.2f}x the {files_ms:.0f} ms files interval; goal <= 2000 ms)"
+            figures["ESTOP to bar"] = (
+                f"{latency:.0f} ms median of 5 ({latency / files_ms:.2f}x the {files_ms:.0f} ms files interval; goal <= 2000 ms)"
+            )
             results["latency_ms"] = latency
         finally:
             tmux(user, "kill-server")
@@ -157,7 +191,11 @@ def _cycle_time(socket_path: str) -> tuple[float, float]:
     trips = []
     for _ in range(30):
         started = time.perf_counter()
-        subprocess.run(["tmux", "-S", socket_path, "display-message", "-p", "x"], capture_output=True, check=False)
+        subprocess.run(
+            ["tmux", "-S", socket_path, "display-message", "-p", "x"],
+            capture_output=True,
+            check=False,
+        )
         trips.append((time.perf_counter() - started) * 1000)
     return statistics.median(cycles), statistics.median(trips)
 
