@@ -8,6 +8,7 @@ names stable and add, never rename.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -292,15 +293,18 @@ def _decode(hint: Any, data: Any) -> Any:
         return [_decode(item, value) for value in data or []]
     if origin is Literal:
         return data
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        hints = typing.get_type_hints(hint)
-        kwargs = {
-            f.name: _decode(hints[f.name], data[f.name])
-            for f in dataclasses.fields(hint)
-            if isinstance(data, dict) and f.name in data
-        }
-        return hint(**kwargs)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(data, dict):
+            return hint()
+        return hint(**{name: _decode(ftype, data[name]) for name, ftype in _fields(hint) if name in data})
     return data
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, type) of a record's fields; resolved once per class (get_type_hints is slow)."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def snapshot_from_json(data: Any) -> Snapshot:
