@@ -3,21 +3,24 @@ snapshot cache (it never queries Gas Town or Agent Mail itself), plus host healt
 tmux sessions, which it measures itself a few times a minute at most.
 
 Keys: q/Esc quit, r refresh now, Tab/Shift-Tab/←/→ move between panels, ↑/↓ pick an agent,
-Enter shows the picked agent's session.
+Enter jumps to the picked agent's session (jump.py: a popup over the dashboard, or, when the
+dashboard itself is a popup, it closes and the agent opens in its place).
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.text import Text
 
+from gt_mcp_tmux.extensions import ExtensionPanel
 from gt_mcp_tmux.host_health import HostHealth, HostSampler
-from gt_mcp_tmux.model import Snapshot
+from gt_mcp_tmux.model import Agent, Snapshot
 from gt_mcp_tmux.render.agents_panel import agent_label, by_attention
-from gt_mcp_tmux.render.dashboard_view import PANELS, DashboardInput, live_frame, once_frame
+from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame, panel_names
 from gt_mcp_tmux.render.icons import plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.terminal_keys import KeyReader
@@ -31,8 +34,12 @@ SESSIONS_EVERY = 3.0
 class Dashboard:
     """The dashboard's state between frames: data, focus, the picked agent, a message."""
 
-    def __init__(self, stale_after: float = 30.0) -> None:
+    def __init__(
+        self, stale_after: float = 30.0, extensions: tuple[ExtensionPanel, ...] = ()
+    ) -> None:
         self.stale_after = stale_after
+        self.extensions = extensions
+        self.jump_to: Agent | None = None  # set by Enter; run_live does the jump
         self.snapshot: Snapshot | None = None
         self._snapshot_stamp: tuple[int, int] | None = None
         self.sampler = HostSampler(None)
@@ -74,33 +81,41 @@ class Dashboard:
             message=self.message,
             stale_after=self.stale_after,
             keys=keys,
+            extensions=self.extensions,
         )
 
     def handle(self, key: str) -> bool:
         """Act on one key; False means quit."""
         if key in ("q", "Q", "esc"):
             return False
-        index = PANELS.index(self.focus)
+        names = panel_names(self.view(0.0, keys=True))
+        index = names.index(self.focus) if self.focus in names else 0
         if key in ("tab", "right", "l"):
-            self.focus = PANELS[(index + 1) % len(PANELS)]
+            self.focus = names[(index + 1) % len(names)]
         elif key in ("shift-tab", "left", "h"):
-            self.focus = PANELS[(index - 1) % len(PANELS)]
+            self.focus = names[(index - 1) % len(names)]
         elif key in ("up", "k", "down", "j") and self.focus == "agents":
             step = -1 if key in ("up", "k") else 1
             agents = len(self.snapshot.gastown.agents) if self.snapshot else 0
             self.selected = min(max(self.selected + step, 0), max(agents - 1, 0))
         elif key == "enter" and self.focus == "agents":
             self.message = self.session_message()
+            agent = self.picked()
+            if agent is not None and agent.session and agent.running:
+                self.jump_to = agent
         elif key in ("r", "R"):
             self.message = Text("refreshed", style="dim")
             self.refresh(force=True)
         return True
 
-    def session_message(self) -> Text:
+    def picked(self) -> Agent | None:
         agents = by_attention(self.snapshot.gastown.agents) if self.snapshot else []
-        if not agents:
+        return agents[min(self.selected, len(agents) - 1)] if agents else None
+
+    def session_message(self) -> Text:
+        agent = self.picked()
+        if agent is None:
             return Text("no agent to show", style="dim")
-        agent = agents[min(self.selected, len(agents) - 1)]
         line = literal(agent_label(agent), "bold")
         if not agent.session:
             line.append(": no session", style="yellow")
@@ -117,9 +132,11 @@ class Dashboard:
         return line
 
 
-def render_once(console: Console, stale_after: float = 30.0) -> RenderableType:
+def render_once(
+    console: Console, stale_after: float = 30.0, extensions: tuple[ExtensionPanel, ...] = ()
+) -> RenderableType:
     """One frame at the console's width, every panel at its natural height."""
-    board = Dashboard(stale_after)
+    board = Dashboard(stale_after, extensions)
     board.refresh()
     time.sleep(0.3)  # CPU percentages need two samples
     board.host = board.sampler.sample()
@@ -127,9 +144,15 @@ def render_once(console: Console, stale_after: float = 30.0) -> RenderableType:
     return once_frame(board.view(time.time(), keys=False), console.width, ascii_only)
 
 
-def run_live(console: Console, stale_after: float = 30.0) -> None:
-    """The interactive dashboard, until q or Esc."""
-    board = Dashboard(stale_after)
+def run_live(
+    console: Console,
+    stale_after: float = 30.0,
+    extensions: tuple[ExtensionPanel, ...] = (),
+    jump_mode: str = "popup",
+    popup: bool = False,
+) -> None:
+    """The interactive dashboard, until q or Esc (or, inside a popup, a jump)."""
+    board = Dashboard(stale_after, extensions)
     board.refresh()
     ascii_only = plain_glyphs(console, console.options)
     with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
@@ -146,3 +169,18 @@ def run_live(console: Console, stale_after: float = 30.0) -> None:
                 next_refresh = time.monotonic() + REFRESH_EVERY
             elif key != "resize" and not board.handle(key):
                 return
+            if board.jump_to is not None:
+                agent, board.jump_to = board.jump_to, None
+                if jump_to_agent(board, agent, jump_mode, popup):
+                    return  # a popup dashboard gives its place to the agent
+
+
+def jump_to_agent(board: Dashboard, agent: Agent, mode: str, popup: bool) -> bool:
+    """Go to the agent's session; True when the dashboard must close for it (it is a popup)."""
+    from gt_mcp_tmux.jump import go
+
+    socket = board.snapshot.gastown.socket if board.snapshot else None
+    if not socket or not agent.session:
+        return False
+    go(socket, agent.session, mode, after_pid=os.getpid() if popup else None)
+    return popup and mode == "popup"

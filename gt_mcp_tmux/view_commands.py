@@ -109,13 +109,19 @@ def cmd_status_popup(_: argparse.Namespace) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.dashboard import render_once, run_live
+    from gt_mcp_tmux.extensions import load_extensions
 
     settings = view_settings(strict=not args.popup)
+    extensions = tuple(load_extensions(settings.panels))
     if args.once or not _interactive():
         console = _console()
-        console.print(render_once(console, settings.stale_after))
+        console.print(render_once(console, settings.stale_after, extensions))
         return 0
-    return in_popup(lambda: run_live(_console(), settings.stale_after))
+    return in_popup(
+        lambda: run_live(
+            _console(), settings.stale_after, extensions, settings.jump_mode, args.popup
+        )
+    )
 
 
 # --- Agent Mail -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -206,3 +207,42 @@ def agent_mail_world(agent_mail_server: object, tmp_path_factory: pytest.TempPat
     base = tmp_path_factory.mktemp("agent-mail-world")
     town = make_town(base)
     return seed_world(agent_mail_server, town.root, base / "elsewhere" / "repo")
+
+
+@pytest.fixture
+def gas_town(town: StandinTown) -> Iterator[TmuxServer]:
+    """Gas Town's server with agent sessions whose panes show who they are."""
+    server = TmuxServer(town.socket)
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor", "-x", "100", "-y", "30")
+    for name in ("hq-deacon", "gt-witness", "gt-refinery", "gt-furiosa", "gt-crew-max"):
+        server.run(
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            f"printf 'I AM {name.upper()}\\n'; exec sleep 600",
+        )
+    yield server
+    server.kill()
+
+
+def run_in_pane(tmux: TmuxServer, *argv: str) -> None:
+    """Type a command into the user's shell pane, as a person would."""
+    line = " ".join(json.dumps(a) for a in argv)
+    tmux.run("send-keys", "-t", "main", "-l", line)
+    tmux.run("send-keys", "-t", "main", "Enter")
+
+
+def env_line(town: StandinTown) -> list[str]:
+    """`env VAR=... ` words that point a typed command at the stand-in town."""
+    return [
+        "env",
+        f"GT_MCP_GT={os.environ['GT_MCP_GT']}",
+        f"GT_STANDIN_DATA={town.data}",
+        f"GT_STANDIN_LOG={os.environ['GT_STANDIN_LOG']}",
+        f"GT_TOWN_ROOT={town.root}",
+    ]

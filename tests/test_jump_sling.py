@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from gt_mcp_tmux.jump import go_argv
 from gt_mcp_tmux.model import Agent, GasTown, Rig
 from gt_mcp_tmux.picker import Choice, PickerState
 from gt_mcp_tmux.sling import parse_ready, sling_argv, sling_targets
-from tests.conftest import Screen, TmuxServer
+from tests.conftest import Screen, TmuxServer, env_line, run_in_pane
 from tests.townkit import StandinTown
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
@@ -82,44 +81,6 @@ def test_go_argv_for_each_place(monkeypatch: pytest.MonkeyPatch) -> None:
         "/dev/pts/3",
         "-t",
         "=gt-nux:",
-    ]
-
-
-@pytest.fixture
-def gas_town(town: StandinTown) -> Iterator[TmuxServer]:
-    """Gas Town's server with agent sessions whose panes show who they are."""
-    server = TmuxServer(town.socket)
-    server.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor", "-x", "100", "-y", "30")
-    for name in ("hq-deacon", "gt-witness", "gt-refinery", "gt-furiosa", "gt-crew-max"):
-        server.run(
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            f"printf 'I AM {name.upper()}\\n'; exec sleep 600",
-        )
-    yield server
-    server.kill()
-
-
-def run_in_pane(tmux: TmuxServer, *argv: str) -> None:
-    """Type a command into the user's shell pane, as a person would."""
-    line = " ".join(json.dumps(a) for a in argv)
-    tmux.run("send-keys", "-t", "main", "-l", line)
-    tmux.run("send-keys", "-t", "main", "Enter")
-
-
-def env_line(town: StandinTown) -> list[str]:
-    return [
-        "env",
-        f"GT_MCP_GT={os.environ['GT_MCP_GT']}",
-        f"GT_STANDIN_DATA={town.data}",
-        f"GT_STANDIN_LOG={os.environ['GT_STANDIN_LOG']}",
-        f"GT_TOWN_ROOT={town.root}",
     ]
 
 

@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from gt_mcp_tmux.extensions import ExtensionPanel, SafePanelBody
 from gt_mcp_tmux.host_health import HostHealth
 from gt_mcp_tmux.model import Snapshot
 from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
@@ -48,6 +49,19 @@ class DashboardInput:
     message: Text | None = None
     stale_after: float = 30.0
     keys: bool = False  # show the key help line (live dashboard)
+    extensions: tuple[ExtensionPanel, ...] = ()  # users' own panels (extensions.py)
+
+
+def panel_names(view: DashboardInput) -> tuple[str, ...]:
+    """The built-in panels, then one `ext:<n>` per extension panel: the order Tab moves in."""
+    return PANELS + tuple(f"ext:{i}" for i in range(len(view.extensions)))
+
+
+def _extension(name: str, view: DashboardInput) -> ExtensionPanel | None:
+    if not name.startswith("ext:"):
+        return None
+    index = int(name[4:])
+    return view.extensions[index] if index < len(view.extensions) else None
 
 
 def _snapshot(view: DashboardInput) -> Snapshot:
@@ -57,6 +71,9 @@ def _snapshot(view: DashboardInput) -> Snapshot:
 def panel_body(name: str, view: DashboardInput) -> RenderableType:
     snapshot = _snapshot(view)
     gas = snapshot.gastown
+    extension = _extension(name, view)
+    if extension is not None:
+        return SafePanelBody(extension, snapshot)
     if name == "agents":
         selected = view.selected if view.focus == "agents" else None
         return AgentsTable(gas.agents, view.now, selected=selected)
@@ -81,6 +98,9 @@ def panel_body(name: str, view: DashboardInput) -> RenderableType:
 
 def panel_title(name: str, view: DashboardInput) -> Text:
     gas = _snapshot(view).gastown
+    extension = _extension(name, view)
+    if extension is not None:
+        return Text(f" {extension.title} ", style="bold")
     if name == "agents":
         attention = sum(1 for agent in gas.agents if needs_attention(agent))
         title = Text(f"Agents {len(gas.agents)}", style="bold")
@@ -119,10 +139,11 @@ def key_line(view: DashboardInput, shown: Sequence[str]) -> Text:
     if view.message is not None:
         line.append_text(view.message)
         line.append("  ")
-    for name in PANELS:
+    for name in panel_names(view):
         style = "bold reverse cyan" if name == view.focus else ("" if name in shown else "dim")
-        line.append(f" {name} ", style=style)
-    line.append("  q quit · r refresh · Tab/←→ panel · ↑↓ agent · Enter session", style="dim")
+        extension = _extension(name, view)
+        line.append(f" {extension.title if extension else name} ", style=style)
+    line.append("  q quit · r refresh · Tab/←→ panel · ↑↓ agent · Enter jump", style="dim")
     return line
 
 
@@ -145,8 +166,17 @@ def live_frame(view: DashboardInput, width: int, height: int, ascii_only: bool =
         + min(len(view.host.sessions) if view.host else 0, 5)
         + (1 if view.host and view.host.sessions else 0)
     )
+    extras = [f"ext:{i}" for i in range(len(view.extensions))]
+    if extras and _fits_all(width, body_height - 2 * MIN_PANEL_LINES):
+        # the users' panels share a row at the bottom; the built-in ones keep the rest
+        main, bottom = Layout(name="main", ratio=4), Layout(name="extensions", ratio=1)
+        body.split_column(main, bottom)
+        bottom.split_row(*(Layout(framed(name, view, ascii_only)) for name in extras))
+        body, body_height = main, body_height * 4 // 5
+    else:
+        extras = []
     if _fits_all(width, body_height):
-        shown: list[str] = list(PANELS)
+        shown: list[str] = list(PANELS) + extras
         if width >= WIDE:
             left, right = Layout(name="left", ratio=3), Layout(name="right", ratio=2)
             body.split_row(left, right)
@@ -183,9 +213,10 @@ def live_frame(view: DashboardInput, width: int, height: int, ascii_only: bool =
 def once_frame(view: DashboardInput, width: int, ascii_only: bool = False) -> RenderableType:
     """Every panel at its natural height: for `--once`, pipes and tests."""
     top = head(view)
-    panels = {name: framed(name, view, ascii_only) for name in PANELS}
+    panels = {name: framed(name, view, ascii_only) for name in panel_names(view)}
+    extras = [panels[name] for name in panel_names(view) if name not in PANELS]
     if width < WIDE:
-        return Group(*top, *(panels[name] for name in PANELS))
+        return Group(*top, *(panels[name] for name in PANELS), *extras)
     grid = Table.grid(expand=True)
     grid.add_column(ratio=3)
     grid.add_column(ratio=2)
@@ -193,4 +224,4 @@ def once_frame(view: DashboardInput, width: int, ascii_only: bool = False) -> Re
         Group(panels["agents"], panels["convoys"], panels["feed"]),
         Group(panels["mail"], panels["sessions"], panels["host"]),
     )
-    return Group(*top, grid)
+    return Group(*top, grid, *extras)
