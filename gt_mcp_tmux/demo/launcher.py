@@ -33,7 +33,13 @@ from gt_mcp_tmux.demo.state import (
     save_state,
     state_path,
 )
-from gt_mcp_tmux.demo.viewer import PLUGIN_FILE, attach_command, start_viewer, viewer_config
+from gt_mcp_tmux.demo.viewer import (
+    PLUGIN_FILE,
+    attach_command,
+    start_viewer,
+    terminal_name,
+    viewer_config,
+)
 from gt_mcp_tmux.tmux_cli import run_tmux
 from gt_mcp_tmux.town import socket_name_for
 
@@ -60,6 +66,7 @@ class DemoOptions:
     with_mail: bool = False
     mail_python: str | None = None
     no_mail: bool = False
+    alert_messages: bool = True  # tmux messages when alerts fire (the pictures turn them off)
 
 
 def spawn_detached(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> int:
@@ -240,7 +247,7 @@ def start_demo(options: DemoOptions, say: Callable[[str], None]) -> DemoState:
             f"a tmux server already runs on -L {VIEWER_SOCKET} that no demo recorded: "
             f"end it with `tmux -L {VIEWER_SOCKET} kill-server`, then try again"
         )
-    base = Path(tempfile.mkdtemp(prefix="gastown-mcp-demo-", dir=demo_base_parent()))
+    base = Path(tempfile.mkdtemp(prefix="gtmcp-demo-", dir=demo_base_parent()))
     paths = DemoPaths(base)
     state = DemoState(
         base=str(base),
@@ -296,7 +303,14 @@ def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -
     if token and state.mail_pid is None:
         viewer_env["AGENT_MAIL_TOKEN"] = token
     paths.viewer_conf.write_text(
-        viewer_config(sys.executable, paths.root, state.mail_url, not options.no_mail)
+        viewer_config(
+            sys.executable,
+            paths.root,
+            state.mail_url,
+            not options.no_mail,
+            terminal=terminal_name(),
+            alert_messages=options.alert_messages,
+        )
     )
     paths.banner.write_text(_banner(state, mail_line))
     say(f"starting the viewer tmux server (-L {VIEWER_SOCKET}) with the plugin loaded")

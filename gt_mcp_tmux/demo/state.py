@@ -1,6 +1,6 @@
 """Where the demo keeps its files, and the state file that records what it started.
 
-The demo's folder (`$XDG_RUNTIME_DIR/gastown-mcp-demo-*`, else under /tmp) holds the town, the
+The demo's folder (`$XDG_RUNTIME_DIR/gtmcp-demo-*`, else under /tmp) holds the town, the
 stand-in's answers, the `gt` it puts on the demo's PATH, the agent pane logs and the viewer's tmux
 config. The state file (`<runtime dir>/demo.json`, 0600) lists every process and server started,
 so `gt-mcp demo --stop` can end exactly those and remove exactly these files.
