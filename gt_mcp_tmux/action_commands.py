@@ -18,10 +18,15 @@ def _settings() -> Settings:
     return settings()
 
 
-def _snapshot(settings: Settings) -> Snapshot:
-    from gt_mcp_tmux.collect import current_snapshot
+def command_snapshot(settings: Settings) -> Snapshot:
+    """The snapshot the commands show: $GT_MCP_SNAPSHOT, the fresh cache, or one collection."""
+    from gt_mcp_tmux.views_data import SNAPSHOT_ENV
+    from gt_mcp_tmux.views_data import command_snapshot as cached_or_collected
 
-    return current_snapshot(settings)
+    snapshot = cached_or_collected(settings)
+    if snapshot is None:
+        raise ConfigError(f"cannot read the snapshot in ${SNAPSHOT_ENV}")
+    return snapshot
 
 
 # --- alerts ---------------------------------------------------------------------------------
@@ -44,7 +49,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         request_ack(current_server_socket(), [args.ack])
         print(f"acknowledged {args.ack}: the collector takes it within a second")
         return 0
-    snapshot = _snapshot(_settings())
+    snapshot = command_snapshot(_settings())
     alerts = list(snapshot.alerts)
     down = collector_down_alert() if os.environ.get("TMUX") else None
     if down is not None:
@@ -81,10 +86,20 @@ def _find_agent(agents: list[Agent], wanted: str) -> Agent | None:
 
 
 def cmd_jump(args: argparse.Namespace) -> int:
+    if args.popup:  # a failure stays on screen until a key, instead of a popup that vanishes
+        from gt_mcp_tmux.view_commands import in_popup
+
+        outcome: list[int] = []
+        failed = in_popup(lambda: outcome.append(jump(args)))
+        return failed or (outcome[0] if outcome else 0)
+    return jump(args)
+
+
+def jump(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.jump import go, jump_targets
 
     settings = _settings()
-    snapshot = _snapshot(settings)
+    snapshot = command_snapshot(settings)
     town = snapshot.gastown
     targets = jump_targets(town)
     if args.json:
@@ -129,7 +144,17 @@ def cmd_jump(args: argparse.Namespace) -> int:
 def cmd_sling(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.sling_flow import run_sling
 
-    return run_sling(_settings(), _snapshot(_settings()), popup=args.popup)
+    if args.popup:
+        from gt_mcp_tmux.view_commands import in_popup
+
+        outcome: list[int] = []
+        failed = in_popup(
+            lambda: outcome.append(
+                run_sling(_settings(), command_snapshot(_settings()), popup=True)
+            )
+        )
+        return failed or (outcome[0] if outcome else 0)
+    return run_sling(_settings(), command_snapshot(_settings()))
 
 
 def register(sub: Any) -> None:

@@ -64,9 +64,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         from gt_mcp_tmux.view_commands import cmd_status_popup
 
         return cmd_status_popup(args)
-    from gt_mcp_tmux.collect import current_snapshot
+    from gt_mcp_tmux.action_commands import command_snapshot
 
-    snapshot = current_snapshot(_settings())
+    snapshot = command_snapshot(_settings())
     if args.json:
         print_json(snapshot)
         return 0

@@ -20,8 +20,10 @@ case "$view" in
   dashboard) size=90% ; set -- dashboard --popup ;;
   mail) size=80% ; set -- mail --popup ;;
   bridge) size=80% ; set -- bridge --popup ;;
+  jump) size=80% ; set -- jump --popup --client "$client" ;;
+  sling) size=80% ; set -- sling --popup ;;
   *)
-    tmux display-message "gastown-mcp: no view named that (quick, dashboard, mail, bridge)"
+    tmux display-message "gastown-mcp: no view named that (quick, dashboard, mail, bridge, jump, sling)"
     exit 1
     ;;
 esac

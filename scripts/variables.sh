@@ -11,9 +11,10 @@ STATUS_TOKENS=(gtmcp_status gtmcp_gastown gtmcp_mail gtmcp_bridge)
 STALE_PREFIX='#{?#{e|>:#{e|-|:%s,#{@_gtmcp_heartbeat}},#{@_gtmcp_stale_after}},#{@_gtmcp_stale},}'
 
 # key option / default key / view it opens
-KEY_OPTIONS=(@gtmcp-key-quick @gtmcp-key-dashboard @gtmcp-key-mail @gtmcp-key-bridge)
-KEY_DEFAULTS=(g G m b)
-KEY_VIEWS=(quick dashboard mail bridge)
+KEY_OPTIONS=(@gtmcp-key-quick @gtmcp-key-dashboard @gtmcp-key-mail @gtmcp-key-bridge
+  @gtmcp-key-jump @gtmcp-key-sling)
+KEY_DEFAULTS=(g G m b a S)
+KEY_VIEWS=(quick dashboard mail bridge jump sling)
 
 READ_OPTIONS=(
   status-left status-right

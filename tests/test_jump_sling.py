@@ -231,3 +231,44 @@ def test_sling_with_arguments_is_plain_passthrough(town: StandinTown) -> None:
         for line in Path(os.environ["GT_STANDIN_LOG"]).read_text().splitlines()
     ]
     assert calls == [["sling", "gt-abc12", "gastown"]]
+
+
+def test_prefix_a_picks_an_agent_and_opens_it(
+    town: StandinTown,
+    gas_town: TmuxServer,
+    tmux: TmuxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The whole key path: Prefix+a, type to filter, Enter; the picker closes, the agent opens."""
+    from gt_mcp_tmux.cache import write_snapshot
+    from gt_mcp_tmux.collect import collect_once
+    from gt_mcp_tmux.config import load_settings
+
+    saved = tmp_path / "snapshot.json"
+    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
+    write_snapshot(collect_once(load_settings()[0]), saved)
+    tmux.run("set-environment", "-g", "GT_MCP_SNAPSHOT", str(saved))
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.load_plugin()
+    view = Screen(tmux, width=140, height=40)
+    try:
+        view.wait_for(lambda t: bool(t.strip()))
+        view.keys("C-b", "a")
+        text = view.wait_for(lambda t: "jump to" in t and "gastown/furiosa" in t, timeout=20)
+        assert text.index("gastown/nux") < text.index("gastown/furiosa")  # most urgent first
+        view.keys("-l", "furi")
+        view.wait_for(lambda t: "1/7" in t)
+        view.keys("Enter")
+        text = view.wait_for(lambda t: "I AM GT-FURIOSA" in t, timeout=20)
+        assert "I AM GT-FURIOSA" in text and "jump to" not in text
+        view.keys("C-b", "d")
+        assert "I AM GT-FURIOSA" not in view.wait_for(lambda t: "I AM GT-FURIOSA" not in t)
+        view.keys("C-b", "S")
+        town.answer("ready", ready_answer())
+        text = view.wait_for(lambda t: "sling which bead" in t or "ready" in t, timeout=20)
+        assert "sling which bead" in text and "gt-abc12" in text
+        view.keys("Escape")
+        assert "sling which bead" not in view.wait_for(lambda t: "sling which bead" not in t)
+    finally:
+        view.close()
