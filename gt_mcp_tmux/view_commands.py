@@ -112,6 +112,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.extensions import load_extensions
 
     settings = view_settings(strict=not args.popup)
+    if args.json:
+        return dashboard_json()
     extensions = tuple(load_extensions(settings.panels))
     if args.once or not _interactive():
         console = _console()
@@ -122,6 +124,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             _console(), settings.stale_after, extensions, settings.jump_mode, args.popup
         )
     )
+
+
+def dashboard_json() -> int:
+    """What one dashboard frame shows, as data: {snapshot, host, user_sessions}."""
+    from gt_mcp_tmux.dashboard import Dashboard
+
+    board = Dashboard()
+    board.refresh()
+    time.sleep(0.3)  # CPU percentages need two samples
+    print_json(
+        {"snapshot": board.snapshot, "host": board.sampler.sample(), "user_sessions": board.user}
+    )
+    return 0
 
 
 # --- Agent Mail -----------------------------------------------------------------------------
@@ -267,6 +282,9 @@ def add_view_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> 
         "dashboard", help="live dashboard: agents, convoys, feed, mail, tmux, host"
     )
     dashboard.add_argument("--once", action="store_true", help="print one frame and exit")
+    dashboard.add_argument(
+        "--json", action="store_true", help="print {snapshot, host, user_sessions} (README)"
+    )
     dashboard.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
     dashboard.set_defaults(func=cmd_dashboard)
     mail = sub.add_parser("mail", help="Agent Mail: projects, unread, reservations, conflicts")

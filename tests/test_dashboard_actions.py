@@ -83,3 +83,25 @@ def test_extension_panels_show_and_a_broken_one_stays_in_its_panel(tmp_path: Pat
     assert "RuntimeError: the extension is broken" in " ".join(out.split())
     assert "cannot load: ModuleNotFoundError" in " ".join(out.split())
     assert "Agents" in out  # the built-in panels are all still there
+
+
+def test_dashboard_json_has_what_a_frame_shows(tmp_path: Path) -> None:
+    from tests.viewkit import busy_town
+
+    saved = tmp_path / "snapshot.json"
+    write_snapshot(busy_town(), saved)
+    env = {**os.environ, "GT_MCP_SNAPSHOT": str(saved)}
+    done = subprocess.run(
+        [GT_MCP, "dashboard", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    import json
+
+    data = json.loads(done.stdout)
+    assert set(data) == {"snapshot", "host", "user_sessions"}
+    assert len(data["snapshot"]["gastown"]["agents"]) == 10
+    assert data["host"]["cpus"] >= 1 and "mem_percent" in data["host"]
