@@ -288,3 +288,11 @@ def test_with_mail_seeds_a_server_of_its_own(
     pids = state.pids()
     assert gt_mcp("demo", "--stop").returncode == 0
     assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])
+
+
+def test_with_mail_but_no_server_installed_starts_nothing(tmp_path: Path) -> None:
+    done = gt_mcp("demo", "--no-attach", "--mail-python", str(tmp_path / "no-python"))
+    assert done.returncode == 1 and "mcp_agent_mail" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not state_path().exists()
+    assert not list(Path(os.environ["XDG_RUNTIME_DIR"]).glob("gtmcp-demo-*"))

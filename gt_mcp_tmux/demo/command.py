@@ -51,9 +51,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  town        {state.paths.root}")
     print(f"  its tmux    tmux -L {state.gt_socket} ls")
     print(f"  gt          {state.paths.bin / 'gt'}  (the stand-in; only the demo's tmux uses it)")
-    if state.mail_url and state.mail_seeded:
-        started = "started by the demo" if state.mail_pid else "yours"
-        print(f"  Agent Mail  {state.mail_url} ({started}), seeded with demo projects")
+    if state.mail_note:
+        print(f"  mail        {state.mail_note}")
     print(f"  look        {attach}")
     print("  stop        gt-mcp demo --stop")
     if args.no_attach:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gt_mcp_tmux.cache import runtime_dir, server_key
@@ -165,19 +165,14 @@ def _mail(
     if options.no_mail:
         return "Agent Mail: off (--no-mail)", None
     if options.with_mail:
-        python = mail.find_mail_python(options.mail_python)
-        if python is None:
-            raise DemoError(
-                "--with-mail: no Python with mcp_agent_mail found "
-                "(install it: pip install mcp-agent-mail, or pass --mail-python PATH)"
-            )
+        python = options.mail_python or ""
         say(f"starting Agent Mail ({python} -m mcp_agent_mail.cli serve-http)")
         started = mail.start_mail_server(python, state.paths.mail_run)
         state.mail_pid, state.mail_url = started.pid, started.url
         save_state(state)
         if not mail.wait_alive(started.url, pid=started.pid):
             raise DemoError(
-                f"Agent Mail did not come up; see {state.paths.mail_run / 'server.log'}"
+                "Agent Mail did not come up: " + _tail(state.paths.mail_run / "server.log")
             )
         token = None
     else:
@@ -196,7 +191,8 @@ def _mail(
     summary = mail.seed_mail(state.mail_url, token, state.paths.root)
     state.mail_seeded = True
     save_state(state)
-    return f"Agent Mail at {state.mail_url}: {summary}", token
+    whose = "the demo's own" if state.mail_pid else "yours: these stay after --stop"
+    return f"Agent Mail at {state.mail_url} ({whose}): {summary}", token
 
 
 def _wait_ready(paths: DemoPaths, simulator_pid: int) -> int:
@@ -206,11 +202,20 @@ def _wait_ready(paths: DemoPaths, simulator_pid: int) -> int:
             pid = json.loads(paths.ready.read_text()).get("gastown_tmux_pid")
             if isinstance(pid, int):
                 return pid
-            raise DemoError(f"the town's tmux server did not start; see {paths.log}")
+            raise DemoError("the town's tmux server did not start: " + _tail(paths.log))
         if not process_alive(simulator_pid):
-            raise DemoError(f"the simulator stopped; see {paths.log}")
+            raise DemoError("the simulator stopped: " + _tail(paths.log))
         time.sleep(0.05)
-    raise DemoError(f"the town was not up within {READY_BUDGET:g} s; see {paths.log}")
+    raise DemoError(f"the town was not up within {READY_BUDGET:g} s: " + _tail(paths.log))
+
+
+def _tail(log: Path) -> str:
+    """The last lines of a log, on one line (the demo folder, log included, is removed after)."""
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines()[-3:]
+    except OSError:
+        return "no log"
+    return " | ".join(line.strip() for line in lines) or "no output"
 
 
 def _viewer_socket_path() -> str | None:
@@ -238,6 +243,16 @@ def start_demo(options: DemoOptions, say: Callable[[str], None]) -> DemoState:
             say("the demo is already running")
             return existing
         stop_demo()
+    if options.with_mail:
+        from gt_mcp_tmux.demo.mail import find_mail_python
+
+        python = find_mail_python(options.mail_python)
+        if python is None:
+            raise DemoError(
+                "--with-mail: no Python with mcp_agent_mail found "
+                "(install it: pip install mcp-agent-mail, or pass --mail-python PATH)"
+            )
+        options = replace(options, mail_python=python)
     if not PLUGIN_FILE.is_file():
         raise DemoError(f"the plugin file is missing ({PLUGIN_FILE}): reinstall gastown-mcp")
     if shutil.which("tmux") is None:
@@ -291,6 +306,7 @@ def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -
     state.gastown_tmux_pid = _wait_ready(paths, state.simulator_pid)
     save_state(state)
     mail_line, token = _mail(options, state, say)
+    state.mail_note = mail_line
     viewer_env = clean_environment(
         {
             "GT_TOWN_ROOT": str(paths.root),

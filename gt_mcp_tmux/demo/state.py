@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gt_mcp_tmux.cache import runtime_dir, write_private
@@ -87,7 +87,7 @@ class DemoState:
     mail_url: str | None = None
     mail_pid: int | None = None  # set only when the demo started the server
     mail_seeded: bool = False
-    problems: list[str] = field(default_factory=list)
+    mail_note: str = ""  # one line: where Agent Mail is, and what the demo did with it
 
     @property
     def paths(self) -> DemoPaths:
