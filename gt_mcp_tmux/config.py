@@ -80,12 +80,27 @@ class Settings:
         "", "extra dashboard panels: comma-separated module:function (see the README)"
     )
     # Keys (a key name, or `none` to leave the key alone)
-    key_quick: str = _opt("g", "Prefix key: quick status popup")
-    key_dashboard: str = _opt("G", "Prefix key: live dashboard popup")
-    key_mail: str = _opt("m", "Prefix key: Agent Mail popup (replaces tmux's mark-pane)")
-    key_bridge: str = _opt("b", "Prefix key: bridge and detection popup")
-    key_jump: str = _opt("a", "Prefix key: pick an agent and jump to its session")
-    key_sling: str = _opt("S", "Prefix key: sling a ready bead to a rig or agent")
+    key_quick: str = _opt(
+        "g", "Prefix key: quick status popup (tmux option only: the plugin binds it)"
+    )
+    key_dashboard: str = _opt(
+        "G", "Prefix key: live dashboard popup (tmux option only: the plugin binds it)"
+    )
+    key_mail: str = _opt(
+        "m",
+        "Prefix key: Agent Mail popup (replaces tmux's mark-pane) (tmux option only: the plugin binds it)",
+    )
+    key_bridge: str = _opt(
+        "b", "Prefix key: bridge and detection popup (tmux option only: the plugin binds it)"
+    )
+    key_jump: str = _opt(
+        "a",
+        "Prefix key: pick an agent and jump to its session (tmux option only: the plugin binds it)",
+    )
+    key_sling: str = _opt(
+        "S",
+        "Prefix key: sling a ready bead to a rig or agent (tmux option only: the plugin binds it)",
+    )
     jump_mode: str = _opt(
         "popup", "how a jump from your own tmux opens the agent", choices=("popup", "window")
     )

@@ -49,3 +49,28 @@ def write_config(force: bool = False, path: Path | None = None) -> Path:
     tmp.write_text(commented_config(), encoding="utf-8")
     os.replace(tmp, target)
     return target
+
+
+def options_markdown() -> str:
+    """The README's options table, made from the same definitions the code reads."""
+    defaults = Settings()
+    rows = [
+        "| option (config.toml) | environment | tmux | default | what it does |",
+        "|---|---|---|---|---|",
+    ]
+    for name, f in FIELDS.items():
+        value = getattr(defaults, name)
+        shown = (
+            ("on" if value else "off")
+            if isinstance(value, bool)
+            else (value if value != "" else "")
+        )
+        rows.append(
+            f"| `{name}` | `{env_var_name(name)}` | `{tmux_option_name(name)}` | "
+            f"{f'`{shown}`' if shown != '' else '(empty)'} | {f.metadata['doc']} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(options_markdown())

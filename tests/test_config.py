@@ -1,0 +1,96 @@
+"""Options: one place knows them all; precedence, validation, `config init`, the README table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from gt_mcp_tmux.config import FIELDS, ConfigError, Settings, config_path, load_settings
+from gt_mcp_tmux.config_file import commented_config, options_markdown
+from tests.conftest import PROJECT, TmuxServer
+
+GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
+
+
+def write_toml(text: str) -> Path:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_precedence_defaults_file_env_tmux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENT_MAIL_URL")
+    assert load_settings()[0] == Settings()
+    write_toml('status_interval = 40\nicon_mail = "M"\nstale_after = 50\n')
+    monkeypatch.setenv("GT_MCP_STATUS_INTERVAL", "45")
+    monkeypatch.setenv("GT_MCP_ICON_MAIL", "E")
+    settings = load_settings(tmux_values={"icon_mail": "T"})[0]
+    assert (settings.status_interval, settings.icon_mail, settings.stale_after) == (45, "T", 50)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("status_interval = 5", "status_interval: expected 10 to 3600, got 5"),
+        ('status_interval = "soon"', "status_interval: expected a whole number, got 'soon'"),
+        ('jump_mode = "tab"', "jump_mode: expected one of popup, window, got 'tab'"),
+        ("agent_mail = 3", "agent_mail: expected on/off"),
+        ("colour_ok = 'red'", "unknown option 'colour_ok'"),
+        ("status_interval = ", "config.toml"),
+    ],
+)
+def test_bad_values_are_one_line_naming_the_option(toml: str, message: str) -> None:
+    write_toml(toml + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    done = subprocess.run([GT_MCP, "detect"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("gt-mcp: ") and done.stderr.count("\n") == 1
+
+
+def test_non_strict_loading_keeps_defaults_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GT_MCP_FILES_INTERVAL", "0")
+    settings, errors = load_settings(strict=False)
+    assert settings.files_interval == Settings().files_interval
+    assert errors == ["GT_MCP_FILES_INTERVAL: files_interval: expected 0.5 to 10, got '0'"]
+
+
+def test_tmux_options_are_read_in_one_call(
+    tmux: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gt_mcp_tmux.config import read_tmux_options
+
+    tmux.run("set", "-g", "@gtmcp-stale-after", "90")
+    tmux.run("set", "-g", "@gtmcp-icon-gastown", "GT #(x); $HOME")
+    values = read_tmux_options(["-L", tmux.socket])
+    assert values == {"stale_after": "90", "icon_gastown": "GT #(x); $HOME"}
+
+
+def test_config_init_writes_every_option_commented(tmp_path: Path) -> None:
+    done = subprocess.run([GT_MCP, "config", "init"], capture_output=True, text=True, check=True)
+    path = config_path()
+    assert str(path) in done.stdout
+    text = path.read_text()
+    assert all(f"# {name} = " in text for name in FIELDS)
+    settings_lines = [line[2:] for line in text.splitlines() if line.split(" = ")[0][2:] in FIELDS]
+    # uncommented, the file sets every option to its default
+    assert Settings(**tomllib.loads("\n".join(settings_lines))) == Settings()
+    again = subprocess.run([GT_MCP, "config", "init"], capture_output=True, text=True, check=False)
+    assert again.returncode == 2 and "--force" in again.stderr
+    subprocess.run([GT_MCP, "config", "init", "--force"], capture_output=True, check=True)
+    assert path.with_suffix(".toml.bak").read_text() == text
+    assert commented_config() == path.read_text()
+
+
+def test_readme_options_table_is_in_step() -> None:
+    readme = (PROJECT / "README.md").read_text()
+    table = (
+        readme.split("<!-- options:start", 1)[1].split("-->", 1)[1].split("<!-- options:end -->")[0]
+    )
+    assert table.strip() == options_markdown().strip()
