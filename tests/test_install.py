@@ -1,0 +1,98 @@
+"""install.sh as a new user runs it: a fresh home, any directory, twice, then --uninstall."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT
+
+pytestmark = pytest.mark.slow
+INSTALL = str(PROJECT / "install.sh")
+TOOLS = (
+    "dirname",
+    "sed",
+    "cat",
+    "mkdir",
+    "ln",
+    "readlink",
+    "rm",
+    "id",
+    "head",
+    "env",
+    "sh",
+    "uname",
+)
+
+
+def tool_dir(tmp_path: Path, *extra: str) -> Path:
+    """A PATH with the basic tools and only the named extras (to take a prerequisite away)."""
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    for name in (*TOOLS, *extra):
+        found = shutil.which(name) if name != "python3" else sys.executable
+        if found:
+            (folder / name).symlink_to(found)
+    return folder
+
+
+def run_install(
+    home: Path, path: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {"HOME": str(home), "PATH": path, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    return subprocess.run(
+        ["sh", INSTALL, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or home,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_install_twice_then_uninstall(tmp_path: Path) -> None:
+    home = tmp_path / "newhome"
+    home.mkdir()
+    elsewhere = tmp_path / "somewhere else"
+    elsewhere.mkdir()
+    path = f"{home}/.local/bin:{os.environ['PATH']}"
+    first = run_install(home, path, cwd=elsewhere)
+    assert first.returncode == 0, first.stdout + first.stderr
+    link = home / ".local" / "bin" / "gt-mcp"
+    assert link.is_symlink()
+    version = subprocess.run(
+        [str(link), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+    assert version.stdout.startswith("gt-mcp ")
+    second = run_install(home, path, cwd=elsewhere)
+    assert second.returncode == 0 and "already installed" in second.stdout
+    gone = run_install(home, path, "--uninstall")
+    assert gone.returncode == 0
+    assert not link.exists() and not (home / ".local" / "share" / "gastown-mcp").exists()
+
+
+@pytest.mark.parametrize(
+    ("missing", "says"),
+    [("tmux", "needs tmux >= 3.2"), ("git", "needs git"), ("python3", "needs python3 >= 3.10")],
+)
+def test_missing_prerequisite_is_one_line(tmp_path: Path, missing: str, says: str) -> None:
+    tools = [t for t in ("python3", "tmux", "git") if t != missing]
+    folder = tool_dir(tmp_path, *tools)
+    done = run_install(tmp_path, str(folder))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+
+
+def test_unknown_option(tmp_path: Path) -> None:
+    done = run_install(tmp_path, os.environ["PATH"], "--bogus")
+    assert done.returncode == 1 and "unknown option '--bogus'" in done.stderr
