@@ -30,6 +30,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.stop:
         problems = stop_demo()
+        if problems is None:
+            _say("no demo is running")
+            return 0
         for problem in problems:
             error_line(problem)
         if not problems:

@@ -364,23 +364,56 @@ def _end(pid: int | None, marker: bytes, budget: float) -> None:
         _wait_gone([pid], 2.0)
 
 
-def stop_demo() -> list[str]:
-    """Stop what the state file lists and remove the demo's files; what could not be stopped."""
+def _server_is(socket: str, pid: int | None) -> bool:
+    """Whether the tmux server on `socket` is the one recorded (not a later one of that name)."""
+    if not pid or not process_alive(pid):
+        return False
+    done = run_tmux(["display-message", "-p", "#{pid}"], socket)
+    return done is not None and done.returncode == 0 and done.stdout.strip() == str(pid)
+
+
+def _viewer_of(state: DemoState) -> int | None:
+    """The pid of this demo's viewer server: the recorded one, or (not recorded yet) the server
+    on the viewer socket whose GT_TOWN_ROOT is this demo's town."""
+    if state.viewer_tmux_pid:
+        ours = _server_is(state.viewer_socket, state.viewer_tmux_pid)
+        return state.viewer_tmux_pid if ours else None
+    done = run_tmux(["show-environment", "-g", "GT_TOWN_ROOT"], state.viewer_socket)
+    if done is None or done.stdout.strip() != f"GT_TOWN_ROOT={state.paths.root}":
+        return None
+    found = run_tmux(["display-message", "-p", "#{pid}"], state.viewer_socket)
+    text = found.stdout.strip() if found is not None else ""
+    return int(text) if text.isdigit() else None
+
+
+def stop_demo() -> list[str] | None:
+    """Stop the demo the state file lists; what could not be stopped (None: no demo recorded)."""
     state = load_state()
     if state is None:
-        return []
+        return None
+    return stop_state(state)
+
+
+def stop_state(state: DemoState, own_state_file: bool = True) -> list[str]:
+    """End what `state` lists and remove its files; what could not be stopped.
+
+    Servers are ended only while they are still the recorded ones. `own_state_file` False leaves
+    the state file alone (the simulator cleaning up after its state file was removed).
+    """
     _end(state.simulator_pid, b"gt_mcp_tmux.demo.simulator", 5.0)
-    socket_path = state.viewer_socket_path or _viewer_socket_path()
-    if socket_path:
+    viewer_pid = _viewer_of(state)
+    socket_path = state.viewer_socket_path or (_viewer_socket_path() if viewer_pid else None)
+    if socket_path and viewer_pid:
         from gt_mcp_tmux.collector_control import stop_collector
 
         stop_collector(socket_path)
     _end(state.collector_pid, b"collector", 5.0)
+    town_pid = state.gastown_tmux_pid
     for socket, pid in (
-        (state.viewer_socket, state.viewer_tmux_pid),
-        (state.gt_socket, state.gastown_tmux_pid),
+        (state.viewer_socket, viewer_pid),
+        (state.gt_socket, town_pid if _server_is(state.gt_socket, town_pid) else None),
     ):
-        if pid and process_alive(pid):
+        if pid:
             run_tmux(["kill-server"], socket, timeout=5)
             _wait_gone([pid], 5.0)
     _end(state.mail_pid, b"mcp_agent_mail", 15.0)
@@ -396,6 +429,7 @@ def stop_demo() -> list[str]:
     ]
     if Path(state.base).exists():
         problems.append(f"could not remove {state.base}")
-    with contextlib.suppress(FileNotFoundError):
-        state_path().unlink()
+    if own_state_file:
+        with contextlib.suppress(FileNotFoundError):
+            state_path().unlink()
     return problems

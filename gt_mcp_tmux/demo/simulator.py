@@ -4,9 +4,10 @@
 
 Beat by beat (`BEAT_SECONDS / SPEED` apart) it steps the fleet, kills and starts agent sessions on
 the town's tmux server, appends to the agents' pane logs and to `.events.jsonl`, refreshes the
-heartbeats, and rewrites what the stand-in `gt` answers. It stops when SIGTERM comes, when the
-state file no longer names its folder (the demo was stopped), or when the town's tmux server
-dies; when the viewer's tmux server dies (the user closed it), it stops the whole demo.
+heartbeats, and rewrites what the stand-in `gt` answers. SIGTERM (from `gt-mcp demo --stop`)
+ends it. When the viewer's tmux server dies (the user closed it), the town's server dies, or the
+state file is removed by someone else, it ends the rest of the demo itself, as `--stop` would, so
+nothing is left running without a record.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from gt_mcp_tmux.demo.fleet import RIGS, Beat, Fleet
 from gt_mcp_tmux.demo.gastown_server import GasTownServer, pane_log
-from gt_mcp_tmux.demo.state import DemoPaths, load_state
+from gt_mcp_tmux.demo.state import DemoPaths, DemoState, load_state
 from gt_mcp_tmux.demo.town_layout import (
     heartbeat_path,
     write_answer,
@@ -150,16 +151,16 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _should_go_on(paths: DemoPaths, town_pid: int) -> str | None:
-    """None to go on; else why to stop: `stopped`, `town died` or `viewer closed`."""
+def _why_stop(paths: DemoPaths, town_pid: int) -> tuple[str | None, DemoState | None]:
+    """(None, state) to go on; else why to stop: `state gone`, `town died` or `viewer closed`."""
     state = load_state()
     if state is None or state.base != str(paths.base):
-        return "stopped"
+        return "state gone", None
     if not _alive(town_pid):
-        return "town died"
+        return "town died", state
     if state.viewer_tmux_pid and not _alive(state.viewer_tmux_pid):
-        return "viewer closed"
-    return None
+        return "viewer closed", state
+    return None, state
 
 
 def run(paths: DemoPaths, socket: str, speed: float, seed: int) -> int:
@@ -173,16 +174,21 @@ def run(paths: DemoPaths, socket: str, speed: float, seed: int) -> int:
         print("the town's tmux server did not start", file=sys.stderr)
         return 1
     why: str | None = None
+    last: DemoState | None = None
     while not stop.wait(BEAT_SECONDS / speed):
-        why = _should_go_on(paths, town_pid)
+        why, state = _why_stop(paths, town_pid)
         if why is not None:
             break
+        last = state
         simulation.advance()
     print(f"simulator: {why or 'SIGTERM'} after beat {simulation.fleet.number}", file=sys.stderr)
-    if why == "viewer closed":
-        from gt_mcp_tmux.demo.launcher import stop_demo
+    if why is not None:
+        # The demo cannot go on: end the rest of it, as `gt-mcp demo --stop` would. When the
+        # state file is gone (removed by someone else), leave whatever is there now alone.
+        from gt_mcp_tmux.demo.launcher import stop_state
 
-        stop_demo()
+        known = last or DemoState(str(paths.base), socket, gastown_tmux_pid=town_pid)
+        stop_state(known, own_state_file=why != "state gone")
     return 0
 
 
