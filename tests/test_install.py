@@ -44,7 +44,14 @@ def tool_dir(tmp_path: Path, *extra: str) -> Path:
 def run_install(
     home: Path, path: str, *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {"HOME": str(home), "PATH": path, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    runtime = home / "run"  # never the real runtime folder: running collectors keep state there
+    runtime.mkdir(exist_ok=True)
+    env = {
+        "HOME": str(home),
+        "PATH": path,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "XDG_RUNTIME_DIR": str(runtime),
+    }
     return subprocess.run(
         ["sh", INSTALL, *args],
         capture_output=True,
@@ -76,8 +83,10 @@ def test_install_twice_then_uninstall(tmp_path: Path) -> None:
     assert version.stdout.startswith("gt-mcp ")
     second = run_install(home, path, cwd=elsewhere)
     assert second.returncode == 0 and "already installed" in second.stdout
+    (home / "run" / "gastown-mcp").mkdir(parents=True)
     gone = run_install(home, path, "--uninstall")
     assert gone.returncode == 0
+    assert not (home / "run" / "gastown-mcp").exists()
     assert not link.exists() and not (home / ".local" / "share" / "gastown-mcp").exists()
 
 
