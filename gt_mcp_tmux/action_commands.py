@@ -55,20 +55,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if down is not None:
         alerts.insert(0, down)
     if args.json:
-        print_json(
-            {
-                "alerts": [
-                    {
-                        "id": a.id,
-                        "kind": a.kind,
-                        "agent": a.agent,
-                        "since": a.since,
-                        "message": a.message,
-                    }
-                    for a in alerts
-                ]
-            }
-        )
+        print_json({"alerts": alerts})  # each: id, kind, message, since, agent
         return 0
     from gt_mcp_tmux.output import console
     from gt_mcp_tmux.render.alerts_view import alerts_table

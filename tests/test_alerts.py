@@ -179,3 +179,34 @@ def test_hook_failures_are_one_line(tmp_path: Path) -> None:
     )
     assert run_hook("false", HOSTILE) == "alert_command exited 1"
     assert run_hook("'unclosed", HOSTILE) is not None
+
+
+def test_alerts_command_lists_and_acknowledges(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from gt_mcp_tmux.alerts import acks_path
+    from gt_mcp_tmux.cache import current_server_socket, write_snapshot
+
+    gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+    saved = tmp_path / "snapshot.json"
+    write_snapshot(Snapshot(T0, "t", GasTown(), alerts=[HOSTILE]), saved)
+    env = {**os.environ, "GT_MCP_SNAPSHOT": str(saved)}
+    listed = subprocess.run(
+        [gt_mcp, "alerts", "--json"], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(listed.stdout) == {
+        "alerts": [
+            {
+                "id": "x",
+                "kind": "stuck",
+                "message": HOSTILE.message,
+                "since": T0,
+                "agent": "gastown/x",
+            }
+        ]
+    }
+    human = subprocess.run([gt_mcp, "alerts"], env=env, capture_output=True, text=True, check=True)
+    assert "#(touch ~/P)" in human.stdout and "stuck" in human.stdout
+    subprocess.run([gt_mcp, "alerts", "--ack", "all"], env=env, capture_output=True, check=True)
+    assert json.loads(acks_path(current_server_socket()).read_text()) == ["all"]
