@@ -143,11 +143,10 @@ def _banner(state: DemoState, mail_line: str) -> str:
             "",
             f"  {bold}Prefix+g{reset}  quick status        {bold}Prefix+G{reset}  live dashboard",
             f"  {bold}Prefix+m{reset}  Agent Mail          {bold}Prefix+b{reset}  bridge and detection",
+            f"  {bold}Prefix+a{reset}  jump to an agent    {bold}Prefix+S{reset}  sling a ready bead",
             "  (the prefix here is Ctrl-b: this tmux reads no tmux.conf of yours)",
             "",
-            f"  In this shell: {bold}gt-mcp jump{reset} (go to an agent's session) · "
-            f"{bold}gt-mcp sling{reset} (pick work)",
-            "  gt-mcp status · gt-mcp alerts · gt status --json · gt convoy list --json",
+            "  In this shell: gt-mcp status · gt-mcp alerts · gt status --json · gt convoy list --json",
             f"  Leave with Prefix+d (it keeps running: {attach_command()} comes back).",
             "  End it: gt-mcp demo --stop  (or close this shell).",
             "",
