@@ -50,7 +50,19 @@ add set-option -gq @_gtmcp-plugin-dir "$(safe_value "$PLUGIN_DIR")"
 if [ ${#writes[@]} -gt 0 ]; then tmux "${writes[@]}" >/dev/null 2>&1; fi
 
 # --- the collector: one per tmux server, in the background (it keeps itself a singleton) --------
-if [ -n "$PYTHON" ]; then
+# It publishes its pid; when that process is alive, a reload starts no Python at all.
+collector_alive() {
+  local pid="${opt[@_gtmcp-collector-pid]-}"
+  [ -n "$pid" ] || return 1
+  if [ -r "/proc/$pid/cmdline" ]; then  # Linux: make sure the pid is still our collector
+    local -a argv=()
+    mapfile -d '' argv < "/proc/$pid/cmdline" 2>/dev/null || return 1
+    [[ " ${argv[*]} " == *" gt_mcp_tmux "*" collector "* ]]
+    return
+  fi
+  kill -0 "$pid" 2>/dev/null
+}
+if [ -n "$PYTHON" ] && ! collector_alive; then
   "$PLUGIN_DIR/scripts/collector.sh" "$PYTHON" >/dev/null 2>&1 &
 fi
 exit 0

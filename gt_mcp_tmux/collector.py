@@ -205,6 +205,7 @@ class Collector:
     def publish(self, snapshot: Snapshot, now: float) -> None:
         options = render_status(snapshot, self.settings).as_options()
         options["@_gtmcp_stale"] = stale_marker(self.settings)
+        options["@_gtmcp-collector-pid"] = str(os.getpid())  # lets a plugin reload skip starting one
         options["@_gtmcp_stale_after"] = str(self.settings.stale_after)
         beat_every = max(self.settings.stale_after / 3, 1)
         if now - self.last_heartbeat >= beat_every:

@@ -18,6 +18,6 @@ KEY_VIEWS=(quick dashboard mail bridge jump sling)
 
 READ_OPTIONS=(
   status-left status-right
-  @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys
+  @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid
   "${KEY_OPTIONS[@]}"
 )
