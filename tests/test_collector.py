@@ -298,3 +298,18 @@ def test_steady_loop_imports_nothing_heavy(
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_a_reload_restarts_a_collector_that_died(user_tmux: TmuxServer) -> None:
+    path = socket_path(user_tmux)
+    first = option_when(user_tmux, "@_gtmcp-collector-pid", lambda v: v.isdigit())
+    assert [p.pid for p in collectors_for(path)] == [int(first)]
+    user_tmux.load_plugin()  # alive: nothing new is started
+    time.sleep(1)
+    assert [p.pid for p in collectors_for(path)] == [int(first)]
+    psutil.Process(int(first)).kill()
+    with contextlib.suppress(psutil.NoSuchProcess):
+        psutil.Process(int(first)).wait(timeout=10)
+    user_tmux.load_plugin()
+    second = option_when(user_tmux, "@_gtmcp-collector-pid", lambda v: v.isdigit() and v != first)
+    assert second != first and [p.pid for p in collectors_for(path)] == [int(second)]
