@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from gt_mcp_tmux import __version__
 from gt_mcp_tmux.bridge import link
@@ -20,6 +21,8 @@ ONCE_BUDGET = 8.0
 
 def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
     """Run every source once, the slow ones in parallel, and give up on any still running at `budget`."""
+    # gt is killed before the budget ends, so no gt outlives this command
+    settings = replace(settings, gt_timeout=min(settings.gt_timeout, max(budget - 0.5, 1.0)))
     town = find_town(configured=settings.town_root or None)
     reader = GasTownReader(settings, town)
     mail_box: list[AgentMail] = []

@@ -73,9 +73,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     import time
 
     from gt_mcp_tmux.output import console
-    from gt_mcp_tmux.render.quick_view import quick_status
+    from gt_mcp_tmux.render.status_view import status_view
 
-    console().print(quick_status(snapshot, time.time()))
+    console().print(status_view(snapshot, time.time()))
     return 0
 
 

@@ -1,0 +1,60 @@
+"""`gt-mcp status`: the human view (fleet, Agent Mail tables, bridge) and the JSON snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gt_mcp_tmux.cache import write_snapshot
+from gt_mcp_tmux.model import snapshot_from_json
+from tests.townkit import StandinTown, standin_gt_processes
+from tests.viewkit import busy_town
+
+GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GT_MCP, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "COLUMNS": "110", **env},
+    )
+
+
+def test_human_status_shows_fleet_mail_tables_and_bridge(tmp_path: Path) -> None:
+    saved = tmp_path / "snapshot.json"
+    write_snapshot(busy_town(), saved)
+    done = run("status", GT_MCP_SNAPSHOT=str(saved))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "gastown/nux" in out and "Deploy v2.0" in out
+    assert "GreenCastle" in out and "Who owns src/api.py?" in out  # mail project tables
+    assert "1 linked, 1 outside the town" in out and "gastown/furiosa" in out  # bridge links
+
+
+def test_status_json_is_the_snapshot_collected_once(town: StandinTown) -> None:
+    """No collector, no cache: status collects once itself, from the stand-in town."""
+    done = run("status", "--json", GT_TOWN_ROOT=str(town.root))
+    assert done.returncode == 0, done.stderr
+    snapshot = snapshot_from_json(json.loads(done.stdout))
+    gas = snapshot.gastown
+    assert gas.root == str(town.root) and gas.socket == town.socket
+    assert {a.address for a in gas.agents} >= {"mayor/", "gastown/furiosa", "gastown/nux"}
+    assert [c.id for c in gas.convoys] == ["hq-cv-a1b2c"]
+    assert snapshot.agent_mail is not None and snapshot.agent_mail.state == "down"
+    assert "token" not in done.stdout.lower()
+
+
+def test_status_never_hangs_on_a_hung_gt_and_leaves_no_gt_behind(town: StandinTown) -> None:
+    town.hang("status-fast", 60)
+    done = run("status", "--json", GT_TOWN_ROOT=str(town.root))  # default gt_timeout: 20 s
+    assert done.returncode == 0
+    errors = json.loads(done.stdout)["gastown"]["errors"]
+    assert any(e["kind"] == "timeout" for e in errors)
+    assert standin_gt_processes(town) == []
