@@ -19,7 +19,7 @@ import pytest
 
 from gt_mcp_tmux.cache import read_snapshot, snapshot_path
 from gt_mcp_tmux.collector_control import collector_status, state_path
-from tests.conftest import PROJECT, TmuxServer
+from tests.conftest import PROJECT, Screen, TmuxServer
 from tests.townkit import StandinTown
 
 pytestmark = pytest.mark.integration
@@ -313,3 +313,37 @@ def test_a_reload_restarts_a_collector_that_died(user_tmux: TmuxServer) -> None:
     user_tmux.load_plugin()
     second = option_when(user_tmux, "@_gtmcp-collector-pid", lambda v: v.isdigit() and v != first)
     assert second != first and [p.pid for p in collectors_for(path)] == [int(second)]
+
+
+def test_an_event_line_becomes_an_alert_on_the_bar_a_message_and_the_hook(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    got = tmp_path / "hook.jsonl"
+    hook = tmp_path / "hook.py"
+    hook.write_text(f"import sys\nopen({str(got)!r}, 'a').write(sys.stdin.read() + '\\n')\n")
+    monkeypatch.setenv("GT_MCP_ALERT_COMMAND", f"{sys.executable} {hook}")
+    with plugin_server(town, monkeypatch) as server:
+        view = Screen(server)
+        try:
+            option_when(server, "@gtmcp_status", lambda v: "6/7" in v)
+            time.sleep(4)  # past the collector's quiet start: from now on alerts are announced
+            reason = "conflict in #(touch ~/P) #[fg=red]x %H"
+            town.event(
+                "merge_failed",
+                "gastown/refinery",
+                {"mr": "gt-mr9", "worker": "gastown/furiosa", "reason": reason},
+            )
+            assert "⚑" in option_when(
+                server, "@gtmcp_status", lambda v: "⚑" in v and "merge" not in v
+            )
+            text = view.wait_for(lambda t: "merge failed gt-mr9" in t)
+            assert (
+                "gastown-mcp: merge failed gt-mr9 (gastown/furiosa): conflict in #(touch ~/P)"
+                in text
+            )
+            lines = wait_until(lambda: got.exists() and got.read_text().strip().splitlines())
+            alert = json.loads(lines[-1])  # type: ignore[index]
+            assert alert["kind"] == "merge_failed" and reason in alert["message"]
+            assert not (Path(os.environ["HOME"]) / "P").exists()
+        finally:
+            view.close()
