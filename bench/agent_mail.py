@@ -128,7 +128,7 @@ def main(http_runs: int = 5, sqlite_runs: int = 30, down_runs: int = 30) -> dict
         seed(server.db_path, f"{tmp}/town")
         server.start()
         try:
-            over_http = Settings(agent_mail_url=server.url)
+            over_http = Settings(agent_mail_url=server.url, agent_mail_db="http")
             over_sqlite = Settings(agent_mail_url=server.url, agent_mail_db=str(server.db_path))
             _timed(over_http, 1)  # warm the server's caches
             http_times, http_mail = _timed(over_http, http_runs)

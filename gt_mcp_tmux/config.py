@@ -42,7 +42,10 @@ class Settings:
     agent_mail_url: str = _opt(
         "http://127.0.0.1:8765", "MCP Agent Mail base URL", env="AGENT_MAIL_URL"
     )
-    agent_mail_db: str = _opt("", "Agent Mail SQLite file for the fast path; empty = HTTP only")
+    agent_mail_db: str = _opt(
+        "",
+        "Agent Mail's SQLite file, read directly (fast); empty = find it from the local server, else HTTP; `http` = always HTTP",
+    )
     agent_mail: bool = _opt(True, "watch MCP Agent Mail at all")
     # How often (seconds)
     status_interval: int = _opt(

@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def http_read(server: AgentMailServer, **kwargs: Any) -> AgentMail:
-    return read_agent_mail(Settings(agent_mail_url=server.url), timeout=20, **kwargs)
+    settings = Settings(agent_mail_url=server.url, agent_mail_db="http")  # never the fast path
+    return read_agent_mail(settings, timeout=20, **kwargs)
 
 
 def sqlite_read(server: AgentMailServer, db: Path | None = None, **kwargs: Any) -> AgentMail:

@@ -110,7 +110,9 @@ def test_a_missing_side_is_partial_and_named(standin: StandinTown) -> None:
 def test_bridge_over_a_real_server(
     agent_mail_server: AgentMailServer, agent_mail_world: World
 ) -> None:
-    mail = read_agent_mail(Settings(agent_mail_url=agent_mail_server.url), timeout=20)
+    mail = read_agent_mail(
+        Settings(agent_mail_url=agent_mail_server.url, agent_mail_db="http"), timeout=20
+    )
     town = StandinTown(agent_mail_world.town_root, agent_mail_world.town_root, {"gastown": "gt"})
     bridge = link(gastown_of(town), mail)
     slugs = agent_mail_world.slugs

@@ -23,6 +23,7 @@ from pathlib import Path
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, Conflict, MailAgent, MailProject, Reservation
 from gt_mcp_tmux.sources.agent_mail_http import HttpMailReader, is_loopback
+from gt_mcp_tmux.sources.agent_mail_locate import find_database
 from gt_mcp_tmux.sources.agent_mail_reading import MailReader, MailReadError, parse_ts
 from gt_mcp_tmux.sources.mail_liveness import check_liveness
 
@@ -168,6 +169,26 @@ def _scrub(text: str, token: str | None) -> str:
     return line.replace(token, "***") if token else line
 
 
+#: url -> (when looked, database found); a local server's database is looked for once a minute.
+_LOCATED: dict[str, tuple[float, str | None]] = {}
+LOCATE_EVERY = 60.0
+
+
+def database_for(settings: Settings) -> str | None:
+    """The SQLite file to read: the configured one, the local server's (found), or None (HTTP)."""
+    configured = settings.agent_mail_db
+    if configured == "http":
+        return None
+    if configured:
+        return configured
+    url = settings.agent_mail_url.rstrip("/")
+    looked, found = _LOCATED.get(url, (0.0, None))
+    if time.monotonic() - looked > LOCATE_EVERY or (found and not os.path.exists(found)):
+        found = find_database(url)
+        _LOCATED[url] = (time.monotonic(), found)
+    return found
+
+
 def read_agent_mail(
     settings: Settings,
     timeout: float = 3.0,
@@ -196,10 +217,11 @@ def read_agent_mail(
                 url=url, state=state, error=reason, latency_ms=round(alive.latency_ms, 2)
             )
         reader: MailReader
-        if settings.agent_mail_db:
+        database = database_for(settings)
+        if database:
             from gt_mcp_tmux.sources.agent_mail_sqlite import SqliteMailReader  # sqlite3: 2 MB
 
-            reader = SqliteMailReader(settings.agent_mail_db, recent_limit=recent_limit)
+            reader = SqliteMailReader(database, recent_limit=recent_limit)
             via = "sqlite"
         else:
             token = resolve_token(url, environ)
