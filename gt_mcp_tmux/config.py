@@ -108,6 +108,18 @@ class Settings:
         "popup", "how a jump from your own tmux opens the agent", choices=("popup", "window")
     )
     # Looks
+    format_status: str = _opt(
+        "{alerts} {gastown} {mail} {bridge}",
+        "#{gtmcp_status}: pieces alerts, gastown, mail, bridge",
+    )
+    format_gastown: str = _opt(
+        "{agents} {attention} {convoys} {estop} {failure}",
+        "#{gtmcp_gastown}: pieces agents, attention, convoys, estop, failure",
+    )
+    format_mail: str = _opt(
+        "{unread} {urgent} {reservations} {conflicts}",
+        "#{gtmcp_mail} when up: pieces unread, urgent, reservations, conflicts",
+    )
     icon_gastown: str = _opt("⛽", "icon before the Gas Town segment")
     icon_mail: str = _opt("✉", "icon before the Agent Mail segment")
     icon_bridge: str = _opt("⇄", "icon before the bridge segment")
@@ -126,6 +138,10 @@ class Settings:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def default_value(key: str) -> Any:
+    return FIELDS[key].default
 
 
 def tmux_option_name(key: str) -> str:

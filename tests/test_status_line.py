@@ -167,3 +167,24 @@ def test_hostile_text_is_shown_never_run(
     assert "ESTOP:#(touch ~/P)#[fg=red]x" in text
     time.sleep(1.5)  # past a status-interval tick: a #() job would have run by now
     assert not (isolated_home / "P").exists()
+
+
+def test_segment_formats_are_the_users() -> None:
+    custom = Settings(
+        icon_gastown="GT",
+        icon_attention="!",
+        icon_mail="M",
+        format_gastown="[{estop}{agents}]{attention}",
+        format_mail="{conflicts} {unread}",
+        format_status="{gastown} | {mail}",
+    )
+    mail = AgentMail("u", "ok", unread_total=3, conflicts=[Conflict("p", "a", "A", "b", "B")])
+    strings = render_status(snap(town(estop=True), mail), custom)
+    assert visible(strings.gastown) == "[ESTOPGT 3/4]!2"
+    assert visible(strings.mail) == "⚔1 M 3"
+    assert visible(strings.status) == "[ESTOPGT 3/4]!2 | ⚔1 M 3"
+
+
+def test_a_format_naming_an_unknown_piece_falls_back_to_the_default() -> None:
+    broken = Settings(icon_gastown="GT", icon_attention="!", format_gastown="{agents} {nope} {")
+    assert visible(render_status(snap(town()), broken).gastown) == "GT 3/4 !2 3/5"

@@ -7,10 +7,11 @@ apply `#[...]` styles, so every `#` that comes from data is doubled here.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
-from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.config import Settings, default_value
 from gt_mcp_tmux.model import ATTENTION_STATUSES, AgentMail, Alert, Bridge, GasTown, Snapshot
 
 #: User options the collector pushes; the .tmux file rewrites `#{gtmcp_x}` to reference them.
@@ -70,27 +71,29 @@ def gastown_segment(town: GasTown, settings: Settings) -> str:
     icon = escape_for_tmux(settings.icon_gastown, 8)
     if town.root is None:
         return _style(settings.color_dim, f"{icon} no town")
-    parts: list[str] = []
+    pieces = dict.fromkeys(("agents", "attention", "convoys", "estop", "failure"), "")
     total = len(town.agents)
     running = sum(1 for agent in town.agents if agent.running)
     head_colour = settings.color_ok if total and running else settings.color_dim
-    parts.append(_style(head_colour, f"{icon} {running}/{total}"))
+    pieces["agents"] = _style(head_colour, f"{icon} {running}/{total}")
     attention = sum(1 for agent in town.agents if agent.status in ATTENTION_STATUSES)
     if attention:
         marker = escape_for_tmux(settings.icon_attention, 8)
-        parts.append(_style(settings.color_warn, f"{marker}{attention}", bold=True))
+        pieces["attention"] = _style(settings.color_warn, f"{marker}{attention}", bold=True)
     open_convoys = [c for c in town.convoys if c.status != "closed"]
     if open_convoys:
         done = sum(c.completed for c in open_convoys)
         whole = sum(c.total for c in open_convoys)
-        parts.append(_style(settings.color_dim, f"{done}/{whole}"))
+        pieces["convoys"] = _style(settings.color_dim, f"{done}/{whole}")
     if town.estop:
         rigs = "" if not town.estop_rigs else ":" + ",".join(town.estop_rigs)
-        parts.append(_style(settings.color_alert, escape_for_tmux("ESTOP" + rigs, 30), bold=True))
+        pieces["estop"] = _style(
+            settings.color_alert, escape_for_tmux("ESTOP" + rigs, 30), bold=True
+        )
     failure = _worst_failure(town)
     if failure:
-        parts.append(_style(settings.color_alert, failure))
-    return " ".join(parts)
+        pieces["failure"] = _style(settings.color_alert, failure)
+    return fill(settings.format_gastown, pieces, "format_gastown")
 
 
 def _worst_failure(town: GasTown) -> str | None:
@@ -110,19 +113,16 @@ def mail_segment(mail: AgentMail | None, settings: Settings) -> str:
     if mail.state != "ok":
         words = {"down": "down", "auth": "auth?", "error": "error"}
         return _style(settings.color_alert, f"{icon} {words.get(mail.state, mail.state)}")
-    parts = [
-        _style(
-            settings.color_warn if mail.unread_total else settings.color_ok,
-            f"{icon} {mail.unread_total}",
-        )
-    ]
+    unread_colour = settings.color_warn if mail.unread_total else settings.color_ok
+    pieces = dict.fromkeys(("urgent", "reservations", "conflicts"), "")
+    pieces["unread"] = _style(unread_colour, f"{icon} {mail.unread_total}")
     if mail.urgent_unread:
-        parts.append(_style(settings.color_alert, f"!{mail.urgent_unread}", bold=True))
+        pieces["urgent"] = _style(settings.color_alert, f"!{mail.urgent_unread}", bold=True)
     if mail.reservations_active:
-        parts.append(_style(settings.color_dim, f"⚿{mail.reservations_active}"))
+        pieces["reservations"] = _style(settings.color_dim, f"⚿{mail.reservations_active}")
     if mail.conflicts:
-        parts.append(_style(settings.color_alert, f"⚔{len(mail.conflicts)}", bold=True))
-    return " ".join(parts)
+        pieces["conflicts"] = _style(settings.color_alert, f"⚔{len(mail.conflicts)}", bold=True)
+    return fill(settings.format_mail, pieces, "format_mail")
 
 
 def bridge_segment(
@@ -156,8 +156,21 @@ def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
     mail = mail_segment(snapshot.agent_mail, settings)
     bridge = bridge_segment(snapshot.bridge, town, snapshot.agent_mail, settings)
     alerts = alerts_segment(snapshot.alerts, settings)
-    combined = " ".join(part for part in (alerts, gastown, mail, bridge) if part)
-    return StatusStrings(combined, gastown, mail, bridge)
+    pieces = {"alerts": alerts, "gastown": gastown, "mail": mail, "bridge": bridge}
+    return StatusStrings(
+        fill(settings.format_status, pieces, "format_status"), gastown, mail, bridge
+    )
+
+
+def fill(template: str, pieces: dict[str, str], option: str) -> str:
+    """The user's segment format with our (already escaped and styled) pieces put in; runs of
+    spaces left by empty pieces are folded. A format naming an unknown piece gets the default."""
+    try:
+        text = template.format_map(pieces)
+    except (KeyError, ValueError, IndexError, AttributeError):
+        default = str(default_value(option))
+        text = default.format_map(pieces)
+    return re.sub(r" {2,}", " ", text).strip()
 
 
 def stale_marker(settings: Settings) -> str:
