@@ -104,6 +104,10 @@ class Settings:
         "S",
         "Prefix key: sling a ready bead to a rig or agent (tmux option only: the plugin binds it)",
     )
+    popup_size: str = _opt(
+        "80%", "size of the popups, 20% to 100% of the client (tmux option only)"
+    )
+    dashboard_size: str = _opt("90%", "size of the dashboard popup, 20% to 100% (tmux option only)")
     jump_mode: str = _opt(
         "popup", "how a jump from your own tmux opens the agent", choices=("popup", "window")
     )

@@ -33,11 +33,24 @@ esac
   read -r version
   read -r python
   read -r window
+  read -r popup_size
+  read -r dashboard_size
 } <<INFO
 $(tmux display-message ${pane:+-t "$pane"} -p '#{version}
 #{@gtmcp-python}
-#{window_id}' 2>/dev/null)
+#{window_id}
+#{@gtmcp-popup-size}
+#{@gtmcp-dashboard-size}' 2>/dev/null)
 INFO
+# Sizes: @gtmcp-popup-size / @gtmcp-dashboard-size, a percentage of the client (20% to 100%).
+case "$view" in
+  dashboard) size="${dashboard_size:-$size}" ;;
+  *) size="${popup_size:-$size}" ;;
+esac
+case "$size" in
+  [2-9][0-9]% | 100%) ;;
+  *) size=80% ;;
+esac
 [ -n "${python:-}" ] || python="$GTMCP_DEFAULT_PYTHON"
 if [ ! -x "$python" ]; then
   tmux display-message "gastown-mcp: its Python is missing: run the plugin's install.sh, or set @gtmcp-python"
