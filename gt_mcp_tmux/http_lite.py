@@ -13,6 +13,7 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 MAX_BYTES = 16 * 1024 * 1024
 _EVENT_END = re.compile(rb"\r?\n\r?\n")
@@ -139,13 +140,19 @@ def _dechunk(body: bytes) -> bytes:
 def _request_tls(
     method: str, url: str, body: bytes | None, headers: Mapping[str, str], timeout: float
 ) -> Response:
-    """https: rare for Agent Mail, so urllib (and ssl) load only here."""
+    """https: rare for Agent Mail, so urllib (and ssl) load only here. Redirects are not
+    followed (as on plain http): they would carry the Authorization header elsewhere."""
     import urllib.error
     import urllib.request
 
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirects)
     req = urllib.request.Request(url, data=body, headers=dict(headers), method=method)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as answer:
+        with opener.open(req, timeout=timeout) as answer:
             return Response(
                 answer.status,
                 {k.lower(): v for k, v in answer.headers.items()},

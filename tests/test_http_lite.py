@@ -125,3 +125,12 @@ def test_plain_http_does_not_load_ssl() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_https_failures_are_http_errors(raw_server: Callable[[Handler], str]) -> None:
+    with pytest.raises(HttpError) as refused:
+        request("GET", f"https://127.0.0.1:{closed_port()}/")
+    assert refused.value.refused
+    plain = raw_server(answer("200 OK", {}, b"not tls"))  # TLS to a plain server: no answer
+    with pytest.raises(HttpError):
+        request("GET", plain.replace("http://", "https://") + "/", timeout=2)
