@@ -29,7 +29,7 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
 
     def mail_job() -> None:
         mail_box.append(
-            read_agent_mail(settings)
+            read_agent_mail(settings, timeout=max(budget - 1.0, 1.0))
             if settings.agent_mail
             else AgentMail(settings.agent_mail_url, "off")
         )
