@@ -12,6 +12,7 @@ from gt_mcp_tmux.cache import read_snapshot
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.gastown_reader import GasTownReader
 from gt_mcp_tmux.model import AgentMail, Snapshot
+from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.sources.agent_mail import read_agent_mail
 from gt_mcp_tmux.town import find_town
 
@@ -43,6 +44,10 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
     deadline = time.monotonic() + budget
     for thread in threads:
         thread.join(max(deadline - time.monotonic(), 0))
+    if any(thread.is_alive() for thread in threads):
+        stop_all_children()  # out of time: no gt outlives this command; their sources say so
+        for thread in threads:
+            thread.join(2.0)
     now = time.time()
     gastown = reader.gastown(now)
     mail = (

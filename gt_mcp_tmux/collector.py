@@ -31,6 +31,7 @@ from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
 from gt_mcp_tmux.gastown_reader import GasTownReader
 from gt_mcp_tmux.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.model import AgentMail, Alert, Snapshot, SourceHealth, to_json
+from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail import read_agent_mail
 from gt_mcp_tmux.tmux_push import OptionPusher
@@ -205,7 +206,9 @@ class Collector:
     def publish(self, snapshot: Snapshot, now: float) -> None:
         options = render_status(snapshot, self.settings).as_options()
         options["@_gtmcp_stale"] = stale_marker(self.settings)
-        options["@_gtmcp-collector-pid"] = str(os.getpid())  # lets a plugin reload skip starting one
+        options["@_gtmcp-collector-pid"] = str(
+            os.getpid()
+        )  # lets a plugin reload skip starting one
         options["@_gtmcp_stale_after"] = str(self.settings.stale_after)
         beat_every = max(self.settings.stale_after / 3, 1)
         if now - self.last_heartbeat >= beat_every:
@@ -353,7 +356,11 @@ def run_collector(socket_path: str) -> int:
     try:
         reason = collector.run()
     finally:
-        collector._log(f"collector exiting: {reason}")
+        collector.stop.set()
+        stopped = stop_all_children()  # gt calls still in flight end with us
+        collector._log(
+            f"collector exiting: {reason}" + (f" ({stopped} gt calls stopped)" if stopped else "")
+        )
         with contextlib.suppress(OSError):
             state_path(socket_path).unlink()
         os.close(fd)

@@ -347,3 +347,21 @@ def test_an_event_line_becomes_an_alert_on_the_bar_a_message_and_the_hook(
             assert not (Path(os.environ["HOME"]) / "P").exists()
         finally:
             view.close()
+
+
+def test_gt_calls_in_flight_end_with_the_collector(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hung gt (default 20 s timeout) must not outlive a collector whose tmux server dies."""
+    from tests.townkit import standin_gt_processes
+
+    for key in ("status", "status-fast", "convoy_list"):
+        town.hang(key, 120)
+    with plugin_server(town, monkeypatch) as server:
+        path = socket_path(server)
+        assert wait_until(lambda: standin_gt_processes(town))  # gt calls are hanging now
+        procs = collectors_for(path)
+        server.kill()
+        _gone, alive = psutil.wait_procs(procs, timeout=15)
+        assert not alive
+    assert wait_until(lambda: not standin_gt_processes(town), 5), standin_gt_processes(town)
