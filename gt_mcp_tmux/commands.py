@@ -30,10 +30,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _settings() -> Settings:
+    return _load(strict=True)[0]
+
+
+def _load(strict: bool) -> tuple[Settings, list[str]]:
     from gt_mcp_tmux.config import read_tmux_options
 
     tmux_values = read_tmux_options() if os.environ.get("TMUX") else {}
-    return load_settings(tmux_values=tmux_values)[0]
+    return load_settings(tmux_values=tmux_values, strict=strict)
 
 
 def cmd_version(_: argparse.Namespace) -> int:
@@ -48,7 +52,8 @@ def cmd_version(_: argparse.Namespace) -> int:
 def cmd_detect(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.detect import detect_all
 
-    found = detect_all(_settings())
+    settings, problems = _load(strict=False)  # the diagnostic runs even with a bad option
+    found = detect_all(settings, config_errors=problems)
     if args.json:
         print_json(found)
         return 0

@@ -7,7 +7,9 @@ Precedence: defaults < `${XDG_CONFIG_HOME:-~/.config}/gt-mcp/config.toml` < envi
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -28,8 +30,17 @@ def _opt(
     minimum: float | None = None,
     maximum: float | None = None,
     choices: tuple[str, ...] | None = None,
+    pattern: tuple[str, str] | None = None,
 ) -> Any:
-    meta = {"doc": doc, "env": env, "min": minimum, "max": maximum, "choices": choices}
+    """One option. `pattern` is (regular expression, what it accepts in words)."""
+    meta = {
+        "doc": doc,
+        "env": env,
+        "min": minimum,
+        "max": maximum,
+        "choices": choices,
+        "pattern": pattern,
+    }
     return field(default=default, metadata=meta)
 
 
@@ -105,9 +116,15 @@ class Settings:
         "Prefix key: sling a ready bead to a rig or agent (tmux option only: the plugin binds it)",
     )
     popup_size: str = _opt(
-        "80%", "size of the popups, 20% to 100% of the client (tmux option only)"
+        "80%",
+        "size of the popups, 20% to 100% of the client (tmux option only)",
+        pattern=(r"([2-9][0-9]|100)%", "a size from 20% to 100%"),
     )
-    dashboard_size: str = _opt("90%", "size of the dashboard popup, 20% to 100% (tmux option only)")
+    dashboard_size: str = _opt(
+        "90%",
+        "size of the dashboard popup, 20% to 100% (tmux option only)",
+        pattern=(r"([2-9][0-9]|100)%", "a size from 20% to 100%"),
+    )
     jump_mode: str = _opt(
         "popup", "how a jump from your own tmux opens the agent", choices=("popup", "window")
     )
@@ -130,10 +147,38 @@ class Settings:
     icon_attention: str = _opt("⚠", "marks agents needing attention")
     icon_stale: str = _opt("⌛", "marks stale data")
     icon_alert: str = _opt("⚑", "counts alerts in the combined segment")
-    color_ok: str = _opt("green", "tmux colour for a healthy state")
-    color_warn: str = _opt("yellow", "tmux colour for attention")
-    color_alert: str = _opt("red", "tmux colour for failures and ESTOP")
-    color_dim: str = _opt("colour245", "tmux colour for secondary text")
+    color_ok: str = _opt(
+        "green",
+        "tmux colour for a healthy state",
+        pattern=(
+            r"default|[a-z]+|colou?r[0-9]{1,3}|#[0-9a-fA-F]{6}",
+            "a tmux colour (red, colour245, #ff8800)",
+        ),
+    )
+    color_warn: str = _opt(
+        "yellow",
+        "tmux colour for attention",
+        pattern=(
+            r"default|[a-z]+|colou?r[0-9]{1,3}|#[0-9a-fA-F]{6}",
+            "a tmux colour (red, colour245, #ff8800)",
+        ),
+    )
+    color_alert: str = _opt(
+        "red",
+        "tmux colour for failures and ESTOP",
+        pattern=(
+            r"default|[a-z]+|colou?r[0-9]{1,3}|#[0-9a-fA-F]{6}",
+            "a tmux colour (red, colour245, #ff8800)",
+        ),
+    )
+    color_dim: str = _opt(
+        "colour245",
+        "tmux colour for secondary text",
+        pattern=(
+            r"default|[a-z]+|colou?r[0-9]{1,3}|#[0-9a-fA-F]{6}",
+            "a tmux colour (red, colour245, #ff8800)",
+        ),
+    )
     gastown_server_status: str = _opt(
         "off",
         "inside Gas Town's own tmux server: append our segment to its status-right",
@@ -182,18 +227,25 @@ def coerce(key: str, value: Any, origin: str) -> Any:
             return text in _TRUE
         raise ConfigError(f"{where}: expected on/off (true/false), got {value!r}")
     if kind in (int, float):
+        noun = "a whole number" if kind is int else "a number"
+        integral = not (kind is int and isinstance(value, float) and not value.is_integer())
         try:
             number = kind(value)
-        except (TypeError, ValueError):
-            noun = "a whole number" if kind is int else "a number"
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"{where}: expected {noun}, got {value!r}") from None
+        if isinstance(value, bool) or not integral or not math.isfinite(number):
+            raise ConfigError(f"{where}: expected {noun}, got {value!r}")
         low, high = meta["min"], meta["max"]
         if (low is not None and number < low) or (high is not None and number > high):
             raise ConfigError(f"{where}: expected {low} to {high}, got {value!r}")
         return number
-    text = str(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected text, got {value!r}")
+    text = value
     if meta["choices"] and text not in meta["choices"]:
         raise ConfigError(f"{where}: expected one of {', '.join(meta['choices'])}, got {value!r}")
+    if meta["pattern"] and not re.fullmatch(meta["pattern"][0], text):
+        raise ConfigError(f"{where}: expected {meta['pattern'][1]}, got {value!r}")
     return text
 
 

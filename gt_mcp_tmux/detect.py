@@ -52,6 +52,7 @@ class Detection:
     gastown: GastownFound
     agent_mail: AgentMailFound
     tmux: TmuxFound
+    config_errors: list[str] = field(default_factory=list)  # bad options, ignored for the run
 
 
 def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
@@ -122,5 +123,12 @@ def detect_tmux() -> TmuxFound:
     return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints)
 
 
-def detect_all(settings: Settings, cwd: Path | None = None) -> Detection:
-    return Detection(detect_gastown(settings, cwd), detect_agent_mail(settings), detect_tmux())
+def detect_all(
+    settings: Settings, cwd: Path | None = None, config_errors: list[str] | None = None
+) -> Detection:
+    return Detection(
+        detect_gastown(settings, cwd),
+        detect_agent_mail(settings),
+        detect_tmux(),
+        config_errors or [],
+    )

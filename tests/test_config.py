@@ -42,6 +42,14 @@ def test_precedence_defaults_file_env_tmux(monkeypatch: pytest.MonkeyPatch) -> N
         ("agent_mail = 3", "agent_mail: expected on/off"),
         ("colour_ok = 'red'", "unknown option 'colour_ok'"),
         ("status_interval = ", "config.toml"),
+        ("mail_interval = nan", "mail_interval: expected a number, got nan"),
+        ("mail_interval = inf", "mail_interval: expected a number, got inf"),
+        ("stale_after = 1e999", "stale_after: expected a whole number, got inf"),
+        ("stale_after = 30.5", "stale_after: expected a whole number, got 30.5"),
+        ("stale_after = true", "stale_after: expected a whole number, got True"),
+        ('color_ok = "#[fg=red]"', "color_ok: expected a tmux colour"),
+        ('popup_size = "500%"', "popup_size: expected a size from 20% to 100%"),
+        ("town_root = 5", "town_root: expected text, got 5"),
     ],
 )
 def test_bad_values_are_one_line_naming_the_option(toml: str, message: str) -> None:
@@ -49,9 +57,19 @@ def test_bad_values_are_one_line_naming_the_option(toml: str, message: str) -> N
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert message in str(caught.value) and "\n" not in str(caught.value)
-    done = subprocess.run([GT_MCP, "detect"], capture_output=True, text=True, check=False)
+    done = subprocess.run([GT_MCP, "alerts"], capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("gt-mcp: ") and done.stderr.count("\n") == 1
+    # the diagnostic still runs, and names the problem
+    found = subprocess.run([GT_MCP, "detect"], capture_output=True, text=True, check=False)
+    assert found.returncode == 0 and "fix your config" in found.stdout
+
+
+def test_nan_from_the_environment_or_tmux_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GT_MCP_MAIL_INTERVAL", "nan")
+    settings, errors = load_settings(tmux_values={"files_interval": "inf"}, strict=False)
+    assert (settings.mail_interval, settings.files_interval) == (5.0, 1.0)
+    assert len(errors) == 2
 
 
 def test_non_strict_loading_keeps_defaults_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,7 +42,12 @@ def detection_table(found: Detection) -> RenderableType:
     _row(table, mail.up, "agent mail", mail_text)
     tmux_text = f"{tmux.version or 'not found'}, popups {'yes' if tmux.popups else 'no'}"
     _row(table, tmux.version is not None, "tmux", tmux_text)
-    hints = [*gas.hints, *mail.hints, *tmux.hints]
+    hints = [
+        *(f"fix your config: {e}" for e in found.config_errors),
+        *gas.hints,
+        *mail.hints,
+        *tmux.hints,
+    ]
     if not hints:
         return table
     fixes = Text()
