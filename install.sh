@@ -26,12 +26,12 @@ case "${1:-}" in
 esac
 
 if [ "$mode" = uninstall ]; then
-  if [ -x "$VENV/bin/python" ]; then "$VENV/bin/python" -m gt_mcp_tmux collector stop >/dev/null 2>&1 || true; fi
+  # every collector of this user, on every tmux server: none may run on from a deleted venv
+  if [ -x "$VENV/bin/python" ]; then "$VENV/bin/python" -m gt_mcp_tmux collector stop --all >/dev/null 2>&1 || true; fi
   if [ -L "$LINK" ] && [ "$(readlink "$LINK")" = "$VENV/bin/gt-mcp" ]; then rm -f "$LINK"; fi
   rm -rf "$DATA_DIR"
   # the collectors' cache and state (gt_mcp_tmux/cache.py: runtime_dir)
   if [ -n "${XDG_RUNTIME_DIR:-}" ]; then rm -rf "$XDG_RUNTIME_DIR/gastown-mcp"; else rm -rf "/tmp/gastown-mcp-$(id -u)"; fi
-  rm -rf "${XDG_CACHE_HOME:-$HOME/.cache}/gastown-mcp"
   say "removed $DATA_DIR and $LINK (your config in ${XDG_CONFIG_HOME:-$HOME/.config}/gt-mcp is kept)"
   exit 0
 fi

@@ -26,7 +26,7 @@ from gt_mcp_tmux.alert_actions import notify_clients, run_hooks_in_background
 from gt_mcp_tmux.alerts import AlertTracker, take_ack_requests
 from gt_mcp_tmux.bridge import link
 from gt_mcp_tmux.cache import snapshot_path, write_private, write_snapshot
-from gt_mcp_tmux.collector_control import log_path, state_path, take_lock
+from gt_mcp_tmux.collector_control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
 from gt_mcp_tmux.gastown_reader import GasTownReader
 from gt_mcp_tmux.gastown_server_status import append_to_sessions
@@ -34,6 +34,7 @@ from gt_mcp_tmux.model import AgentMail, Alert, Snapshot, SourceHealth, to_json
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail import read_agent_mail
+from gt_mcp_tmux.tmux_cli import run_tmux
 from gt_mcp_tmux.tmux_push import OptionPusher
 from gt_mcp_tmux.town import TownLocation, find_town, socket_name_for
 
@@ -91,8 +92,10 @@ class Collector:
     def _find_town(self, now: float) -> None:
         if self.town is not None or now < self.next_town_search:
             return
-        self.next_town_search = now + 30
-        found = find_town(Path.cwd(), configured=self.settings.town_root or None)
+        self.next_town_search = now + 10  # cheap: a file walk and one tmux call
+        # The server's global environment is fresher than ours (`tmux set-environment -g`).
+        environ = {**os.environ, **self._server_environment("GT_TOWN_ROOT", "GT_ROOT")}
+        found = find_town(Path.cwd(), environ, configured=self.settings.town_root or None)
         if found is not None:
             self.town = found
             with self.lock:
@@ -101,6 +104,13 @@ class Collector:
                 self.town_generation += 1
                 self.town_changed.notify_all()
             self.wake.set()
+
+    def _server_environment(self, *names: str) -> dict[str, str]:
+        done = run_tmux([*self.server_args, "show-environment", "-g"])
+        if done is None or done.returncode != 0:
+            return {}
+        pairs = (line.partition("=") for line in done.stdout.splitlines())
+        return {name: value for name, sep, value in pairs if sep and name in names and value}
 
     # --- worker threads for the slow sources -------------------------------------------
     def _every(self, name: str, interval: Callable[[], float], job: Callable[[], None]) -> None:
@@ -363,6 +373,8 @@ def run_collector(socket_path: str) -> int:
         )
         with contextlib.suppress(OSError):
             state_path(socket_path).unlink()
+        if reason == "server-gone":  # its cache, log and lock serve nobody now
+            forget_server(socket_path)
         os.close(fd)
     if reason == "update":
         os.execv(sys.executable, [sys.executable, "-m", "gt_mcp_tmux", "collector", "run"])

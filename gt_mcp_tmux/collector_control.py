@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -47,13 +48,32 @@ def log_path(socket_path: str) -> Path:
     return runtime_dir() / f"collector-{server_key(socket_path)}.log"
 
 
-def take_lock(socket_path: str, patience: float = 0.0) -> int | None:
+def forget_server(socket_path: str) -> None:
+    """Remove what was kept for a tmux server that is gone: snapshot, acks, state, log, lock."""
+    from gt_mcp_tmux.alerts import acks_path
+
+    for path in (
+        snapshot_path(socket_path),
+        acks_path(socket_path),
+        state_path(socket_path),
+        log_path(socket_path),
+        log_path(socket_path).with_suffix(".log.1"),
+        lock_path(socket_path),
+    ):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def take_lock(socket_path: str, patience: float = 0.0, create: bool = True) -> int | None:
     """The collector's singleton lock for this server: an fd to keep open, or None if taken.
 
     `patience` retries for that long, so a status probe holding the lock for an instant does not
     make a starting collector give up.
     """
-    fd = os.open(lock_path(socket_path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path(socket_path), os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+    except FileNotFoundError:
+        return -1  # no lock file: nobody holds it (and a mere look creates none)
     deadline = time.monotonic() + patience
     while True:
         try:
@@ -84,10 +104,11 @@ def lock_is_held(socket_path: str) -> bool:
     """Whether a collector runs for this server: its recorded pid first, the lock as a fallback."""
     if _is_collector(read_state(socket_path).get("pid")):
         return True
-    fd = take_lock(socket_path)
+    fd = take_lock(socket_path, create=False)
     if fd is None:
         return True
-    os.close(fd)
+    if fd >= 0:
+        os.close(fd)
     return False
 
 
@@ -120,24 +141,59 @@ def collector_status(socket_path: str | None = None) -> CollectorStatus:
     )
 
 
+LAUNCHER = Path(__file__).resolve().parent.parent / "scripts" / "collector.sh"
+
+
 def start_collector(socket_path: str | None = None, python: str | None = None) -> CollectorStatus:
-    """Start a detached collector for the server unless one runs; wait briefly for it to be up."""
+    """Start a detached collector for the server unless one runs; wait briefly for it to be up.
+
+    It is started by the tmux server itself (`run-shell`, as the plugin does), so it gets the
+    server's global environment (GT_TOWN_ROOT, GT_MCP_GT, ...) rather than this shell's.
+    """
     socket = socket_path or current_server_socket()
     if not lock_is_held(socket):
-        env = dict(os.environ)
-        env["GT_MCP_COLLECTOR_SOCKET"] = socket
-        subprocess.Popen(
-            [python or sys.executable, "-m", "gt_mcp_tmux", "collector", "run"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-        )
+        interpreter = python or sys.executable
+        if LAUNCHER.exists():
+            command = f"{shlex.quote(str(LAUNCHER))} {shlex.quote(interpreter)} >/dev/null 2>&1 &"
+            subprocess.run(
+                ["tmux", "-S", socket, "run-shell", "-b", command],
+                capture_output=True,
+                timeout=5,
+                check=False,
+            )
+        else:  # installed without the plugin's scripts: start it from here
+            env = {**os.environ, "GT_MCP_COLLECTOR_SOCKET": socket}
+            subprocess.Popen(
+                [interpreter, "-m", "gt_mcp_tmux", "collector", "run"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not read_state(socket).get("pid"):
             time.sleep(0.05)
     return collector_status(socket)
+
+
+def stop_all_collectors(timeout: float = 5.0) -> int:
+    """Stop every collector of this user (all tmux servers): for uninstalling. How many ran."""
+    pids = []
+    for state in runtime_dir().glob("collector-*.json"):
+        try:
+            pid = json.loads(state.read_text(encoding="utf-8")).get("pid")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if _is_collector(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+                pids.append(pid)
+    deadline = time.monotonic() + timeout
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if _is_collector(pid)]
+        time.sleep(0.05)
+    return len(pids)
 
 
 def stop_collector(socket_path: str | None = None, timeout: float = 5.0) -> bool:

@@ -98,6 +98,15 @@ def _collector_socket(args: argparse.Namespace) -> str:
 def cmd_collector(args: argparse.Namespace) -> int:
     from gt_mcp_tmux import collector_control as control
 
+    if args.all:
+        if args.action != "stop":
+            raise ConfigError("--all goes with stop: gt-mcp collector stop --all")
+        left = control.stop_all_collectors()
+        if left:
+            error_line(f"{left} collector(s) did not stop within 5 s")
+            return 1
+        print("every collector of yours is stopped")
+        return 0
     socket = _collector_socket(args)
     if args.action == "run":
         from gt_mcp_tmux.collector import run_collector
@@ -151,6 +160,7 @@ def build_parser() -> _Parser:
     )
     collector.add_argument("--json", action="store_true", help="print JSON")
     collector.add_argument("--socket", help="the tmux server's socket path (default: $TMUX's)")
+    collector.add_argument("--all", action="store_true", help="with stop: every tmux server's")
     collector.set_defaults(func=cmd_collector)
     from gt_mcp_tmux.action_commands import register as register_actions
 

@@ -24,7 +24,7 @@ case "$view" in
   sling) size=80% ; set -- sling --popup ;;
   *)
     tmux display-message "gastown-mcp: no view named that (quick, dashboard, mail, bridge, jump, sling)"
-    exit 1
+    exit 0  # the message says it; a non-zero exit would cover it with tmux's error
     ;;
 esac
 
@@ -54,7 +54,7 @@ esac
 [ -n "${python:-}" ] || python="$GTMCP_DEFAULT_PYTHON"
 if [ ! -x "$python" ]; then
   tmux display-message "gastown-mcp: its Python is missing: run the plugin's install.sh, or set @gtmcp-python"
-  exit 1
+  exit 0  # the message says it; a non-zero exit would cover it with tmux's error
 fi
 case "$cwd" in *"
 "*) cwd="$HOME" ;; esac

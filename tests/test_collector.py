@@ -365,3 +365,59 @@ def test_gt_calls_in_flight_end_with_the_collector(
         _gone, alive = psutil.wait_procs(procs, timeout=15)
         assert not alive
     assert wait_until(lambda: not standin_gt_processes(town), 5), standin_gt_processes(town)
+
+
+def test_collector_finds_the_town_set_in_tmuxs_environment_later(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tmux set-environment -g GT_TOWN_ROOT` is enough: no restart, no shell variable needed."""
+    monkeypatch.delenv("GT_TOWN_ROOT", raising=False)
+    server = TmuxServer(f"gtmcp-user-{uuid.uuid4().hex[:10]}")
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "main")
+    try:
+        path = socket_path(server)
+        gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+        env = {**os.environ, "TMUX": f"{path},0,0"}
+        started = subprocess.run(
+            [gt_mcp, "collector", "start", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(started.stdout)["running"] is True
+        assert "no town" in option_when(server, "@gtmcp_gastown", lambda v: "no town" in v)
+        server.run("set-environment", "-g", "GT_TOWN_ROOT", str(town.root))
+        assert "6/7" in option_when(server, "@gtmcp_gastown", lambda v: "6/7" in v, timeout=45)
+    finally:
+        server.kill()
+        for proc in collectors_for(path):
+            proc.kill()
+
+
+def test_stop_all_and_a_dead_servers_files_are_removed(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gt_mcp_tmux.cache import runtime_dir
+
+    with plugin_server(town, monkeypatch) as first, plugin_server(town, monkeypatch) as second:
+        paths = [socket_path(first), socket_path(second)]
+        assert wait_until(lambda: all(collectors_for(p) for p in paths))
+        assert wait_until(lambda: all(snapshot_path(p).exists() for p in paths))
+        gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+        subprocess.run([gt_mcp, "collector", "stop", "--all"], check=True, capture_output=True)
+        assert not any(collectors_for(p) for p in paths)
+        first.load_plugin()  # a new one for the first server only
+        assert wait_until(lambda: collectors_for(paths[0]))
+        first.kill()  # its collector exits and removes what it kept for that server
+        assert wait_until(lambda: not snapshot_path(paths[0]).exists())
+    leftovers = [
+        p.name for p in runtime_dir().iterdir() if "collector" in p.name or "snapshot" in p.name
+    ]
+    assert all(server_key_of(paths[0]) not in name for name in leftovers)
+
+
+def server_key_of(path: str) -> str:
+    from gt_mcp_tmux.cache import server_key
+
+    return server_key(path)

@@ -37,3 +37,13 @@ def test_popup_sizes(
     text = screen.wait_for(lambda t: "┌─ gastown-mcp" in t and "Agents" in t)
     assert frame_width(text) == width
     screen.keys("q")
+
+
+def test_a_missing_python_is_said_in_a_message(
+    tmux: TmuxServer, screen: Screen, tmp_path: Path
+) -> None:
+    loaded(tmux, saved(busy_town(), tmp_path))
+    tmux.run("set", "-g", "@gtmcp-python", str(tmp_path / "gone" / "python"))
+    screen.keys("C-b", "g")
+    text = screen.wait_for(lambda t: "its Python is missing" in t)
+    assert "its Python is missing" in text and "returned" not in text
