@@ -83,7 +83,7 @@ def cmd_jump(args: argparse.Namespace) -> int:
 
 
 def jump(args: argparse.Namespace) -> int:
-    from gt_mcp_tmux.jump import go, jump_targets
+    from gt_mcp_tmux.jump import go, jump_targets, session_exists
 
     settings = _settings()
     snapshot = command_snapshot(settings)
@@ -121,7 +121,7 @@ def jump(args: argparse.Namespace) -> int:
         agent = pick(agent_choices(targets), "jump to")
         if agent is None:
             return 0
-    if not agent.session or not agent.running:
+    if not agent.session or not agent.running or not session_exists(town.socket, agent.session):
         raise ConfigError(f"{agent.address} has no live session to jump to ({agent.status})")
     after = os.getpid() if args.popup else None
     return go(town.socket, agent.session, settings.jump_mode, args.client, after_pid=after)

@@ -47,7 +47,8 @@ class Dashboard:
         self.user: ServerSessions | None = None
         self._next_sessions = 0.0
         self.focus = "agents"
-        self.selected = 0
+        self.selected = 0  # index into the agents sorted by attention, kept on `picked_address`
+        self.picked_address: str | None = None
         self.message: Text | None = None
 
     def refresh(self, force: bool = False) -> None:
@@ -67,8 +68,20 @@ class Dashboard:
         if force or now >= self._next_sessions:
             self.user = list_sessions(user_server())
             self._next_sessions = now + SESSIONS_EVERY
-        agents = len(self.snapshot.gastown.agents) if self.snapshot else 0
-        self.selected = min(self.selected, max(agents - 1, 0))
+        self._follow_pick()
+
+    def _sorted_agents(self) -> list[Agent]:
+        return by_attention(self.snapshot.gastown.agents) if self.snapshot else []
+
+    def _follow_pick(self) -> None:
+        """The list re-sorts as agents change: the highlight stays on the agent picked."""
+        agents = self._sorted_agents()
+        addresses = [agent.address for agent in agents]
+        if self.picked_address in addresses:
+            self.selected = addresses.index(self.picked_address)
+        else:
+            self.selected = min(self.selected, max(len(agents) - 1, 0))
+            self.picked_address = addresses[self.selected] if agents else None
 
     def view(self, now: float, keys: bool) -> DashboardInput:
         return DashboardInput(
@@ -96,8 +109,9 @@ class Dashboard:
             self.focus = names[(index - 1) % len(names)]
         elif key in ("up", "k", "down", "j") and self.focus == "agents":
             step = -1 if key in ("up", "k") else 1
-            agents = len(self.snapshot.gastown.agents) if self.snapshot else 0
-            self.selected = min(max(self.selected + step, 0), max(agents - 1, 0))
+            agents = self._sorted_agents()
+            self.selected = min(max(self.selected + step, 0), max(len(agents) - 1, 0))
+            self.picked_address = agents[self.selected].address if agents else None
         elif key == "enter" and self.focus == "agents":
             self.message = self.session_message()
             agent = self.picked()
@@ -109,8 +123,9 @@ class Dashboard:
         return True
 
     def picked(self) -> Agent | None:
-        agents = by_attention(self.snapshot.gastown.agents) if self.snapshot else []
-        return agents[min(self.selected, len(agents) - 1)] if agents else None
+        self._follow_pick()
+        agents = self._sorted_agents()
+        return agents[self.selected] if agents else None
 
     def session_message(self) -> Text:
         agent = self.picked()
@@ -177,10 +192,13 @@ def run_live(
 
 def jump_to_agent(board: Dashboard, agent: Agent, mode: str, popup: bool) -> bool:
     """Go to the agent's session; True when the dashboard must close for it (it is a popup)."""
-    from gt_mcp_tmux.jump import go
+    from gt_mcp_tmux.jump import go, session_exists
 
     socket = board.snapshot.gastown.socket if board.snapshot else None
     if not socket or not agent.session:
+        return False
+    if not session_exists(socket, agent.session):
+        board.message = literal(f"{agent.address}: its session {agent.session} is gone", "yellow")
         return False
     go(socket, agent.session, mode, after_pid=os.getpid() if popup else None)
     return popup and mode == "popup"

@@ -105,3 +105,27 @@ def test_dashboard_json_has_what_a_frame_shows(tmp_path: Path) -> None:
     assert set(data) == {"snapshot", "host", "user_sessions"}
     assert len(data["snapshot"]["gastown"]["agents"]) == 10
     assert data["host"]["cpus"] >= 1 and "mem_percent" in data["host"]
+
+
+def test_the_highlight_follows_the_picked_agent_when_the_list_resorts() -> None:
+    from dataclasses import replace
+
+    from gt_mcp_tmux.dashboard import Dashboard
+    from gt_mcp_tmux.model import Agent, GasTown, Snapshot
+
+    agents = [
+        Agent(
+            f"gastown/p{i}", f"p{i}", "polecat", status="working", running=True, session=f"gt-p{i}"
+        )
+        for i in range(5)
+    ]
+    board = Dashboard()
+    board.snapshot = Snapshot(1.0, "t", GasTown(agents=agents))
+    for _ in range(3):
+        board.handle("down")
+    assert board.picked() is not None and board.picked().address == "gastown/p3"  # type: ignore[union-attr]
+    # p4 gets stuck and jumps to the top: the highlight must stay on p3, one row lower now
+    changed = [replace(a, status="stuck") if a.name == "p4" else a for a in agents]
+    board.snapshot = Snapshot(2.0, "t", GasTown(agents=changed))
+    picked = board.picked()
+    assert picked is not None and picked.address == "gastown/p3" and board.selected == 4
