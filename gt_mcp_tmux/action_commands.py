@@ -42,16 +42,20 @@ def collector_down_alert() -> Alert | None:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.cache import current_server_socket
+    from gt_mcp_tmux.views_data import SNAPSHOT_ENV
 
+    snapshot = command_snapshot(_settings())
     if args.ack is not None:
         from gt_mcp_tmux.alerts import request_ack
 
+        if args.ack != "all" and args.ack not in {alert.id for alert in snapshot.alerts}:
+            raise ConfigError(f"no open alert {args.ack!r} (`gt-mcp alerts` lists their ids)")
         request_ack(current_server_socket(), [args.ack])
         print(f"acknowledged {args.ack}: the collector takes it within a second")
         return 0
-    snapshot = command_snapshot(_settings())
     alerts = list(snapshot.alerts)
-    down = collector_down_alert() if os.environ.get("TMUX") else None
+    # a saved snapshot ($GT_MCP_SNAPSHOT) has no collector to be down
+    down = None if os.environ.get(SNAPSHOT_ENV) else collector_down_alert()
     if down is not None:
         alerts.insert(0, down)
     if args.json:

@@ -208,5 +208,28 @@ def test_alerts_command_lists_and_acknowledges(tmp_path: Path) -> None:
     }
     human = subprocess.run([gt_mcp, "alerts"], env=env, capture_output=True, text=True, check=True)
     assert "#(touch ~/P)" in human.stdout and "stuck" in human.stdout
+    unknown = subprocess.run(
+        [gt_mcp, "alerts", "--ack", "nosuch"], env=env, capture_output=True, text=True, check=False
+    )
+    assert unknown.returncode == 2 and "no open alert 'nosuch'" in unknown.stderr
+    subprocess.run([gt_mcp, "alerts", "--ack", "x"], env=env, capture_output=True, check=True)
     subprocess.run([gt_mcp, "alerts", "--ack", "all"], env=env, capture_output=True, check=True)
-    assert json.loads(acks_path(current_server_socket()).read_text()) == ["all"]
+    assert json.loads(acks_path(current_server_socket()).read_text()) == ["all", "x"]
+
+
+def test_alerts_says_when_the_collector_is_down() -> None:
+    import os
+    import subprocess
+
+    gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+    env = {k: v for k, v in os.environ.items() if k != "GT_MCP_SNAPSHOT"}
+    done = subprocess.run(
+        [gt_mcp, "alerts", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    alerts = json.loads(done.stdout)["alerts"]
+    assert alerts[0]["id"] == "down:collector" and alerts[0]["kind"] == "down"
