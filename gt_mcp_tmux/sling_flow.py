@@ -56,7 +56,10 @@ def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> in
     formula = console.input("formula, e.g. shiny (Enter to skip): ").strip()
     argv = sling_argv(bead.id, target, args_text, formula)
     console.print(Text("gt " + shlex.join(argv), style="bold"))
-    if console.input("run it? [y/N] ").strip().lower() not in ("y", "yes"):
+    if console.input("run it? type y and Enter (anything else cancels): ").strip().lower() not in (
+        "y",
+        "yes",
+    ):
         console.print(Text("not slung", style="dim"))
         return 0
     done = subprocess.run([binary, *argv], cwd=town.root or None, check=False)

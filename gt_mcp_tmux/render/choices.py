@@ -18,7 +18,9 @@ def agent_choices(agents: list[Agent]) -> list[Choice[Agent]]:
         label = Text(no_wrap=True, overflow="ellipsis")
         label.append(f"{glyph} {agent.status:<8}", style=style)
         label.append(f"{role_icon(agent.role)} ")
-        label.append(f"{clean(agent.address):<28}", style="bold")
+        label.append(
+            f"{clean(agent.address.rstrip('/')):<28}", style="bold"
+        )  # `mayor`, as elsewhere
         label.append(f" {clean(agent.rig or '-'):<12} ", style="dim")
         label.append(clean(agent.work_title or agent.hook_bead or ""))
         if not agent.running:

@@ -29,10 +29,11 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
     if not status.sources:
         return head
     table = Table(box=None, padding=(0, 1), show_edge=False)
-    table.add_column("source", no_wrap=True)
-    table.add_column("every", justify="right", no_wrap=True)
-    table.add_column("last ok", no_wrap=True)
-    table.add_column("last error", overflow="ellipsis", no_wrap=True)
+    # the short columns never shrink; the error takes what is left, and folds when it must
+    table.add_column("source", no_wrap=True, min_width=16)
+    table.add_column("every", justify="right", no_wrap=True, min_width=5)
+    table.add_column("last ok", no_wrap=True, min_width=8)
+    table.add_column("last error", overflow="fold", ratio=1)
     for source in status.sources:
         table.add_row(
             Text(source.name),
