@@ -316,3 +316,21 @@ def test_with_mail_but_no_server_installed_starts_nothing(tmp_path: Path) -> Non
     assert len(done.stderr.strip().splitlines()) == 1
     assert not state_path().exists()
     assert not list(Path(os.environ["XDG_RUNTIME_DIR"]).glob("gtmcp-demo-*"))
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_killing_the_towns_server_ends_the_demo_and_starts_no_new_one(
+    stop_demo_after: None, attempt: int
+) -> None:
+    """The simulator restarts sessions with new-session, which would start a fresh server."""
+    started = gt_mcp("demo", "--no-attach", "--speed", "10", "--no-mail")
+    assert started.returncode == 0, started.stderr
+    state = load_state()
+    assert state is not None
+    pids = state.pids()
+    time.sleep(1 + attempt)
+    tmux(state.gt_socket, "kill-server")
+    assert wait_for(lambda: not state_path().exists(), 20), "the simulator did not clean up"
+    time.sleep(1)  # a late respawn would show up now
+    assert tmux(state.gt_socket, "list-sessions").returncode != 0, "a new town server runs"
+    assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])

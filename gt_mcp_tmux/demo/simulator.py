@@ -120,7 +120,9 @@ class Simulation:
             return None
         return self.server.pid()
 
-    def advance(self) -> Beat:
+    def advance(self, town_pid: int) -> bool:
+        """One beat; False when the town's server is gone (then nothing of it is left running:
+        `new-session` would have started a fresh server, which is killed again at once)."""
         beat = self.fleet.step()
         self.server.kill(beat.killed)
         for agent in beat.started:
@@ -129,14 +131,20 @@ class Simulation:
                 agent.session,
                 _first_lines(self.fleet, agent.name, agent.rig)[:3],
             )
-        self.server.start(beat.started)
+        if beat.started:
+            if not _alive(town_pid):
+                return False
+            self.server.start(beat.started)
+            if self.server.pid() != town_pid:
+                self.server.stop()
+                return False
         for session, lines in beat.lines.items():
             agent = next(a for a in self.fleet.agents if a.session == session)
             if agent.alive:
                 self.writer.append_pane(session, lines)
         self.writer.append_events(beat)
         self.writer.write_state()
-        return beat
+        return True
 
 
 def _alive(pid: int | None) -> bool:
@@ -180,7 +188,9 @@ def run(paths: DemoPaths, socket: str, speed: float, seed: int) -> int:
         if why is not None:
             break
         last = state
-        simulation.advance()
+        if not simulation.advance(town_pid):
+            why = "town died"
+            break
     print(f"simulator: {why or 'SIGTERM'} after beat {simulation.fleet.number}", file=sys.stderr)
     if why is not None:
         # The demo cannot go on: end the rest of it, as `gt-mcp demo --stop` would. When the
