@@ -11,6 +11,7 @@ from rich.text import Text
 
 from gt_mcp_tmux.model import Convoy
 from gt_mcp_tmux.render.fit import rows_that_fit
+from gt_mcp_tmux.render.icons import plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 
 
@@ -26,6 +27,12 @@ def by_progress(convoys: Sequence[Convoy]) -> list[Convoy]:
 
 def active(convoys: Sequence[Convoy]) -> list[Convoy]:
     return [c for c in convoys if c.status != "closed"]
+
+
+def ascii_bar(done: int, total: int, width: int) -> Text:
+    """`[#####.....]` for terminals without line-drawing glyphs."""
+    filled = round(width * done / total) if total else 0
+    return Text("#" * filled + "." * (width - filled), style="cyan", no_wrap=True)
 
 
 class ConvoysTable:
@@ -48,16 +55,21 @@ class ConvoysTable:
         table.add_column(width=7, justify="right", no_wrap=True)
         if width >= 60:
             table.add_column(width=8, no_wrap=True, overflow="ellipsis")
+        plain = plain_glyphs(console, options)
         for convoy in self.convoys[:room]:
             closed = convoy.status == "closed"
-            bar = ProgressBar(
-                total=max(convoy.total, 1),
-                completed=convoy.completed if convoy.total else 0,
-                width=bar_width,
-                complete_style="cyan",
-                finished_style="green",
+            bar: Text | ProgressBar = (
+                ascii_bar(convoy.completed, convoy.total, bar_width)
+                if plain
+                else ProgressBar(
+                    total=max(convoy.total, 1),
+                    completed=convoy.completed if convoy.total else 0,
+                    width=bar_width,
+                    complete_style="cyan",
+                    finished_style="green",
+                )
             )
-            cells: list[Text | ProgressBar] = [
+            cells = [
                 literal(convoy.title or convoy.id, "dim" if closed else ""),
                 bar,
                 Text(f"{convoy.completed}/{convoy.total}", style="dim" if closed else "bold"),

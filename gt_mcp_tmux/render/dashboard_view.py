@@ -24,6 +24,7 @@ from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.feed_panel import FeedTable
 from gt_mcp_tmux.render.host_panel import HostTable
+from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.mail_panel import MailSummary
 from gt_mcp_tmux.render.sessions_panel import SessionsView
 from gt_mcp_tmux.render.town_header import header_lines
@@ -115,7 +116,7 @@ def panel_title(name: str, view: DashboardInput) -> Text:
 
 def framed(name: str, view: DashboardInput, ascii_only: bool = False) -> Panel:
     focused = view.keys and view.focus == name
-    title = panel_title(name, view)
+    title = ascii_text(panel_title(name, view)) if ascii_only else panel_title(name, view)
     if focused:  # seen without colour too
         title = Text.assemble((">" if ascii_only else "▸", "bold cyan"), " ", title)
     return Panel(
@@ -128,10 +129,10 @@ def framed(name: str, view: DashboardInput, ascii_only: bool = False) -> Panel:
     )
 
 
-def head(view: DashboardInput) -> list[Text]:
+def head(view: DashboardInput, ascii_only: bool = False) -> list[Text]:
     if view.snapshot is None:
         return [Text(NO_DATA, style="bold yellow", no_wrap=True, overflow="ellipsis")]
-    return header_lines(view.snapshot, view.now, view.stale_after)
+    return header_lines(view.snapshot, view.now, view.stale_after, ascii_only)
 
 
 def key_line(view: DashboardInput, shown: Sequence[str]) -> Text:
@@ -154,7 +155,7 @@ def _fits_all(width: int, body_height: int) -> bool:
 
 def live_frame(view: DashboardInput, width: int, height: int, ascii_only: bool = False) -> Layout:
     """The full-screen frame: header, panels fitted to `height` lines, key line."""
-    top = head(view)
+    top = head(view, ascii_only)
     body_height = max(height - len(top) - 1, 3)
     layout = Layout()
     body = Layout(name="body")
@@ -212,7 +213,7 @@ def live_frame(view: DashboardInput, width: int, height: int, ascii_only: bool =
 
 def once_frame(view: DashboardInput, width: int, ascii_only: bool = False) -> RenderableType:
     """Every panel at its natural height: for `--once`, pipes and tests."""
-    top = head(view)
+    top = head(view, ascii_only)
     panels = {name: framed(name, view, ascii_only) for name in panel_names(view)}
     extras = [panels[name] for name in panel_names(view) if name not in PANELS]
     if width < WIDE:

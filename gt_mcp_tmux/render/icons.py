@@ -67,5 +67,42 @@ def role_icon(role: str, ascii_only: bool = False) -> str:
     return plain if ascii_only else icon
 
 
+#: Glyphs of the header and summary lines, and what a dumb terminal gets instead (same length).
+ASCII_FOR = str.maketrans(
+    {
+        "⛽": "#",
+        "⚠": "!",
+        "✉": "@",
+        "⌛": "~",
+        "✘": "x",
+        "✔": "v",
+        "⚔": "X",
+        "⇄": "=",
+        "⚑": "!",
+        "⚿": "R",
+        "●": "*",
+        "○": "o",
+    }
+)
+
+
+def ascii_text(text: Text) -> Text:
+    """`text` with its glyphs swapped for ASCII, styles kept (each glyph is one character)."""
+    plain = text.plain.translate(ASCII_FOR)
+    if plain == text.plain:
+        return text
+    swapped = Text(
+        plain,
+        style=text.style,
+        justify=text.justify,
+        overflow=text.overflow,
+        no_wrap=text.no_wrap,
+        end=text.end,
+    )
+    for span in text.spans:
+        swapped.stylize(span.style, span.start, span.end)
+    return swapped
+
+
 def status_rank(status: str) -> int:
     return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from gt_mcp_tmux.model import AgentMail, Conflict, MailProject
 from gt_mcp_tmux.render.fit import rows_that_fit
+from gt_mcp_tmux.render.icons import ascii_text, plain_glyphs
 from gt_mcp_tmux.render.literal import joined, literal
 
 STATE_LOOK = {
@@ -94,11 +95,12 @@ class MailSummary:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         mail = self.mail
-        yield state_line(mail)
+        glyphs = ascii_text if plain_glyphs(console, options) else (lambda line: line)
+        yield glyphs(state_line(mail))
         if mail is None or mail.state != "ok":
             return
-        yield totals_line(mail)
-        yield from conflict_lines(mail.conflicts)
+        yield glyphs(totals_line(mail))
+        yield from (glyphs(line) for line in conflict_lines(mail.conflicts))
         if not mail.projects:
             yield Text("no projects", style="dim")
             return

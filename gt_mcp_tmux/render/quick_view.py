@@ -9,7 +9,7 @@ from rich.text import Text
 from gt_mcp_tmux.model import Snapshot
 from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
-from gt_mcp_tmux.render.icons import Heading
+from gt_mcp_tmux.render.icons import Heading, plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
 from gt_mcp_tmux.render.town_header import header_lines
@@ -67,7 +67,8 @@ class QuickStatus:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         gas = self.snapshot.gastown
-        top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after)
+        plain = plain_glyphs(console, options)
+        top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain)
         top.append(services_line(self.snapshot))
         top += mail_lines(self.snapshot)
         yield from top

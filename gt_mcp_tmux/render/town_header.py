@@ -9,6 +9,7 @@ from rich.text import Text
 
 from gt_mcp_tmux.model import ATTENTION_STATUSES, GasTown, Snapshot
 from gt_mcp_tmux.render.ages import ago, span
+from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.literal import literal
 
 
@@ -76,9 +77,12 @@ def stale_line(snapshot: Snapshot, now: float, stale_after: float) -> Text | Non
     )
 
 
-def header_lines(snapshot: Snapshot, now: float, stale_after: float = 30.0) -> list[Text]:
+def header_lines(
+    snapshot: Snapshot, now: float, stale_after: float = 30.0, ascii_only: bool = False
+) -> list[Text]:
     lines = [town_line(snapshot, now)]
     for extra in (estop_banner(snapshot.gastown), stale_line(snapshot, now, stale_after)):
         if extra is not None:
             lines.append(extra)
-    return lines + error_lines(snapshot)
+    lines += error_lines(snapshot)
+    return [ascii_text(line) for line in lines] if ascii_only else lines
