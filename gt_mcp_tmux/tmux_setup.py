@@ -119,7 +119,7 @@ def install_block(conf: Path, entry: Path) -> SetupResult:
             return SetupResult(conf, False, None, f"{conf} already loads gastown-mcp")
         new = BLOCK_RE.sub(lambda _: wanted, old, count=1) if found else old + wanted
     else:
-        new = wanted
+        new = wanted.lstrip(b"\n")  # a new file starts with the block, not a blank line
     backup = _write(target, new, old)
     return SetupResult(conf, True, backup, f"added the gastown-mcp block to {conf}")
 
