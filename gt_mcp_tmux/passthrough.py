@@ -43,6 +43,9 @@ def exec_gt(args: list[str]) -> int:
     name = gt_command_name()
     path = resolve_gt()
     if path is None:
+        if os.sep in name and os.path.isfile(name):
+            sys.stderr.write(f"gt-mcp: `{name}` is not executable (check GT_MCP_GT)\n")
+            return 126
         sys.stderr.write(f"gt-mcp: `{name}` not found: {GT_INSTALL_HINT}\n")
         return 127
     sys.stdout.flush()

@@ -157,3 +157,13 @@ def test_gt_mcp_becomes_gt_in_the_same_process(standin_bin: Path) -> None:
     proc.terminate()
     proc.wait(timeout=10)
     assert any(part.endswith(b"gt.py") for part in cmdline)
+
+
+def test_a_file_that_is_not_executable_is_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = tmp_path / "gt"
+    plain.write_text("not a program")
+    monkeypatch.setenv("GT_MCP_GT", str(plain))
+    done = subprocess.run([GT_MCP, "sling", "x"], capture_output=True, text=True, check=False)
+    assert done.returncode == 126 and "is not executable" in done.stderr
