@@ -5,4 +5,5 @@
 python="$1"
 [ -x "$python" ] || exit 0
 [ -n "${TMUX:-}" ] || exit 0
-exec setsid "$python" -m gt_mcp_tmux collector run </dev/null >/dev/null 2>&1
+# One malloc arena: the worker threads' JSON would otherwise each grow an arena of their own.
+MALLOC_ARENA_MAX=1 exec setsid "$python" -m gt_mcp_tmux collector run </dev/null >/dev/null 2>&1
