@@ -13,6 +13,7 @@ import subprocess
 
 from gt_mcp_tmux.model import Agent, GasTown
 from gt_mcp_tmux.render.icons import status_rank
+from gt_mcp_tmux.render.status_line import escape_for_tmux
 from gt_mcp_tmux.tmux_cli import run_tmux
 
 
@@ -54,7 +55,9 @@ def go_argv(socket: str, session: str, mode: str, client: str | None) -> list[st
     if not os.environ.get("TMUX"):
         return ["tmux", "-L", socket, "attach-session", "-t", session_target(session)]
     if mode == "window":
-        return ["tmux", "new-window", "-n", session[:30], "--", *attach_argv(socket, session)]
+        # new-window expands formats in -n: the name is data, so it is escaped like the bar's text
+        name = escape_for_tmux(session, 30)
+        return ["tmux", "new-window", "-n", name, "--", *attach_argv(socket, session)]
     return [
         "tmux",
         "display-popup",

@@ -272,3 +272,22 @@ def test_prefix_a_picks_an_agent_and_opens_it(
         assert "sling which bead" not in view.wait_for(lambda t: "sling which bead" not in t)
     finally:
         view.close()
+
+
+def test_a_window_named_after_a_hostile_session_runs_nothing(
+    tmux: TmuxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tmux expands formats in `new-window -n`: the session name must arrive escaped."""
+    marker = tmp_path / "pwned"
+    session = f"gt-#(touch {marker})"
+    monkeypatch.setenv("TMUX", tmux.out("display-message", "-p", "#{socket_path}") + ",1,0")
+    argv = go_argv("gt-abc123", session, "window", None)
+    assert argv[:2] == ["tmux", "new-window"] and argv[argv.index("-n") + 1].startswith(
+        "gt-##(touch"
+    )
+    name = argv[argv.index("-n") + 1]
+    tmux.run("new-window", "-d", "-n", name, "--", "sleep", "5")  # that name, a harmless command
+    time.sleep(0.5)
+    assert not marker.exists()
+    names = tmux.out("list-windows", "-F", "#{window_name}").split("\n")
+    assert any(n.startswith("gt-#(touch") for n in names), names
