@@ -40,11 +40,6 @@ def popups_supported(version: tuple[int, int]) -> bool:
     return version >= (3, 2)
 
 
-def server_running(socket: str | None, timeout: float = 1.0) -> bool:
-    done = run_tmux(["list-sessions", "-F", "#{session_name}"], socket, timeout)
-    return done is not None and done.returncode == 0
-
-
 def session_names(socket: str | None, timeout: float = 1.0) -> list[str] | None:
     """Names of the sessions on a server; None when no server answers."""
     done = run_tmux(["list-sessions", "-F", "#{session_name}"], socket, timeout)
