@@ -78,7 +78,7 @@ def main() -> dict[str, float]:
         gt = install_standin_gt(tmp / "bin")
         env_updates = {
             "GT_MCP_GT": str(gt),
-            "GT_STANDIN_DATA": str(town.data),
+            "STANDIN_GT_DATA": str(town.data),
             "GT_TOWN_ROOT": str(town.root),
             "XDG_RUNTIME_DIR": str(tmp / "run"),
             "AGENT_MAIL_URL": "http://127.0.0.1:9",

@@ -18,6 +18,9 @@ from gt_mcp_tmux.sources.town_files import Heartbeat
 
 TOWN_SESSIONS = {"hq-mayor": "mayor", "hq-deacon": "deacon", "hq-boot": "boot"}
 DOG_PREFIX = "hq-dog-"
+TOWN_SESSION_PREFIX = "hq-"
+#: The prefix Gas Town gives a rig whose beads have none (registry.go).
+DEFAULT_RIG_PREFIX = "gt"
 _TOWN_ORDER = {"mayor": 0, "deacon": 1, "boot": 2, "dog": 3}
 _RIG_ORDER = {"witness": 0, "refinery": 1, "crew": 2, "polecat": 3}
 
@@ -82,6 +85,8 @@ def identity_from_name(session: str, prefixes: Mapping[str, str]) -> Identity | 
         return town_identity(TOWN_SESSIONS[session])
     if session.startswith(DOG_PREFIX) and len(session) > len(DOG_PREFIX):
         return town_identity("dog", session[len(DOG_PREFIX) :])
+    if session.startswith(TOWN_SESSION_PREFIX):
+        return None  # another town session (`hq-overseer`, ...): never a rig's polecat
     for prefix in sorted(prefixes, key=len, reverse=True):
         if not session.startswith(prefix + "-"):
             continue
@@ -97,13 +102,8 @@ def identity_from_name(session: str, prefixes: Mapping[str, str]) -> Identity | 
 
 
 def session_prefixes(rigs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
-    """prefix -> rig for (rig, prefix) pairs, plus the pre-0.7 `gt-<rig>` form of each rig."""
-    found: dict[str, str] = {}
-    for rig, prefix in rigs:
-        found.setdefault(f"gt-{rig}", rig)
-        if prefix:
-            found[prefix] = rig
-    return found
+    """prefix -> rig for (rig, prefix) pairs (the pre-0.7 `gt-<rig>-...` form is gone)."""
+    return {prefix: rig for rig, prefix in rigs if prefix}
 
 
 def classify_session(session: GtSession, prefixes: Mapping[str, str]) -> Identity | None:
@@ -153,7 +153,9 @@ def build_agent(
     stalled_seconds: float,
 ) -> Agent:
     """One Agent from gt's record (if any), its live session (if any) and its heartbeat."""
-    if sessions_known:
+    if gt is not None and gt.acp:
+        running = gt.running  # an agent over ACP has no tmux session: gt's word is all there is
+    elif sessions_known:
         running = session is not None and session.agent_alive
     else:  # the tmux server could not be asked: trust gt
         running = gt.running if gt is not None else False

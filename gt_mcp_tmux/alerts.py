@@ -22,6 +22,7 @@ URGENCY = (
     "dead",
     "stuck",
     "session_death",
+    "watchdog",
     "merge_failed",
     "escalation",
     "conflict",
@@ -37,6 +38,27 @@ EVENT_KINDS = {
     "merge_failed": "merge_failed",
     "escalation_sent": "escalation",
 }
+#: The deacon's heartbeat is stale after 5 minutes and very stale after 20 (Gas Town's words).
+WATCHDOG_STALE = 5 * 60.0
+WATCHDOG_VERY_STALE = 20 * 60.0
+
+
+def death_is_crash(event: Event) -> bool:
+    """A `session_death` Gas Town reports as a crash (its daemon's health check).
+
+    Every other reason is routine: the daemon reaping an idle polecat after `gt done`
+    (`idle-reap: ...`, `self-clean: done means idle`), `gt down` (`user shutdown`), orphan and
+    zombie clean-ups. Those go to the feed and never alert. `mass_death` always alerts.
+    """
+    if event.type == "mass_death":
+        return True
+    return "crash" in event.payload.get("reason", "").lower()
+
+
+def _is_alert_event(event: Event) -> bool:
+    if event.type not in EVENT_KINDS:
+        return False
+    return event.type not in ("session_death", "mass_death") or death_is_crash(event)
 
 
 def _urgency(alert: Alert) -> tuple[int, float]:
@@ -60,6 +82,17 @@ def state_conditions(snapshot: Snapshot) -> dict[str, Alert]:
                 now,
                 agent.address,
             )
+    age = town.deacon_heartbeat_age
+    if age is not None and age >= WATCHDOG_STALE:
+        very = age >= WATCHDOG_VERY_STALE
+        alert_id = "watchdog:very_stale" if very else "watchdog:stale"
+        found[alert_id] = Alert(
+            alert_id,
+            "watchdog",
+            f"the deacon's heartbeat is {'very ' if very else ''}stale ({int(age // 60)} min old)",
+            now,
+            "deacon/",
+        )
     if town.estop:
         where = f" on {', '.join(town.estop_rigs)}" if town.estop_rigs else ""
         reason = f": {town.estop_reason}" if town.estop_reason else ""
@@ -182,12 +215,14 @@ class AlertTracker:
     def _event_alerts(events: Iterable[Event], now: float) -> list[Alert]:
         alerts = []
         for event in events:
-            kind = EVENT_KINDS.get(event.type)
-            if kind is None:
+            if not _is_alert_event(event):
                 continue
-            alert_id = f"{event.type}:{event.ts}:{event.actor}"
+            # the line's fingerprint: two deaths in one second are two alerts, and the same
+            # line read again (the log rewritten) is the same alert
+            alert_id = f"{event.type}:{event.id or event.ts + ':' + event.actor}"
             text = event.summary or f"{event.type} ({event.actor})"
-            alerts.append(Alert(alert_id, kind, text, now, event.actor or None))
+            agent = event.payload.get("session") or event.actor or None
+            alerts.append(Alert(alert_id, EVENT_KINDS[event.type], text, now, agent))
         return alerts
 
     def current(self) -> list[Alert]:

@@ -36,7 +36,7 @@ from gt_mcp_tmux.render.status_line import render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail import read_agent_mail
 from gt_mcp_tmux.tmux_cli import run_tmux
 from gt_mcp_tmux.tmux_push import OptionPusher
-from gt_mcp_tmux.town import TownLocation, find_town, socket_name_for
+from gt_mcp_tmux.town import TownLocation, find_town, logical_cwd, socket_name_for
 
 VERSION_FILE = Path(__file__).with_name("__init__.py")
 LOG_LIMIT = 256 * 1024
@@ -95,7 +95,7 @@ class Collector:
         self.next_town_search = now + 10  # cheap: a file walk and one tmux call
         # The server's global environment is fresher than ours (`tmux set-environment -g`).
         environ = {**os.environ, **self._server_environment("GT_TOWN_ROOT", "GT_ROOT")}
-        found = find_town(Path.cwd(), environ, configured=self.settings.town_root or None)
+        found = find_town(logical_cwd(), environ, configured=self.settings.town_root or None)
         if found is not None:
             self.town = found
             with self.lock:
@@ -136,7 +136,8 @@ class Collector:
             1, round(self.settings.full_status_interval / self.settings.status_interval)
         )
         self.cycles += 1
-        self.reader.refresh_status(fast=(self.cycles - 1) % full_every != 0)
+        fast = (self.cycles - 1) % full_every != 0 and not self.reader.wants_full_status
+        self.reader.refresh_status(fast=fast)
         self.wake.set()
 
     def _convoy_job(self) -> None:

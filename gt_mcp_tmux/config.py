@@ -134,8 +134,8 @@ class Settings:
         "#{gtmcp_status}: pieces alerts, gastown, mail, bridge",
     )
     format_gastown: str = _opt(
-        "{agents} {attention} {convoys} {estop} {failure}",
-        "#{gtmcp_gastown}: pieces agents, attention, convoys, estop, failure",
+        "{agents} {attention} {convoys} {watchdog} {estop} {failure}",
+        "#{gtmcp_gastown}: pieces agents, attention, convoys, watchdog, estop, failure",
     )
     format_mail: str = _opt(
         "{unread} {urgent} {reservations} {conflicts}",

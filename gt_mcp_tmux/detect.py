@@ -11,8 +11,8 @@ from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
 from gt_mcp_tmux.sources.gt_cli import gt_version
 from gt_mcp_tmux.sources.mail_liveness import check_liveness
-from gt_mcp_tmux.tmux_cli import popups_supported, session_names, tmux_version
-from gt_mcp_tmux.town import find_town, socket_name_for
+from gt_mcp_tmux.tmux_cli import popups_supported, session_names_at, tmux_version
+from gt_mcp_tmux.town import find_town, gastown_socket_path, socket_name_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,8 @@ class GastownFound:
     error: str | None = None
     hints: list[str] = field(default_factory=list)
     took_ms: float = 0.0
+    #: Other towns whose Gas Town servers run too (not watched; `@gtmcp-town-root` chooses).
+    other_towns: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +78,14 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
             if os.environ.get("GT_TMUX_SOCKET", "") not in ("", "default", "auto")
             else "town path"
         )
-        names = session_names(socket)
+        names = session_names_at(gastown_socket_path(socket))
         running, count = names is not None, len(names or [])
+        if town.others:
+            listed = ", ".join(str(other) for other in town.others)
+            hints.append(
+                f"{len(town.others) + 1} towns' tmux servers run; watching {town.root} (the newest)."
+                f" Others: {listed}. Choose with `set -g @gtmcp-town-root <root>`"
+            )
         if not running:
             hints.append(
                 f"Gas Town's tmux server ({socket}) is not running: start the town with `gt up`"
@@ -94,6 +102,7 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
         error=version_error,
         hints=hints,
         took_ms=round((time.monotonic() - started) * 1000, 1),
+        other_towns=[str(other) for other in town.others] if town else [],
     )
 
 

@@ -17,6 +17,7 @@ from gt_mcp_tmux.agents import merge_agents
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import (
     Agent,
+    Convoy,
     Event,
     GasTown,
     Rig,
@@ -102,6 +103,7 @@ class GasTownReader:
         self._rigs: list[RigEntry] = []
         self._deacon: DeaconHeartbeat | None = None
         self._full: gt_status.TownStatus | None = None
+        self._partial = False  # the last full answer was taken under another's detail lock
         self._status: gt_status.TownStatus | None = None  # the latest answer, fast or full
         self._board = convoy_source.ConvoyBoard()
         self._convoys_seen = False
@@ -203,7 +205,10 @@ class GasTownReader:
                     self._sources[name].record(now, _renamed(result, name))
                     return
                 self._sources[name].record(now, None)
-                if fast:
+                if not fast:
+                    self._partial = result.partial
+                if fast or result.partial:
+                    # a partial full answer is a fast one in disguise: it lacks hooks and mail
                     self._status = gt_status.overlay_fast(result, self._full)
                 else:
                     self._full = self._status = result
@@ -221,18 +226,32 @@ class GasTownReader:
         if self.root is None:
             return
         with self._convoy_lock:
+            timeout = float(self.settings.gt_timeout)
             if self.root.is_dir():
-                result = convoy_source.read_convoys(self.root, float(self.settings.gt_timeout))
+                result = convoy_source.read_convoys(self.root, timeout)
             else:
                 result = SourceError("convoys", "not_found", f"town folder {self.root} is gone")
+            checked: dict[str, Convoy] = {}
+            if not isinstance(result, SourceError):
+                with self._lock:
+                    missing = self._board.missing(result)
+                for ident in missing:  # left the list: landed only if gt says closed
+                    answer = convoy_source.read_convoy_status(self.root, ident, timeout)
+                    if not isinstance(answer, SourceError):
+                        checked[ident] = answer
             now = time.time()
             with self._lock:
                 if isinstance(result, SourceError):
                     self._sources["convoys"].record(now, result)
                     return
-                self._board.update(result, now)
+                self._board.update(result, now, checked)
                 self._convoys_seen = True
                 self._sources["convoys"].record(now, None)
+
+    @property
+    def wants_full_status(self) -> bool:
+        """The last full answer was partial: ask for a full one again at the next turn."""
+        return self._partial
 
     def take_new_events(self) -> list[Event]:
         """Events appended to `.events.jsonl` since the last call (not the backlog found at start)."""
@@ -266,6 +285,15 @@ class GasTownReader:
             float(self.settings.stalled_minutes) * 60.0,
         )
         errors = [s.error for s in self._sources.values() if s.error and not self._superseded(s)]
+        if self._partial:
+            errors.append(
+                SourceError(
+                    "gt_status",
+                    "partial",
+                    "gt status answered while daemon/status-detail.lock was held (someone runs"
+                    " a full status): hooks, states and mail kept from the last full answer",
+                )
+            )
         if view is not None and not view.running and view.error is None:
             errors.append(
                 SourceError(
@@ -305,6 +333,7 @@ class GasTownReader:
             overseer_unread=status.overseer_unread if status else 0,
             deacon_heartbeat_age=deacon_age,
             errors=errors,
+            other_towns=[str(other) for other in self.town.others],
         )
 
     def _superseded(self, source: _Source) -> bool:

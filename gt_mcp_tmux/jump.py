@@ -15,6 +15,7 @@ from gt_mcp_tmux.model import Agent, GasTown
 from gt_mcp_tmux.render.icons import status_rank
 from gt_mcp_tmux.render.status_line import escape_for_tmux
 from gt_mcp_tmux.tmux_cli import run_tmux
+from gt_mcp_tmux.town import gastown_socket_path
 
 
 def jump_targets(town: GasTown) -> list[Agent]:
@@ -33,8 +34,8 @@ def attach_argv(socket: str, session: str) -> list[str]:
         "-u",
         "TMUX",
         "tmux",
-        "-L",
-        socket,
+        "-S",
+        gastown_socket_path(socket),
         "attach-session",
         "-t",
         session_target(session),
@@ -53,7 +54,7 @@ def go_argv(socket: str, session: str, mode: str, client: str | None) -> list[st
     if on_server(socket):
         return ["tmux", "switch-client", *client_args, "-t", session_target(session)]
     if not os.environ.get("TMUX"):
-        return ["tmux", "-L", socket, "attach-session", "-t", session_target(session)]
+        return ["tmux", "-S", gastown_socket_path(socket), "attach-session", "-t", session_target(session)]
     if mode == "window":
         # new-window expands formats in -n: the name is data, so it is escaped like the bar's text
         name = escape_for_tmux(session, 30)
@@ -73,7 +74,7 @@ def go_argv(socket: str, session: str, mode: str, client: str | None) -> list[st
 
 
 def session_exists(socket: str, session: str) -> bool:
-    done = run_tmux(["-L", socket, "has-session", "-t", session_target(session)])
+    done = run_tmux(["-S", gastown_socket_path(socket), "has-session", "-t", session_target(session)])
     return done is not None and done.returncode == 0
 
 
@@ -97,6 +98,6 @@ def go(
             start_new_session=True,
         )
         return 0
-    if argv[1] == "-L":  # outside tmux: become the attach
+    if argv[1] == "-S":  # outside tmux: become the attach
         os.execvp(argv[0], argv)
     return subprocess.run(argv, check=False).returncode

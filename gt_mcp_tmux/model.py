@@ -18,7 +18,9 @@ AgentStatus = Literal["working", "idle", "stuck", "stalled", "dead", "stopped"]
 #: Statuses that need the overseer's attention, most urgent first.
 ATTENTION_STATUSES: tuple[AgentStatus, ...] = ("stuck", "dead", "stalled")
 ROLES = ("mayor", "deacon", "witness", "refinery", "polecat", "crew", "dog", "boot")
-FailureKind = Literal["missing", "not_found", "timeout", "bad_output", "down", "auth", "error"]
+FailureKind = Literal[
+    "missing", "not_found", "timeout", "bad_output", "down", "auth", "error", "skipped", "partial"
+]
 MailState = Literal["ok", "down", "auth", "error", "off"]
 
 
@@ -104,6 +106,8 @@ class Event:
     actor: str = ""
     summary: str = ""
     visibility: str = "feed"
+    id: str = ""  # a fingerprint of the line: the same line, whatever rewrote the log, is one event
+    payload: dict[str, str] = field(default_factory=dict)  # its scalar payload values, as text
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,8 @@ class GasTown:
     overseer_unread: int = 0
     deacon_heartbeat_age: float | None = None
     errors: list[SourceError] = field(default_factory=list)
+    #: Roots of other towns whose servers run too (not watched: `@gtmcp-town-root` chooses).
+    other_towns: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +243,7 @@ ALERT_KINDS = (
     "mail",
     "conflict",
     "down",
+    "watchdog",
 )
 
 

@@ -50,12 +50,17 @@ def stop_all_children() -> int:
 
 
 def run_bounded(
-    argv: list[str], timeout: float, cwd: str | None = None, input_text: str | None = None
+    argv: list[str],
+    timeout: float,
+    cwd: str | None = None,
+    input_text: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Finished:
     """Run `argv` (never a shell string) and return its output; raise TimedOut or OSError."""
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
+        env=env,
         stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

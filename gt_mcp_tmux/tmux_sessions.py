@@ -9,6 +9,7 @@ from gt_mcp_tmux.cache import current_server_socket
 from gt_mcp_tmux.model import TmuxSession
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.tmux_cli import SEP
+from gt_mcp_tmux.town import gastown_socket_path
 
 FIELDS = (
     "session_id",
@@ -35,7 +36,7 @@ def user_server() -> list[str]:
 
 
 def gastown_server(socket: str) -> list[str]:
-    return ["-L", socket]
+    return ["-S", gastown_socket_path(socket)]
 
 
 def _tmux(server: list[str], args: list[str], timeout: float) -> str | None:

@@ -29,10 +29,15 @@ def sha256_hex(data: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TownLocation:
-    """A town root and how it was found (`cwd`, `GT_TOWN_ROOT`, `GT_ROOT`, `tmux:<socket>`, ...)."""
+    """A town root and how it was found (`cwd`, `GT_TOWN_ROOT`, `GT_ROOT`, `tmux:<socket>`, ...).
+
+    `others`: further towns whose tmux servers run (found the same way), not watched: when
+    several are up, which one is watched is said, and `@gtmcp-town-root` chooses.
+    """
 
     root: Path
     found_by: str
+    others: tuple[Path, ...] = ()
 
 
 def is_town_root(path: Path) -> bool:
@@ -66,10 +71,27 @@ def socket_name_for(root: Path, environ: Mapping[str, str] | None = None) -> str
     explicit = env.get("GT_TMUX_SOCKET", "")
     if explicit not in _AUTO_SOCKET_VALUES:
         return explicit
+    # gt names the socket after the root as it found it (a symlink's own name: it never resolves
+    # the path it walks up from) and hashes the real path
     real = os.path.realpath(root)
-    base = re.sub(r"[^a-z0-9-]+", "-", os.path.basename(real).lower()).strip("-") or "default"
+    shown = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    base = re.sub(r"[^a-z0-9-]+", "-", shown.lower()).strip("-") or "default"
     digest = sha256_hex(real.encode("utf-8", "surrogateescape"))[:6]
     return f"{base}-{digest}"
+
+
+def logical_cwd() -> Path:
+    """The current folder as the shell names it: `$PWD` when it is this folder (a symlinked
+    path is kept, as Go's os.Getwd keeps it for gt), else the resolved path."""
+    here = os.getcwd()
+    pwd = os.environ.get("PWD", "")
+    if pwd and os.path.isabs(pwd):
+        try:
+            if os.path.samefile(pwd, here):
+                return Path(pwd)
+        except OSError:
+            pass
+    return Path(here)
 
 
 def tmux_socket_dir() -> Path:
@@ -77,29 +99,58 @@ def tmux_socket_dir() -> Path:
     return Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
 
 
-def town_from_tmux_servers(timeout: float = 0.5) -> TownLocation | None:
-    """Ask running Gas Town tmux servers (sockets named `<name>-<hash6>`) for `GT_TOWN_ROOT`."""
-    try:
-        sockets = sorted(
-            p.name for p in tmux_socket_dir().iterdir() if _SOCKET_NAME_RE.match(p.name)
-        )
-    except OSError:
-        return None
-    for socket in sockets:
+def gastown_socket_dirs() -> list[Path]:
+    """Where a Gas Town server's socket may be: gt itself ignores `TMUX_TMPDIR` (its servers are
+    always under /tmp/tmux-<uid>), a server started by plain `tmux -L` honours it."""
+    dirs = [Path("/tmp") / f"tmux-{os.getuid()}"]
+    if tmux_socket_dir() not in dirs:
+        dirs.append(tmux_socket_dir())
+    return dirs
+
+
+def gastown_socket_path(socket: str) -> str:
+    """The path of a Gas Town server's socket: the first of `gastown_socket_dirs` that has it
+    (else where `tmux -L` would look)."""
+    for folder in gastown_socket_dirs():
+        candidate = folder / socket
+        if candidate.exists():
+            return str(candidate)
+    return str(tmux_socket_dir() / socket)
+
+
+def towns_from_tmux_servers(timeout: float = 0.5) -> list[TownLocation]:
+    """Towns whose Gas Town tmux servers run (sockets named `<name>-<hash6>` that hold a
+    `GT_TOWN_ROOT` naming a town), most recently started server first."""
+    found: list[tuple[float, str, Path]] = []
+    for folder in gastown_socket_dirs():
         try:
-            out = subprocess.run(
-                ["tmux", "-L", socket, "show-environment", "-g", "GT_TOWN_ROOT"],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
+            entries = [p for p in folder.iterdir() if _SOCKET_NAME_RE.match(p.name)]
+        except OSError:
             continue
-        name, _, value = out.stdout.strip().partition("=")
-        if out.returncode == 0 and name == "GT_TOWN_ROOT" and value and is_town_root(Path(value)):
-            return TownLocation(Path(value), f"tmux:{socket}")
-    return None
+        for path in entries:
+            try:
+                started = path.stat().st_mtime
+                out = subprocess.run(
+                    ["tmux", "-S", str(path), "show-environment", "-g", "GT_TOWN_ROOT"],
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            name, _, value = out.stdout.strip().partition("=")
+            if out.returncode == 0 and name == "GT_TOWN_ROOT" and value and is_town_root(Path(value)):
+                found.append((started, path.name, Path(value)))
+    found.sort(key=lambda item: (-item[0], item[1]))
+    towns: list[TownLocation] = []
+    seen: set[str] = set()
+    for _, socket, root in found:
+        real = os.path.realpath(root)
+        if real not in seen:
+            seen.add(real)
+            towns.append(TownLocation(root, f"tmux:{socket}"))
+    return towns
 
 
 def find_town(
@@ -108,21 +159,26 @@ def find_town(
     configured: str | None = None,
     ask_tmux: bool = True,
 ) -> TownLocation | None:
-    """Find the town: configured root, then above cwd, `GT_TOWN_ROOT`, `GT_ROOT`, tmux, `~/gt`."""
+    """Find the town: configured root, then above cwd, `GT_TOWN_ROOT`, `GT_ROOT` (each only when
+    it names a town), the running Gas Town tmux servers (the newest; the rest are `others`),
+    `~/gt`."""
     env = os.environ if environ is None else environ
     if configured:
         return TownLocation(Path(configured).expanduser(), "config")
-    above = find_town_above(cwd or Path.cwd())
+    above = find_town_above(cwd or logical_cwd())
     if above is not None:
         return TownLocation(above, "cwd")
     for var in ("GT_TOWN_ROOT", "GT_ROOT"):
+        # only a workspace counts: Gas City puts GT_ROOT=<city> in every city session
         value = env.get(var)
-        if value and Path(value).is_dir():
+        if value and is_town_root(Path(value)):
             return TownLocation(Path(value), var)
     if ask_tmux:
-        found = town_from_tmux_servers()
-        if found is not None:
-            return found
+        running = towns_from_tmux_servers()
+        if running:
+            return TownLocation(
+                running[0].root, running[0].found_by, tuple(t.root for t in running[1:])
+            )
     home_gt = Path(env.get("HOME") or Path.home()) / "gt"
     if is_town_root(home_gt):
         return TownLocation(home_gt, "~/gt")

@@ -56,7 +56,7 @@ def standin_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The stand-in `gt`, selected through GT_MCP_GT, logging its argv to a file."""
     gt = install_standin_gt(tmp_path / "bin")
     monkeypatch.setenv("GT_MCP_GT", str(gt))
-    monkeypatch.setenv("GT_STANDIN_LOG", str(tmp_path / "gt-argv.jsonl"))
+    monkeypatch.setenv("STANDIN_GT_LOG", str(tmp_path / "gt-argv.jsonl"))
     return gt
 
 
@@ -64,7 +64,7 @@ def standin_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def town(tmp_path: Path, standin_bin: Path, monkeypatch: pytest.MonkeyPatch) -> StandinTown:
     """A stand-in town (the reference's example) answered by the stand-in gt."""
     made = make_town(tmp_path)
-    monkeypatch.setenv("GT_STANDIN_DATA", str(made.data))
+    monkeypatch.setenv("STANDIN_GT_DATA", str(made.data))
     return made
 
 
@@ -242,7 +242,7 @@ def env_line(town: StandinTown) -> list[str]:
     return [
         "env",
         f"GT_MCP_GT={os.environ['GT_MCP_GT']}",
-        f"GT_STANDIN_DATA={town.data}",
-        f"GT_STANDIN_LOG={os.environ['GT_STANDIN_LOG']}",
+        f"STANDIN_GT_DATA={town.data}",
+        f"STANDIN_GT_LOG={os.environ['STANDIN_GT_LOG']}",
         f"GT_TOWN_ROOT={town.root}",
     ]

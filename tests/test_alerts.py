@@ -8,6 +8,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from gt_mcp_tmux.alert_actions import message_commands, notify_clients, run_hook
 from gt_mcp_tmux.alerts import AlertTracker, request_ack, take_ack_requests
 from gt_mcp_tmux.model import (
@@ -29,6 +31,8 @@ T0 = 1_800_000_000.0
 def snap(step: int, agents: list[Agent] | None = None, **town: object) -> Snapshot:
     mail = town.pop("mail", None)
     answered = town.pop("answered", ("gt_status_fast", "convoys"))
+    if "deacon_age" in town:
+        town["deacon_heartbeat_age"] = town.pop("deacon_age")
     base = GasTown(town="gt", root="/t", agents=agents or [], **town)  # type: ignore[arg-type]
     sources = [SourceHealth(name, last_ok=T0) for name in answered]  # type: ignore[union-attr]
     return Snapshot(T0 + step, "test", base, mail, sources=sources)  # type: ignore[arg-type]
@@ -89,18 +93,71 @@ def test_agent_mail_down_only_after_it_was_up() -> None:
 
 def test_event_alerts_fire_once_and_expire() -> None:
     tracker = AlertTracker(hold=2, event_ttl=60)
+    crash = {"reason": "crash detected by daemon health check", "caller": "daemon"}
     events = [
-        Event("2026-11-25T08:00:00Z", "session_death", "gastown/polecats/nux", "nux died: oom"),
-        Event("2026-11-25T08:00:01Z", "mass_death", "deacon", "5 sessions died"),
-        Event("2026-11-25T08:00:02Z", "merge_failed", "gastown/refinery", "merge failed: conflict"),
-        Event("2026-11-25T08:00:03Z", "escalation_sent", "gastown/witness", "escalated to mayor"),
-        Event("2026-11-25T08:00:04Z", "sling", "mayor", "sling gt-1"),
+        Event("2026-11-25T08:00:00Z", "session_death", "gt-nux", "nux died", id="a", payload=crash),
+        Event("2026-11-25T08:00:01Z", "mass_death", "daemon", "5 sessions died", id="b"),
+        Event("2026-11-25T08:00:02Z", "merge_failed", "gastown/refinery", "merge failed", id="c"),
+        Event("2026-11-25T08:00:03Z", "escalation_sent", "gastown/witness", "escalated", id="d"),
+        Event("2026-11-25T08:00:04Z", "sling", "mayor", "sling gt-1", id="e"),
     ]
     fired = tracker.update(snap(0), events)
     assert kinds(fired) == ["session_death", "session_death", "merge_failed", "escalation"]
     assert tracker.update(snap(1), events[:1]) == []  # the same event line does not fire twice
     tracker.update(snap(61), [])
     assert tracker.current() == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "caller"),
+    [
+        ("idle-reap: idle, idle 15m0s (threshold 15m0s)", "daemon"),
+        ("self-clean: done means idle", "gt done"),
+        ("user shutdown", "gt down"),
+        ("forced shutdown", "gt down"),
+        ("orphan cleanup", "gt doctor"),
+        ("zombie cleanup", "gt doctor"),
+    ],
+)
+def test_routine_session_deaths_are_feed_only(reason: str, caller: str) -> None:
+    """A polecat reaped after `gt done`, `gt down`, a doctor's clean-up: no alert."""
+    tracker = AlertTracker(hold=1)
+    death = Event(
+        "2026-11-25T08:00:00Z",
+        "session_death",
+        "gt-nux",
+        "session died",
+        id="x",
+        payload={"session": "gt-nux", "reason": reason, "caller": caller},
+    )
+    assert tracker.update(snap(0), [death]) == []
+
+
+def test_two_crashes_in_one_second_are_two_alerts() -> None:
+    tracker = AlertTracker(hold=1)
+    crash = {"reason": "crash detected by daemon health check", "caller": "daemon"}
+    deaths = [
+        Event(
+            "2026-11-25T08:00:00Z",
+            "session_death",
+            "daemon",
+            "died",
+            id=ident,
+            payload={**crash, "session": name},
+        )
+        for ident, name in (("f1", "gt-nux"), ("f2", "gt-furiosa"))
+    ]
+    fired = tracker.update(snap(0), deaths)
+    assert [a.agent for a in fired] == ["gt-nux", "gt-furiosa"]
+
+
+def test_a_stale_watchdog_alerts_and_a_very_stale_one_again() -> None:
+    tracker = AlertTracker(hold=1)
+    assert tracker.update(snap(0, deacon_age=200.0), []) == []
+    fired = tracker.update(snap(1, deacon_age=6 * 60.0), [])
+    assert kinds(fired) == ["watchdog"] and "stale (6 min old)" in fired[0].message
+    fired = tracker.update(snap(2, deacon_age=21 * 60.0), [])
+    assert kinds(fired) == ["watchdog"] and "very stale" in fired[0].message
 
 
 def test_convoy_landing_and_overseer_mail() -> None:

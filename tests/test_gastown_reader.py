@@ -97,7 +97,7 @@ def test_no_town_is_one_error_and_never_a_crash() -> None:
 
 def test_empty_town(tmp_path: Path, standin_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     town = make_town(tmp_path / "empty", rigs={})
-    monkeypatch.setenv("GT_STANDIN_DATA", str(town.data))
+    monkeypatch.setenv("STANDIN_GT_DATA", str(town.data))
     status = example_status(town)
     status.update(agents=[], rigs=[])
     town.set_status(status)
@@ -241,7 +241,7 @@ def test_huge_town_is_cheap_to_refresh(
     servers: list[GasTownServer],
 ) -> None:
     town = make_big_town(tmp_path / "big")
-    monkeypatch.setenv("GT_STANDIN_DATA", str(town.data))
+    monkeypatch.setenv("STANDIN_GT_DATA", str(town.data))
     status = json.loads((town.data / "status.json").read_text())
     server = GasTownServer(town.socket)
     servers.append(server)

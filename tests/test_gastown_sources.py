@@ -3,9 +3,11 @@ and the agent status rules."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,9 @@ from gt_mcp_tmux.sources.town_files import (
     Heartbeat,
     HeartbeatFolder,
     estop_reason,
+    lock_held,
     parse_rfc3339,
+    parse_rigs_json,
     read_estop,
 )
 from tests.townkit import example_status, iso, make_town
@@ -64,41 +68,75 @@ def test_status_that_is_not_an_object_is_bad_output(data: Any) -> None:
     assert isinstance(result, SourceError) and result.kind == "bad_output"
 
 
-def test_status_with_wrong_types_inside_keeps_what_it_can() -> None:
-    data = {
-        "agents": [
-            {"name": "mayor", "role": "coordinator", "running": "yes", "unread_mail": "x"},
-            7,
-        ],
-        "rigs": [{"name": "r", "agents": "nope", "mq": []}, {"no": "name"}],
-        "overseer": "Jane",
-    }
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"error": "dolt is down"}, "has no agents or rigs: dolt is down"),
+        ({"agents": [{"name": "mayor", "running": "true"}], "rigs": []}, "running is text"),
+        ({"agents": [], "rigs": [{"name": "r", "polecat_count": "3"}]}, "polecat_count is text"),
+        ({"agents": [7], "rigs": []}, "agents is a number"),
+        ({"agents": [], "rigs": "none"}, "rigs is text"),
+        ([], "gave list"),
+    ],
+)
+def test_status_that_is_not_gts_shape_is_garbled_with_the_reason(data: Any, reason: str) -> None:
+    """Never a healthy empty town out of an answer that was not a status."""
     status = parse_status(data)
-    assert not isinstance(status, SourceError)
-    (mayor,) = status.agents
-    assert (mayor.running, mayor.unread_mail, mayor.address) == (False, 0, "mayor/")
-    assert [r.name for r in status.rigs] == ["r"] and status.rigs[0].mq is None
+    assert isinstance(status, SourceError) and status.kind == "bad_output"
+    assert reason in status.message
 
 
-def test_fast_answer_keeps_mail_hooks_and_queue_of_the_last_full_one(tmp_path: Path) -> None:
+def test_fast_answer_keeps_mail_and_queue_but_its_hooks_are_the_truth(tmp_path: Path) -> None:
+    """`--fast` skips mail, the per-rig hook list and the merge queue; every agent's hook and
+    state are in it (status.go), so an empty hook there means the work is gone (`gt done`)."""
     town = make_town(tmp_path)
     full = parse_status(example_status(town))
     fast_data = example_status(town)
     fast_data.pop("overseer")
     for agent in fast_data["agents"] + fast_data["rigs"][0]["agents"]:
-        agent.update(has_work=False, unread_mail=0)
-        agent.pop("hook_bead", None)
-        agent.pop("work_title", None)
+        agent.update(unread_mail=0)
+    furiosa = fast_data["rigs"][0]["agents"][2]
+    furiosa.update(has_work=False, running=False)  # ran `gt done`: hook cleared
+    furiosa.pop("hook_bead")
+    furiosa.pop("work_title")
     fast_data["rigs"][0].pop("mq")
-    fast_data["rigs"][0]["agents"][2]["running"] = False  # furiosa stopped meanwhile
     fast = parse_status(fast_data, fast=True)
     assert not isinstance(full, SourceError) and not isinstance(fast, SourceError)
     merged = overlay_fast(fast, full)
     by_name = {a.name: a for a in merged.all_agents()}
-    assert by_name["furiosa"].hook_bead == "gt-abc12" and by_name["furiosa"].running is False
+    assert by_name["furiosa"].hook_bead is None and not by_name["furiosa"].has_work
+    assert by_name["nux"].hook_bead == "gt-def34"  # still hooked in the fast answer itself
     assert by_name["mayor"].unread_mail == 1
     assert merged.overseer_unread == 2
     assert merged.rigs[0].mq == full.rigs[0].mq
+
+
+def test_partial_full_answer_keeps_hooks_and_states_of_the_last_full_one(tmp_path: Path) -> None:
+    """gt 1.2 degrades a full status taken under another's detail lock: no hooks, no states."""
+    town = make_town(tmp_path)
+    full = parse_status(example_status(town))
+    degraded = example_status(town)
+    for agent in degraded["agents"] + degraded["rigs"][0]["agents"]:
+        agent.update(has_work=False, unread_mail=0)
+        for key in ("hook_bead", "work_title", "state"):
+            agent.pop(key, None)
+    partial = parse_status(degraded)
+    assert not isinstance(full, SourceError) and not isinstance(partial, SourceError)
+    merged = overlay_fast(replace(partial, partial=True), full)
+    by_name = {a.name: a for a in merged.all_agents()}
+    assert by_name["furiosa"].hook_bead == "gt-abc12"
+    assert by_name["nux"].state == "stuck" and by_name["mayor"].unread_mail == 1
+
+
+def test_lock_held_is_read_from_proc_locks_without_taking_it(tmp_path: Path) -> None:
+    lock = tmp_path / "status-detail.lock"
+    lock.write_text("")
+    assert not lock_held(lock)
+    with lock.open("rb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        assert lock_held(lock)
+    assert not lock_held(lock)
+    assert not lock_held(tmp_path / "missing.lock")
 
 
 # --- convoys ------------------------------------------------------------------------------------
@@ -108,24 +146,32 @@ def convoy(ident: str, status: str = "open", done: int = 1, total: int = 3) -> d
     return {"id": ident, "title": f"T {ident}", "status": status, "completed": done, "total": total}
 
 
-def test_convoy_list_parsing_skips_junk() -> None:
-    parsed = parse_convoys([convoy("hq-cv-1"), {"title": "no id"}, 5, convoy("hq-cv-2", done=-1)])
+def test_convoy_list_parsing_skips_entries_without_id_and_refuses_wrong_types() -> None:
+    parsed = parse_convoys([convoy("hq-cv-1"), {"title": "no id"}, convoy("hq-cv-2", done=-1)])
     assert parsed == [
         Convoy("hq-cv-1", "T hq-cv-1", "open", 1, 3),
         Convoy("hq-cv-2", "T hq-cv-2", "open", 0, 3),
     ]
     bad = parse_convoys({"convoys": []})
     assert isinstance(bad, SourceError) and bad.kind == "bad_output"
+    wrong = parse_convoys([{**convoy("hq-cv-3"), "completed": "3"}])
+    assert isinstance(wrong, SourceError) and "completed is '3'" in wrong.message
+    assert isinstance(parse_convoys([5]), SourceError)
 
 
-def test_board_keeps_open_and_recently_closed_convoys() -> None:
+def test_board_lands_a_convoy_only_when_gt_says_closed() -> None:
     board = ConvoyBoard(keep_closed=600)
     board.update(
         [Convoy("a", "A", "open", 3, 5), Convoy("old", "Old", "closed", 4, 4)], NOW
     )  # closed before we looked: not "recent"
     assert [c.id for c in board.current(NOW)] == ["a"]
-    board.update([], NOW + 60)  # a left the open list: it landed
-    assert [(c.id, c.status) for c in board.current(NOW + 60)] == [("a", "closed")]
+    assert board.missing([]) == ["a"]
+    board.update([], NOW + 30)  # `[]`, and nobody could say why: still open, as last seen
+    assert [(c.id, c.status) for c in board.current(NOW + 30)] == [("a", "open")]
+    board.update([], NOW + 45, {"a": Convoy("a", "A", "open", 4, 5)})  # dropped, not landed
+    assert board.current(NOW + 45) == [Convoy("a", "A", "open", 4, 5)]
+    board.update([], NOW + 60, {"a": Convoy("a", "A", "closed", 5, 5)})
+    assert board.current(NOW + 60) == [Convoy("a", "A", "closed", 5, 5)]  # its final counts
     assert [c.id for c in board.current(NOW + 60 + 601)] == []
     board.update([Convoy("b", "B", "open"), Convoy("old", "Old", "closed")], NOW + 700)
     board.update([Convoy("b", "B", "closed", 3, 3)], NOW + 760)
@@ -249,8 +295,101 @@ def test_tail_skips_bad_lines_and_unknown_types(tmp_path: Path) -> None:
         + b"\n\n"
         + line("spawn", rig="gastown", polecat="nux"),
     )
-    assert tail.poll() is None
+    note = tail.poll()
     assert [e.summary for e in tail.take_new()] == ["spawn gastown/nux"]
+    assert note is not None and note.kind == "skipped"
+    assert note.message == "2 line(s) of .events.jsonl skipped (last: not a JSON object)"
+
+
+def test_tail_skips_a_line_not_utf8_or_nested_too_deep_and_keeps_its_neighbours(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / ".events.jsonl"
+    tail = EventTail(log)
+    tail.poll()
+    deep = b'{"type":"sling","payload":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
+    append(
+        log,
+        line("hook", bead="gt-before")
+        + b'{"type":"sling","actor":"\xff\xfe"}\n'
+        + deep
+        + line("hook", bead="gt-after"),
+    )
+    note = tail.poll()
+    assert [e.summary for e in tail.take_new()] == ["hook gt-before", "hook gt-after"]
+    assert note is not None and "2 line(s)" in note.message and "nested too deep" in note.message
+
+
+def test_the_daemons_hourly_rewrite_announces_nothing_and_duplicates_nothing(
+    tmp_path: Path,
+) -> None:
+    """krc.go: survivors written to `.events.jsonl.tmp`, renamed over the log (a new inode)."""
+    log = tmp_path / ".events.jsonl"
+    death = line("session_death", session="gt-nux", reason="crash detected by daemon health check")
+    append(log, line("sling", bead="gt-1", target="x"))
+    tail = EventTail(log)
+    tail.poll()
+    append(log, death + line("hook", bead="gt-2"))
+    tail.poll()
+    assert [e.type for e in tail.take_new()] == ["session_death", "hook"]
+    tmp = tmp_path / ".events.jsonl.tmp"
+    tmp.write_bytes(log.read_bytes())  # nothing expired: the same lines, a new inode
+    tmp.rename(log)
+    tail.poll()
+    assert tail.take_new() == []
+    assert [e.type for e in tail.feed] == ["sling", "session_death", "hook"]
+    append(log, line("unhook", bead="gt-2"))
+    tail.poll()
+    assert [e.type for e in tail.take_new()] == ["unhook"]
+
+
+def test_events_older_than_the_tail_are_history(tmp_path: Path) -> None:
+    """A rewrite that brings back lines this tail never read (older than its window) is history."""
+    log = tmp_path / ".events.jsonl"
+    log.write_bytes(b"")
+    tail = EventTail(log)
+    tail.poll()
+    old = json.dumps(
+        {"ts": "2026-10-01T00:00:00Z", "type": "mass_death", "actor": "daemon", "payload": {}}
+    ).encode()
+    tmp = tmp_path / ".events.jsonl.tmp"
+    tmp.write_bytes(old + b"\n" + line("hook", bead="gt-new"))
+    tmp.rename(log)
+    tail.poll()
+    assert [e.summary for e in tail.take_new()] == ["hook gt-new"]
+    assert [e.type for e in tail.feed] == ["mass_death", "hook"]
+
+
+def test_truncate_and_grow_between_two_polls_loses_nothing(tmp_path: Path) -> None:
+    log = tmp_path / ".events.jsonl"
+    append(log, line("sling", bead="gt-1", target="x") * 2)
+    tail = EventTail(log)
+    tail.poll()
+    # truncated and written again past the old size before the next look
+    log.write_bytes(
+        line("hook", bead="gt-a") + line("hook", bead="gt-b") + line("hook", bead="gt-c")
+    )
+    tail.poll()
+    assert [e.summary for e in tail.take_new()] == ["hook gt-a", "hook gt-b", "hook gt-c"]
+
+
+def test_identical_lines_are_separate_events(tmp_path: Path) -> None:
+    log = tmp_path / ".events.jsonl"
+    log.write_bytes(b"")
+    tail = EventTail(log)
+    tail.poll()
+    append(log, line("nudge", target="gastown/nux") * 2)
+    tail.poll()
+    first, second = tail.take_new()
+    assert first.id != second.id
+
+
+def test_a_fifo_in_place_of_the_log_is_refused_without_blocking(tmp_path: Path) -> None:
+    log = tmp_path / ".events.jsonl"
+    os.mkfifo(log)
+    tail = EventTail(log)
+    error = tail.poll()
+    assert error is not None and "not a regular file" in error.message
 
 
 def test_tail_waits_for_a_partial_last_line(tmp_path: Path) -> None:
@@ -340,13 +479,19 @@ def test_session_names_classify_by_longest_rig_prefix() -> None:
         "gt-crew-max": ("crew", "gastown", "gastown/crew/max"),
         "gt-furi-osa": ("polecat", "gastown", "gastown/furi-osa"),
         "gt-x-witness": ("witness", "gtx", "gtx/witness"),
-        "gt-gastown-nux": ("polecat", "gastown", "gastown/nux"),  # pre-0.7 names
     }
     for name, (role, rig, address) in cases.items():
         found = identity_from_name(name, prefixes)
         assert found is not None and (found.role, found.rig, found.address) == (role, rig, address)
     assert identity_from_name("main", prefixes) is None
     assert identity_from_name("gt-", prefixes) is None
+    # town sessions Gas Town does not run as agents are never a rig's polecat
+    assert identity_from_name("hq-overseer", {**prefixes, "hq": "hqrig"}) is None
+
+
+def test_a_rig_without_a_beads_prefix_gets_gt(tmp_path: Path) -> None:
+    rigs = parse_rigs_json(tmp_path, {"rigs": {"plain": {"git_url": "x", "beads": {}}}})
+    assert rigs is not None and rigs[0].prefix == "gt"
 
 
 def test_session_environment_wins_over_the_name() -> None:

@@ -208,7 +208,7 @@ def test_sling_from_the_picker_passes_hostile_text_as_argv(
     assert "gt exited 0" in screen.wait_for(lambda t: "gt exited 0" in t)
     calls = [
         json.loads(line)["argv"]
-        for line in Path(os.environ["GT_STANDIN_LOG"]).read_text().splitlines()
+        for line in Path(os.environ["STANDIN_GT_LOG"]).read_text().splitlines()
     ]
     assert ["sling", "gt-abc12", "gastown/furiosa", "--args", args_text] in calls
     time.sleep(0.3)
@@ -228,7 +228,7 @@ def test_sling_with_arguments_is_plain_passthrough(town: StandinTown) -> None:
     )
     calls = [
         json.loads(line)["argv"]
-        for line in Path(os.environ["GT_STANDIN_LOG"]).read_text().splitlines()
+        for line in Path(os.environ["STANDIN_GT_LOG"]).read_text().splitlines()
     ]
     assert calls == [["sling", "gt-abc12", "gastown"]]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,33 @@ def test_socket_uses_real_path_through_symlinks(tmp_path: Path) -> None:
     real.mkdir()
     link = tmp_path / "link"
     link.symlink_to(real)
-    assert socket_name_for(link, {}) == socket_name_for(real, {})
-    assert socket_name_for(link, {}).startswith("real-")
+    # as the real gt names it: the root as found (the link's own name), the real path's hash
+    assert socket_name_for(link, {}) == "link-" + socket_name_for(real, {}).split("-")[-1]
+    assert socket_name_for(real, {}).startswith("real-")
+
+
+def test_a_town_found_through_a_symlinked_cwd_keeps_the_links_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    town = make_town(tmp_path, "real-town")
+    link = tmp_path / "my-town"
+    link.symlink_to(town.root)
+    monkeypatch.chdir(link)
+    monkeypatch.setenv("PWD", str(link))  # what a shell that did `cd ~/my-town` says
+    found = find_town(environ={}, ask_tmux=False)
+    assert found is not None and found.root == link
+    assert socket_name_for(found.root, {}).startswith("my-town-")
+
+
+def test_gt_root_of_a_gas_city_is_not_a_town(tmp_path: Path) -> None:
+    """Gas City puts GT_ROOT=<city> in every city session; only a workspace counts."""
+    city = tmp_path / "city"
+    (city / ".gc").mkdir(parents=True)
+    (city / "city.toml").write_text("[workspace]\nname = 'c'\n")
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    env = {"GT_ROOT": str(city), "GT_TOWN_ROOT": str(city), "HOME": str(tmp_path)}
+    assert find_town(nowhere, env, ask_tmux=False) is None
 
 
 @pytest.mark.parametrize("value", ["", "default", "auto"])
@@ -111,5 +137,51 @@ def test_town_from_gas_towns_tmux_global_env(
         nowhere.mkdir()
         found = find_town(nowhere, {"HOME": str(tmp_path)})
         assert found is not None and found.root == town.root and found.found_by == f"tmux:{socket}"
+        assert found.others == ()
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], check=False)
+
+
+def test_with_several_towns_up_the_newest_is_watched_and_the_others_are_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUX_TMPDIR", str(tmp_path / "tmuxdir"))
+    (tmp_path / "tmuxdir").mkdir()
+    towns = [make_town(tmp_path, name) for name in ("aaa", "zzz")]
+    try:
+        for town in towns:  # aaa first, zzz started later: zzz is the newest
+            subprocess.run(
+                [
+                    "tmux",
+                    "-L",
+                    town.socket,
+                    "-f",
+                    "/dev/null",
+                    "new-session",
+                    "-d",
+                    "-s",
+                    "hq-mayor",
+                ],
+                check=True,
+            )
+            subprocess.run(
+                [
+                    "tmux",
+                    "-L",
+                    town.socket,
+                    "set-environment",
+                    "-g",
+                    "GT_TOWN_ROOT",
+                    str(town.root),
+                ],
+                check=True,
+            )
+            time.sleep(0.05)
+        nowhere = tmp_path / "nowhere"
+        nowhere.mkdir()
+        found = find_town(nowhere, {"HOME": str(tmp_path)})
+        assert found is not None and found.root == towns[1].root
+        assert found.others == (towns[0].root,)  # never the alphabetically first in silence
+    finally:
+        for town in towns:
+            subprocess.run(["tmux", "-L", town.socket, "kill-server"], check=False)

@@ -287,7 +287,7 @@ class GasTownServer:
 
 def standin_gt_processes(town: StandinTown) -> list[int]:
     """PIDs of live stand-in `gt` processes answering for this town (its data dir in their env)."""
-    marker = f"GT_STANDIN_DATA={town.data}".encode()
+    marker = f"STANDIN_GT_DATA={town.data}".encode()
     found: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

@@ -280,7 +280,7 @@ def start_demo(options: DemoOptions, say: Callable[[str], None]) -> DemoState:
 def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -> DemoState:
     paths = state.paths
     gt = standin_gt.install(
-        paths.bin, [sys.executable, standin_gt.__file__], {"GT_STANDIN_DATA": str(paths.answers)}
+        paths.bin, [sys.executable, standin_gt.__file__], {"STANDIN_GT_DATA": str(paths.answers)}
     )
     gt_mcp = paths.bin / "gt-mcp"
     gt_mcp.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m gt_mcp_tmux "$@"\n')

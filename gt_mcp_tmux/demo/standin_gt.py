@@ -1,8 +1,8 @@
 """A stand-in for Gas Town's `gt` binary (the real one is a Go program not installable everywhere).
 
 The tests use it, and `gt-mcp demo` serves its simulated town through it. It prints exactly what the
-real `gt` prints for the commands gastown-mcp uses, from files in `$GT_STANDIN_DATA`, and records
-every argv it gets as a JSON line in `$GT_STANDIN_LOG` (when set).
+real `gt` prints for the commands gastown-mcp uses, from files in `$STANDIN_GT_DATA`, and records
+every argv it gets as a JSON line in `$STANDIN_GT_LOG` (when set).
 
 Answer files are named by the command's words: `status.json` (`gt status --json`),
 `status-fast.json` (`... --fast`), `convoy_list.json`, `ready.json`, `sling.txt`, `rig_list.txt`
@@ -49,7 +49,7 @@ def install(bin_dir: Path, command: Sequence[str], env: Mapping[str, str] | None
 
 
 def main(argv: list[str]) -> int:
-    log = os.environ.get("GT_STANDIN_LOG")
+    log = os.environ.get("STANDIN_GT_LOG")
     if log:
         with open(log, "a", encoding="utf-8", errors="surrogateescape") as fh:
             fh.write(json.dumps({"argv": argv, "cwd": os.getcwd()}, ensure_ascii=False) + "\n")
@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
         time.sleep(20)
         return 0
 
-    data = Path(os.environ.get("GT_STANDIN_DATA", "/nonexistent"))
+    data = Path(os.environ.get("STANDIN_GT_DATA", "/nonexistent"))
     key = command_key(argv)
     for suffix, action in ((".sleep", "sleep"), (".stderr", "stderr")):
         extra = data / (key + suffix)

@@ -31,7 +31,7 @@ class DemoPaths:
 
     @property
     def answers(self) -> Path:
-        """What the stand-in `gt` prints ($GT_STANDIN_DATA)."""
+        """What the stand-in `gt` prints ($STANDIN_GT_DATA)."""
         return self.base / "answers"
 
     @property

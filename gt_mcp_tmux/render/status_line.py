@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from gt_mcp_tmux.alerts import WATCHDOG_STALE, WATCHDOG_VERY_STALE
 from gt_mcp_tmux.config import Settings, default_value
 from gt_mcp_tmux.model import ATTENTION_STATUSES, AgentMail, Alert, Bridge, GasTown, Snapshot
 
@@ -67,15 +68,18 @@ _FAILURE_WORDS = {
 
 
 def gastown_segment(town: GasTown, settings: Settings) -> str:
-    """`⛽ 5/7 ⚠2 3/5 ESTOP`: running/total agents, attention, convoy progress, ESTOP, failures."""
+    """`⛽ 5/7 ⚠2 3/5 deacon 6m ESTOP`: running/total agents, attention, convoy progress, a stale
+    watchdog (the deacon's heartbeat age), ESTOP, failures."""
     icon = escape_for_tmux(settings.icon_gastown, 8)
     if town.root is None:
         return _style(settings.color_dim, f"{icon} no town")
-    pieces = dict.fromkeys(("agents", "attention", "convoys", "estop", "failure"), "")
+    pieces = dict.fromkeys(("agents", "attention", "convoys", "watchdog", "estop", "failure"), "")
     total = len(town.agents)
     running = sum(1 for agent in town.agents if agent.running)
     head_colour = settings.color_ok if total and running else settings.color_dim
-    pieces["agents"] = _style(head_colour, f"{icon} {running}/{total}")
+    # with several towns up, say which one this is (detect says how to choose another)
+    name = f"{escape_for_tmux(town.town or '', 16)} " if town.other_towns else ""
+    pieces["agents"] = _style(head_colour, f"{icon} {name}{running}/{total}")
     attention = sum(1 for agent in town.agents if agent.status in ATTENTION_STATUSES)
     if attention:
         marker = escape_for_tmux(settings.icon_attention, 8)
@@ -85,6 +89,10 @@ def gastown_segment(town: GasTown, settings: Settings) -> str:
         done = sum(c.completed for c in open_convoys)
         whole = sum(c.total for c in open_convoys)
         pieces["convoys"] = _style(settings.color_dim, f"{done}/{whole}")
+    age = town.deacon_heartbeat_age
+    if age is not None and age >= WATCHDOG_STALE:
+        colour = settings.color_alert if age >= WATCHDOG_VERY_STALE else settings.color_warn
+        pieces["watchdog"] = _style(colour, f"deacon {int(age // 60)}m", bold=True)
     if town.estop:
         rigs = "" if not town.estop_rigs else ":" + ",".join(town.estop_rigs)
         pieces["estop"] = _style(

@@ -8,17 +8,24 @@ tmux call. `-u` keeps non-ASCII names intact when the locale is not UTF-8.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from gt_mcp_tmux.model import SourceError
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.tmux_cli import SEP
+from gt_mcp_tmux.town import gastown_socket_path
 
 SOURCE = "tmux"
 #: Environment variables kept from a Gas Town session.
 KEPT_ENV_PREFIXES = ("GT_", "BD_ACTOR")
-#: Shells: when one is in the foreground of an agent pane, the agent process has exited.
-SHELLS = frozenset({"bash", "zsh", "sh", "fish", "dash", "ksh", "tcsh", "csh", "nu", "login"})
+#: Shells (Gas Town's list, constants.go): one in front of the agent's pane counts as the agent
+#: only when a process below it is one of the agent's names.
+SHELLS = frozenset(
+    {"bash", "zsh", "sh", "fish", "tcsh", "ksh", "pwsh", "powershell", "dash", "csh", "login"}
+)
+#: How deep below a pane's shell the agent's process is looked for (Gas Town: 10).
+DESCENDANT_DEPTH = 10
 _PANE_FIELDS = (
     "session_id",
     "session_name",
@@ -31,6 +38,8 @@ _PANE_FIELDS = (
     "pane_active",
     "pane_current_command",
     "pane_dead",
+    "pane_id",
+    "pane_pid",
 )
 _PANE_FORMAT = SEP.join("#{" + name + "}" for name in _PANE_FIELDS)
 _ENV_MARK = "\x1fgtmcp-env "
@@ -44,6 +53,79 @@ _NOT_RUNNING = (
 
 
 @dataclass(frozen=True, slots=True)
+class Pane:
+    id: str
+    command: str
+    pid: int = 0
+    dead: bool = False
+    active: bool = False  # the active pane of the active window
+
+
+def process_names(env: dict[str, str]) -> frozenset[str]:
+    """The agent's process names: `GT_PROCESS_NAMES` (Gas Town sets it in every session)."""
+    return frozenset(n.strip() for n in env.get("GT_PROCESS_NAMES", "").split(",") if n.strip())
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of a process, from /proc (no `pgrep` per pane)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                found += [int(word) for word in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def has_descendant_named(pid: int, names: frozenset[str], depth: int = 0) -> bool:
+    """A process below `pid` (at most DESCENDANT_DEPTH levels) is one of `names`."""
+    if depth > DESCENDANT_DEPTH or pid <= 0:
+        return False
+    for child in _children(pid):
+        if _comm(child) in names or has_descendant_named(child, names, depth + 1):
+            return True
+    return False
+
+
+def pane_runs_agent(pane: Pane, names: frozenset[str]) -> bool:
+    """Gas Town's own test (tmux.go, matchesPaneRuntime): the foreground command is one of the
+    agent's names, or a process below the pane's shell (or wrapper) is. Without names (an old
+    town), any live pane that is not back at a shell counts."""
+    if pane.dead:
+        return False
+    command = pane.command.lstrip("-")
+    if not names:
+        return command not in SHELLS
+    if command in names:
+        return True
+    return has_descendant_named(pane.pid, names)
+
+
+def agent_alive(panes: list[Pane], env: dict[str, str]) -> bool:
+    """The pane named by `GT_PANE_ID` when it is set (another window of the session, a shell a
+    person opened, does not count), else any pane of the session."""
+    names = process_names(env)
+    pane_id = env.get("GT_PANE_ID", "")
+    if pane_id:
+        chosen = [p for p in panes if p.id == pane_id]
+        return bool(chosen) and pane_runs_agent(chosen[0], names)
+    return any(pane_runs_agent(pane, names) for pane in panes)
+
+
+@dataclass(frozen=True, slots=True)
 class GtSession:
     """A session on the Gas Town server, with its environment's GT_* variables."""
 
@@ -53,22 +135,14 @@ class GtSession:
     activity: float = 0.0  # newest of session and window activity (epoch seconds)
     created: float = 0.0
     windows: int = 1
-    pane_command: str | None = None  # the active pane's foreground command
+    pane_command: str | None = None  # the agent pane's foreground command
     all_dead: bool = False  # every pane is dead (remain-on-exit)
     env: dict[str, str] = field(default_factory=dict)
+    agent_alive: bool = True  # decided as Gas Town decides it (see `agent_alive`)
 
     @property
     def role(self) -> str | None:
         return self.env.get("GT_ROLE") or None
-
-    @property
-    def agent_alive(self) -> bool:
-        """A live pane, and not back at a shell prompt when GT_PROCESS_NAMES says what should run."""
-        if self.all_dead:
-            return False
-        names = {n.strip() for n in self.env.get("GT_PROCESS_NAMES", "").split(",") if n.strip()}
-        command = (self.pane_command or "").lstrip("-")
-        return not (names and command in SHELLS and command not in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +169,14 @@ class _Building:
     activity: float
     created: float
     windows: int
-    command: str | None = None
-    active_found: bool = False
-    panes: int = 0
-    dead: int = 0
+    panes: list[Pane] = field(default_factory=list)
+
+    def pane_for(self, env: dict[str, str]) -> Pane | None:
+        """The agent's pane: `GT_PANE_ID`'s, else the active one, else the first."""
+        wanted = env.get("GT_PANE_ID", "")
+        chosen = next((p for p in self.panes if wanted and p.id == wanted), None)
+        chosen = chosen or next((p for p in self.panes if p.active), None)
+        return chosen or (self.panes[0] if self.panes else None)
 
 
 def parse_panes(text: str) -> list[_Building]:
@@ -107,18 +185,17 @@ def parse_panes(text: str) -> list[_Building]:
         parts = line.split(SEP)
         if len(parts) != len(_PANE_FIELDS):
             continue
-        sid, name, attached, s_act, created, windows, w_act, w_on, p_on, command, dead = parts
+        sid, name, attached, s_act, created, windows, w_act, w_on, p_on, command, dead = parts[:11]
+        pane_id, pane_pid = parts[11:]
         item = sessions.get(sid)
         if item is None:
             item = sessions[sid] = _Building(
                 sid, name, int(_num(attached)), _num(s_act), _num(created), int(_num(windows))
             )
         item.activity = max(item.activity, _num(w_act))
-        item.panes += 1
-        item.dead += dead == "1"
-        if not item.active_found and (item.command is None or (w_on == "1" and p_on == "1")):
-            item.command = command or None
-            item.active_found = w_on == "1" and p_on == "1"
+        item.panes.append(
+            Pane(pane_id, command, int(_num(pane_pid)), dead == "1", w_on == "1" and p_on == "1")
+        )
     return list(sessions.values())
 
 
@@ -148,7 +225,8 @@ class GtTmuxServer:
     def _tmux(self, args: list[str]) -> tuple[int, str, str] | SourceError:
         self.tmux_calls += 1
         try:
-            done = run_bounded(["tmux", "-u", "-L", self.socket, *args], self.timeout)
+            path = gastown_socket_path(self.socket)
+            done = run_bounded(["tmux", "-u", "-S", path, *args], self.timeout)
         except TimedOut:
             return SourceError(
                 SOURCE, "timeout", f"tmux -L {self.socket} took over {self.timeout:g}s"
@@ -176,20 +254,24 @@ class GtTmuxServer:
         new = [s for s in found if (s.name, s.created) not in self._env]
         if new:
             self._ask_env(new)
-        sessions = [
-            GtSession(
-                id=s.id,
-                name=s.name,
-                attached=s.attached,
-                activity=s.activity,
-                created=s.created,
-                windows=max(1, s.windows),
-                pane_command=s.command,
-                all_dead=s.panes > 0 and s.dead == s.panes,
-                env=self._env.get((s.name, s.created), {}),
+        sessions = []
+        for s in found:
+            env = self._env.get((s.name, s.created), {})
+            pane = s.pane_for(env)
+            sessions.append(
+                GtSession(
+                    id=s.id,
+                    name=s.name,
+                    attached=s.attached,
+                    activity=s.activity,
+                    created=s.created,
+                    windows=max(1, s.windows),
+                    pane_command=(pane.command or None) if pane else None,
+                    all_dead=bool(s.panes) and all(p.dead for p in s.panes),
+                    env=env,
+                    agent_alive=agent_alive(s.panes, env),
+                )
             )
-            for s in found
-        ]
         return ServerView(running=True, sessions=sessions)
 
     def _ask_env(self, new: list[_Building]) -> None:

@@ -6,13 +6,15 @@ folder and a `stat` per file; a file is parsed again only when its mtime or size
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gt_mcp_tmux.model import SourceError
 
@@ -39,9 +41,50 @@ def parse_rfc3339(value: Any) -> float | None:
     return moment.timestamp()
 
 
+class NotRegular(OSError):
+    """A FIFO, socket, device or folder where a file was expected: refused, never read."""
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """Open a file for reading, refusing anything but a regular file without blocking on it
+    (opening a FIFO for reading would wait for a writer: here it returns at once)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_small(path: Path) -> str:
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         return fh.read(_MAX_SMALL_FILE).decode("utf-8", "replace")
+
+
+def lock_held(path: Path, locks_file: str = "/proc/locks") -> bool:
+    """Whether some process holds a lock (flock, POSIX or OFD) on `path`, found in /proc/locks
+    without taking the lock ourselves (taking it, even briefly, would make gt degrade)."""
+    try:
+        st = path.stat()
+        with open(locks_file, encoding="ascii", errors="replace") as fh:
+            text = fh.read(1 << 20)
+    except OSError:
+        return False
+    wanted = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+    for line in text.splitlines():
+        for word in line.split():
+            parts = word.split(":")
+            if len(parts) != 3:
+                continue
+            try:
+                found = (int(parts[0], 16), int(parts[1], 16), int(parts[2]))
+            except ValueError:
+                continue
+            if found == wanted:
+                return True
+    return False
 
 
 def _stamp(st: os.stat_result) -> tuple[int, int, int]:
@@ -107,6 +150,12 @@ class HeartbeatFolder:
                 continue
             session = entry.name[: -len(".json")]
             try:
+                if not entry.is_file(follow_symlinks=True):
+                    bad.append(entry.name)  # a FIFO or socket is never opened
+                    continue
+            except OSError:
+                continue
+            try:
                 stamp = _stamp(entry.stat())
                 cached = self._cache.get(session)
                 if cached is not None and cached[0] == stamp:
@@ -170,7 +219,9 @@ def read_estop(root: Path) -> tuple[EstopState, SourceError | None]:
         try:
             if entry.is_dir():
                 continue
-            reason = estop_reason(_read_small(Path(entry.path)))
+            # an ESTOP of any other kind still counts (Gas Town looks only at its existence),
+            # but only a regular file is read for its reason
+            reason = estop_reason(_read_small(Path(entry.path))) if entry.is_file() else None
         except OSError:
             reason = None
         if entry.name == "ESTOP":
@@ -265,7 +316,8 @@ def parse_rigs_json(root: Path, data: Any) -> list[RigEntry] | None:
         found.append(
             RigEntry(
                 name=name,
-                prefix=prefix if isinstance(prefix, str) and prefix else None,
+                # a rig without a beads prefix gets Gas Town's default (registry.go)
+                prefix=prefix if isinstance(prefix, str) and prefix else "gt",
                 path=str(root / name),
                 repo=repo if isinstance(repo, str) and repo else None,
             )
