@@ -17,6 +17,16 @@ declare -A opt=()
 for i in "${!READ_OPTIONS[@]}"; do opt[${READ_OPTIONS[$i]}]="${values[$i]-}"; done
 value_or() { local v="${opt[$1]-}"; printf '%s' "${v:-$2}"; }
 
+# --- are we inside Gas Town's own tmux server? (gt starts it without -f: it loads ~/.tmux.conf)
+# Its socket is named <town>-<6 hex>, and its sessions are hq-* and <prefix>-* (none yet while
+# gt starts it). There the plugin leaves Gas Town's keys alone.
+ON_GASTOWN_SERVER=""
+socket_name="${opt[socket_path]-}"; socket_name="${socket_name##*/}"
+if [[ "$socket_name" =~ ^[a-z0-9-]+-[0-9a-f]{6}$ ]]; then
+  sessions=" ${opt["S:#{session_name} "]-}"
+  if [ "$sessions" = " " ] || [[ "$sessions" == *" hq-"* ]]; then ON_GASTOWN_SERVER=1; fi
+fi
+
 writes=()  # tmux commands, each an argv, joined with ';' into one call at the end
 add() { if [ ${#writes[@]} -gt 0 ]; then writes+=(";"); fi; writes+=("$@"); }
 # A value ending in ';' would be read as a command separator: send it as '\;'.
@@ -57,7 +67,7 @@ collector_alive() {
   if [ -r "/proc/$pid/cmdline" ]; then  # Linux: make sure the pid is still our collector
     local -a argv=()
     mapfile -d '' argv < "/proc/$pid/cmdline" 2>/dev/null || return 1
-    [[ " ${argv[*]} " == *" gt_mcp_tmux "*" collector "* ]]
+    [[ " ${argv[*]} " == *" gt_mcp_tmux collector "* ]]
     return
   fi
   kill -0 "$pid" 2>/dev/null

@@ -99,7 +99,7 @@ class Collector:
         if found is not None:
             self.town = found
             with self.lock:
-                self.reader = GasTownReader(self.settings, found)
+                self.reader = GasTownReader(self.settings, found, share=True)
             with self.town_changed:
                 self.town_generation += 1
                 self.town_changed.notify_all()

@@ -24,6 +24,8 @@ from gt_mcp_tmux.model import (
     SourceError,
     SourceHealth,
     TmuxSession,
+    from_json,
+    to_json,
 )
 from gt_mcp_tmux.sources import convoys as convoy_source
 from gt_mcp_tmux.sources import gt_status
@@ -43,6 +45,7 @@ from gt_mcp_tmux.sources.town_files import (
     read_town_name,
 )
 from gt_mcp_tmux.town import TownLocation, socket_name_for
+from gt_mcp_tmux.town_share import TownShare
 
 NO_TOWN_HINT = "no Gas Town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)"
 #: New events kept for `take_new_events` when the collector does not take them.
@@ -81,7 +84,11 @@ class _Source:
 class GasTownReader:
     """All Gas Town sources for one town, with their state (event offsets, session-env cache, last results)."""
 
-    def __init__(self, settings: Settings, town: TownLocation | None) -> None:
+    def __init__(
+        self, settings: Settings, town: TownLocation | None, share: bool = False
+    ) -> None:
+        """`share`: poll gt only while holding the town's poll lock, else read the answers the
+        collector that holds it publishes (see `town_share`); a one-off collection polls itself."""
         self.settings = settings
         self.town = town
         self._lock = threading.Lock()  # guards everything `gastown()` reads
@@ -106,6 +113,7 @@ class GasTownReader:
         self._partial = False  # the last full answer was taken under another's detail lock
         self._status: gt_status.TownStatus | None = None  # the latest answer, fast or full
         self._board = convoy_source.ConvoyBoard()
+        self._shared_convoys: list[Convoy] | None = None  # what the town's poller published
         self._convoys_seen = False
         self._feed: list[Event] = []
         self._new_events: list[Event] = []
@@ -120,6 +128,7 @@ class GasTownReader:
         self.socket = socket_name_for(town.root)
         self._town_name = read_town_name(town.root)
         self._server = GtTmuxServer(self.socket)
+        self._share = TownShare(town.root) if share else None
         self._beat_folder = HeartbeatFolder(town.root)
         self._rigs_file = ChangedFile(town.root / "mayor" / "rigs.json", "rigs")
         self._deacon_file = ChangedFile(town.root / "deacon" / "heartbeat.json", "deacon_heartbeat")
@@ -193,6 +202,9 @@ class GasTownReader:
         name = "gt_status_fast" if fast else "gt_status"
         if self.root is None:
             return
+        if self._share is not None and not self._share.owned():
+            self._follow()
+            return
         with self._status_lock:
             if not self._version_asked:
                 self._version_asked = True
@@ -203,17 +215,76 @@ class GasTownReader:
             with self._lock:
                 if isinstance(result, SourceError):
                     self._sources[name].record(now, _renamed(result, name))
-                    return
-                self._sources[name].record(now, None)
-                if not fast:
-                    self._partial = result.partial
-                if fast or result.partial:
-                    # a partial full answer is a fast one in disguise: it lacks hooks and mail
-                    self._status = gt_status.overlay_fast(result, self._full)
                 else:
-                    self._full = self._status = result
-                if result.socket and result.socket != self.socket:
-                    self.socket = result.socket
+                    self._take_status(result, fast, now)
+                    if result.socket and result.socket != self.socket:
+                        self.socket = result.socket
+            self._publish()
+
+    def _take_status(self, result: gt_status.TownStatus, fast: bool, now: float) -> None:
+        """Under `_lock`: a good answer becomes the town's status."""
+        self._sources["gt_status_fast" if fast else "gt_status"].record(now, None)
+        if not fast:
+            self._partial = result.partial
+        if fast or result.partial:
+            # a partial full answer is a fast one in disguise: it lacks hooks and mail
+            self._status = gt_status.overlay_fast(result, self._full)
+        else:
+            self._full = self._status = result
+
+    # --- one poller per town: publish (the owner) or follow (everyone else) -------------------
+
+    def _publish(self) -> None:
+        if self._share is None:
+            return
+        with self._lock:
+            data = {
+                "status": to_json(self._status),
+                "full": to_json(self._full),
+                "partial": self._partial,
+                "convoys": to_json(self._board.current(time.time()))
+                if self._convoys_seen
+                else None,
+                "gt_version": self._gt_version,
+                "sources": {
+                    name: {
+                        "last_ok": self._sources[name].last_ok,
+                        "last_run": self._sources[name].last_run,
+                        "error": to_json(self._sources[name].error),
+                    }
+                    for name in _GT
+                },
+            }
+        self._share.publish(data)
+
+    def _follow(self) -> None:
+        """Take what the town's poller published, when it changed."""
+        assert self._share is not None
+        data = self._share.read_new(time.time())
+        if data is None:
+            return
+        with self._lock:
+            if data.get("status") is not None:
+                self._status = from_json(gt_status.TownStatus, data["status"])
+                if self._status.socket and self._status.socket != self.socket:
+                    self.socket = self._status.socket
+            if data.get("full") is not None:
+                self._full = from_json(gt_status.TownStatus, data["full"])
+            self._partial = data.get("partial") is True
+            if isinstance(data.get("convoys"), list):
+                self._shared_convoys = [from_json(Convoy, item) for item in data["convoys"]]
+            version = data.get("gt_version")
+            self._gt_version = version if isinstance(version, str) else self._gt_version
+            sources = data.get("sources")
+            for name in _GT:
+                entry = sources.get(name) if isinstance(sources, dict) else None
+                if not isinstance(entry, dict):
+                    continue
+                source = self._sources[name]
+                source.last_ok = entry.get("last_ok")
+                source.last_run = entry.get("last_run")
+                error = entry.get("error")
+                source.error = from_json(SourceError, error) if isinstance(error, dict) else None
 
     def _read_status(self, fast: bool) -> gt_status.TownStatus | SourceError:
         assert self.root is not None
@@ -224,6 +295,9 @@ class GasTownReader:
     def refresh_convoys(self) -> None:
         """Run `gt convoy list --json` (bounded by `gt_timeout`)."""
         if self.root is None:
+            return
+        if self._share is not None and not self._share.owned():
+            self._follow()
             return
         with self._convoy_lock:
             timeout = float(self.settings.gt_timeout)
@@ -243,10 +317,11 @@ class GasTownReader:
             with self._lock:
                 if isinstance(result, SourceError):
                     self._sources["convoys"].record(now, result)
-                    return
-                self._board.update(result, now, checked)
-                self._convoys_seen = True
-                self._sources["convoys"].record(now, None)
+                else:
+                    self._board.update(result, now, checked)
+                    self._convoys_seen = True
+                    self._sources["convoys"].record(now, None)
+            self._publish()
 
     @property
     def wants_full_status(self) -> bool:
@@ -314,7 +389,7 @@ class GasTownReader:
             gt_version=self._gt_version,
             agents=agents,
             rigs=self._merge_rigs(status, rig_pairs, agents),
-            convoys=self._board.current(now) if self._convoys_seen else [],
+            convoys=self._current_convoys(now),
             sessions=[
                 TmuxSession(
                     name=s.name,
@@ -335,6 +410,11 @@ class GasTownReader:
             errors=errors,
             other_towns=[str(other) for other in self.town.others],
         )
+
+    def _current_convoys(self, now: float) -> list[Convoy]:
+        if self._shared_convoys is not None:
+            return list(self._shared_convoys)
+        return self._board.current(now) if self._convoys_seen else []
 
     def _superseded(self, source: _Source) -> bool:
         """A failed gt status (fast or full) that the other kind has since run fine."""

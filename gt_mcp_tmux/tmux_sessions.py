@@ -3,6 +3,7 @@ session's environment (`GT_ROLE`). Two `tmux` calls at most, each time-bounded."
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from gt_mcp_tmux.cache import current_server_socket
@@ -79,7 +80,7 @@ def roles(server: list[str], session_ids: list[str], timeout: float = 1.0) -> di
 def list_sessions(
     server: list[str], with_roles: bool = False, timeout: float = 1.0
 ) -> ServerSessions:
-    label = server[1] if len(server) > 1 else None
+    label = os.path.basename(server[1]) if len(server) > 1 else None
     fmt = SEP.join("#{" + name + "}" for name in FIELDS)
     out = _tmux(server, ["list-sessions", "-F", fmt], timeout)
     if out is None:

@@ -4,9 +4,14 @@
 if [ -n "${PYTHON:-}" ] && [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then
   launcher="$(printf '%q' "$PLUGIN_DIR/scripts/popup.sh")"
   bound=""
+  skipped=""
   for i in "${!KEY_OPTIONS[@]}"; do
     key="$(value_or "${KEY_OPTIONS[$i]}" "${KEY_DEFAULTS[$i]}")"
     [ "$key" = "none" ] && continue
+    if [ -n "$ON_GASTOWN_SERVER" ] && [[ " ${GASTOWN_KEYS[*]} " == *" $key "* ]]; then
+      skipped+="$key "  # Gas Town's own key on its own server: never taken
+      continue
+    fi
     view="${KEY_VIEWS[$i]}"
     add bind-key -T prefix "$key" run-shell -b \
       "$launcher $view #{q:client_name} #{q:pane_id} #{q:pane_current_path}"
@@ -21,4 +26,5 @@ if [ -n "${PYTHON:-}" ] && [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then
     fi
   done
   add set-option -gq @_gtmcp-bound-keys "$bound"
+  add set-option -gq @_gtmcp-skipped-keys "$skipped"
 fi

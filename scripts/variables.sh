@@ -16,7 +16,11 @@ KEY_OPTIONS=(@gtmcp-key-quick @gtmcp-key-dashboard @gtmcp-key-mail @gtmcp-key-br
 KEY_DEFAULTS=(g G m b a S)
 KEY_VIEWS=(quick dashboard mail bridge jump sling)
 
+# Gas Town binds these on its own tmux server (prefix g a n p r): there they stay Gas Town's.
+GASTOWN_KEYS=(g a n p r)
+
 READ_OPTIONS=(
+  socket_path "S:#{session_name} "
   status-left status-right
   @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid
   "${KEY_OPTIONS[@]}"

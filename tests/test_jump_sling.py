@@ -14,6 +14,7 @@ from gt_mcp_tmux.jump import go_argv
 from gt_mcp_tmux.model import Agent, GasTown, Rig
 from gt_mcp_tmux.picker import Choice, PickerState
 from gt_mcp_tmux.sling import parse_ready, sling_argv, sling_targets
+from gt_mcp_tmux.town import gastown_socket_path
 from tests.conftest import Screen, TmuxServer, env_line, run_in_pane
 from tests.townkit import StandinTown
 
@@ -48,10 +49,11 @@ def test_picker_filters_moves_and_chooses() -> None:
 
 def test_go_argv_for_each_place(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TMUX", raising=False)
+    path = gastown_socket_path("gt-abc123")  # where gt keeps it (it ignores TMUX_TMPDIR)
     assert go_argv("gt-abc123", "gt-nux", "popup", None) == [
         "tmux",
-        "-L",
-        "gt-abc123",
+        "-S",
+        path,
         "attach-session",
         "-t",
         "=gt-nux:",
@@ -65,8 +67,8 @@ def test_go_argv_for_each_place(monkeypatch: pytest.MonkeyPatch) -> None:
         "-u",
         "TMUX",
         "tmux",
-        "-L",
-        "gt-abc123",
+        "-S",
+        path,
         "attach-session",
         "-t",
         "=gt-nux:",

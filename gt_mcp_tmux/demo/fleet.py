@@ -139,7 +139,10 @@ class Agent:
         return {"stuck": "stuck", "working": "working"}.get(self.phase, "idle")
 
     def environment(self, root: Path) -> dict[str, str]:
-        """The GT_* variables Gas Town puts in the agent's tmux session."""
+        """The GT_* variables Gas Town puts in the agent's tmux session, in the real forms
+        (reference/real-gt/70-tmux.txt): `GT_ROLE` and `BD_ACTOR` `<rig>/polecats/<name>` or
+        `<rig>/crew/<name>`, no `GT_SESSION` for crew, `GT_TOWN_ROOT` only for polecats. The
+        agent's process name is `tail`: that is what runs in a demo pane."""
         if self.rig is None:
             role = self.role
         elif self.role == "polecat":
@@ -151,15 +154,17 @@ class Agent:
         env = {
             "GT_ROLE": role,
             "GT_AGENT": "claude",
-            "GT_PROCESS_NAMES": "claude,node",
-            "GT_SESSION": self.session,
+            "GT_PROCESS_NAMES": "tail",
             "GT_ROOT": str(root),
-            "BD_ACTOR": self.address.rstrip("/"),
+            "BD_ACTOR": role,
         }
+        if self.role != "crew":
+            env["GT_SESSION"] = self.session
         if self.rig is not None:
             env["GT_RIG"] = self.rig
         if self.role == "polecat":
             env["GT_POLECAT"] = self.name
+            env["GT_TOWN_ROOT"] = str(root)
         if self.role == "crew":
             env["GT_CREW"] = self.name
         return env
@@ -316,7 +321,16 @@ class Fleet:
         elif agent.phase == "finishing" and agent.beats <= 0:
             agent.phase = "stopped"
             beat.killed.append(agent)
-            self._event(beat, "session_end", agent.address, session=agent.session)
+            # the daemon reaps a polecat idle after `gt done`: a routine death (daemon.go)
+            self._event(
+                beat,
+                "session_death",
+                agent.session,
+                session=agent.session,
+                agent=agent.address,
+                reason="idle-reap: idle, idle 15m0s (threshold 15m0s)",
+                caller="daemon",
+            )
 
     def _outcome(self) -> str:
         roll = self.rng.random()
@@ -328,11 +342,11 @@ class Fleet:
         self._event(
             beat,
             "session_death",
-            agent.address,
+            agent.session,
             session=agent.session,
             agent=agent.address,
-            reason="agent process exited",
-            caller="witness",
+            reason="crash detected by daemon health check",
+            caller="daemon",
         )
 
     def _done(self, agent: Agent, beat: Beat) -> None:

@@ -77,6 +77,10 @@ KNOWN_TYPES = frozenset(
         "scheduler_enqueue",
         "scheduler_dispatch",
         "scheduler_dispatch_failed",
+        "scheduler_close_retry",
+        "restart_deferred",
+        "merge_complete",
+        "queue_processed",
     ]
 )
 
@@ -85,29 +89,42 @@ _TEMPLATES: dict[str, str] = {
     "sling": "sling {bead} -> {target}",
     "hook": "hook {bead}",
     "unhook": "unhook {bead}",
-    "handoff": "handoff: {subject}",
+    "handoff": "handoff -> {to_session}",
     "done": "done {bead} ({branch})",
     "mail": "mail -> {to}: {subject}",
     "spawn": "spawn {rig}/{polecat}",
     "kill": "kill {target}",
     "nudge": "nudge -> {target}",
-    "session_start": "session start {session}",
+    "session_start": "session start {role}",
     "session_end": "session end {session}",
     "session_death": "session died {session}: {reason}",
-    "mass_death": "mass death: {count} sessions",
-    "polecat_nudged": "nudged {polecat}",
+    "mass_death": "mass death: {count} sessions in {window}",
+    "polecat_nudged": "nudged {target}",
     "escalation_sent": "escalation -> {to}: {reason}",
-    "escalation_acked": "escalation acked {id}",
-    "escalation_closed": "escalation closed {id}",
+    "escalation_acked": "escalation {escalation_id} acked by {acked_by}",
+    "escalation_closed": "escalation {escalation_id} closed by {closed_by}",
     "merge_started": "merge started {mr} ({worker})",
     "merged": "merged {mr} ({worker})",
     "merge_failed": "merge failed {mr} ({worker}): {reason}",
     "merge_skipped": "merge skipped {mr}: {reason}",
     "scheduler_enqueue": "queued {bead}",
-    "scheduler_dispatch": "dispatched {bead} -> {target}",
-    "scheduler_dispatch_failed": "dispatch failed {bead}: {reason}",
+    "scheduler_dispatch": "dispatched {bead} -> {rig}/{polecat}",
+    "scheduler_dispatch_failed": "dispatch failed {bead}: {error}",
 }
-_FALLBACK_KEYS = ("bead", "target", "session", "rig", "polecat", "mr", "to", "subject", "reason")
+_FALLBACK_KEYS = (
+    "bead",
+    "target",
+    "session",
+    "rig",
+    "polecat",
+    "mr",
+    "branch",
+    "to",
+    "subject",
+    "message",
+    "reason",
+    "error",
+)
 
 
 def _text(value: Any) -> str:

@@ -102,13 +102,13 @@ def has_descendant_named(pid: int, names: frozenset[str], depth: int = 0) -> boo
 
 def pane_runs_agent(pane: Pane, names: frozenset[str]) -> bool:
     """Gas Town's own test (tmux.go, matchesPaneRuntime): the foreground command is one of the
-    agent's names, or a process below the pane's shell (or wrapper) is. Without names (an old
-    town), any live pane that is not back at a shell counts."""
+    agent's names, or a process below the pane's shell (or wrapper) is. Without names (a town
+    from before GT_PROCESS_NAMES) any live pane counts: guessing would call live agents dead."""
     if pane.dead:
         return False
     command = pane.command.lstrip("-")
     if not names:
-        return command not in SHELLS
+        return True
     if command in names:
         return True
     return has_descendant_named(pane.pid, names)
