@@ -35,7 +35,8 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
             else AgentMail(settings.agent_mail_url, "off")
         )
 
-    jobs = [lambda: reader.refresh_status(fast=True), reader.refresh_convoys, mail_job]
+    # a full status: a fast one has no mail counts, and "0 unread" would be a guess
+    jobs = [lambda: reader.refresh_status(fast=False), reader.refresh_convoys, mail_job]
     threads = [threading.Thread(target=job, daemon=True) for job in jobs]
     for thread in threads:
         thread.start()

@@ -369,6 +369,7 @@ def run_collector(socket_path: str) -> int:
     finally:
         collector.stop.set()
         stopped = stop_all_children()  # gt calls still in flight end with us
+        collector.reader.close()
         collector._log(
             f"collector exiting: {reason}" + (f" ({stopped} gt calls stopped)" if stopped else "")
         )

@@ -251,8 +251,11 @@ def coerce(key: str, value: Any, origin: str) -> Any:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The TOML file's values (unknown keys are an error); {} when there is no file."""
+    from gt_mcp_tmux.sources.town_files import open_regular
+
     try:
-        raw = path.read_bytes()
+        with open_regular(path) as fh:  # a FIFO in its place is refused, never waited on
+            raw = fh.read(1024 * 1024)
     except FileNotFoundError:
         return {}
     except OSError as err:

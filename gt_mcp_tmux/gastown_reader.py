@@ -323,6 +323,11 @@ class GasTownReader:
                     self._sources["convoys"].record(now, None)
             self._publish()
 
+    def close(self) -> None:
+        """The collector ends: give the town's poll lock to whoever watches it next."""
+        if self._share is not None:
+            self._share.release(remove=True)
+
     @property
     def wants_full_status(self) -> bool:
         """The last full answer was partial: ask for a full one again at the next turn."""

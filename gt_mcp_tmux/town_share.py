@@ -62,8 +62,16 @@ class TownShare:
         self._fd = fd
         return True
 
-    def release(self) -> None:
-        if self._fd is not None:
+    def release(self, remove: bool = False) -> None:
+        """Let go of the lock; `remove`: also remove the files (the poller is going away, and
+        what it published would only go stale)."""
+        with self._guard:
+            if self._fd is None:
+                return
+            if remove:
+                for path in (self.data_path, self.lock_path):
+                    with contextlib.suppress(OSError):
+                        path.unlink()
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None

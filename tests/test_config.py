@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,14 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from gt_mcp_tmux.config import FIELDS, ConfigError, Settings, config_path, load_settings
+from gt_mcp_tmux.config import (
+    FIELDS,
+    ConfigError,
+    Settings,
+    config_path,
+    load_settings,
+    read_config_file,
+)
 from gt_mcp_tmux.config_file import commented_config, options_markdown
 from tests.conftest import PROJECT, TmuxServer
 
@@ -112,3 +120,10 @@ def test_readme_options_table_is_in_step() -> None:
         readme.split("<!-- options:start", 1)[1].split("-->", 1)[1].split("<!-- options:end -->")[0]
     )
     assert table.strip() == options_markdown().strip()
+
+
+def test_a_fifo_in_place_of_the_config_file_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    os.mkfifo(path)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_config_file(path)

@@ -113,8 +113,12 @@ def test_sessions_carry_gas_towns_environment(tmp_path: Path) -> None:
     fleet = Fleet(tmp_path / "gt", "gt-abc123")
     for agent in fleet.agents:
         env = agent.environment(tmp_path / "gt")
-        assert env["GT_ROLE"] == TOWN_SESSIONS.get(agent.session, "beads/polecats/capable")
-        assert env["GT_SESSION"] == agent.session
+        role = TOWN_SESSIONS.get(agent.session, "beads/polecats/capable")
+        assert env["GT_ROLE"] == role and env["BD_ACTOR"] == role  # the real forms
+        # as the real gt sets them: no GT_SESSION for crew, GT_TOWN_ROOT only for polecats
+        assert env.get("GT_SESSION") == (None if agent.role == "crew" else agent.session)
+        assert ("GT_TOWN_ROOT" in env) == (agent.role == "polecat")
+        assert env["GT_PROCESS_NAMES"] == "tail"  # what runs in a demo pane
         if agent.rig:
             assert env["GT_RIG"] == agent.rig
 

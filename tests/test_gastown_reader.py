@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 import time
@@ -526,3 +527,128 @@ def test_merging_while_gt_runs_in_a_thread(town: StandinTown, gt_server: GasTown
         seen = max(seen, len(reader.gastown(time.time()).agents))
     worker.join()
     assert seen >= 6 and len(reader.gastown(time.time()).agents) == 7
+
+
+# --- the truth about a real town (issue: answers as the real gt gives them) ---------------------
+
+BANNER = (
+    "\n⚠️  WARNING: beads (bd) version issue:\n   beads (bd) not found in PATH\n\n"
+    "Install with: go install github.com/steveyegge/beads/cmd/bd@latest\n"
+    "   Run gt doctor for details.\n\n"
+)
+
+
+def test_a_failing_gt_shows_its_error_line_not_the_banner(town: StandinTown) -> None:
+    town.answer("convoy_list", "", exit_code=1)
+    (town.data / "convoy_list.stderr").write_text(
+        BANNER + 'Error: listing convoys: bd list: exec: "bd": executable file not found in $PATH\n'
+    )
+    gastown = full_refresh(reader_for(town))
+    (error,) = [e for e in gastown.errors if e.source == "convoys"]
+    assert error.message.startswith("gt exited 1: Error: listing convoys: bd list")
+
+
+def test_json_nested_too_deep_is_garbled_not_a_crash(town: StandinTown) -> None:
+    (town.data / "status.json").write_text("[" * 100_000 + "]" * 100_000)
+    gastown = full_refresh(reader_for(town))
+    (error,) = [e for e in gastown.errors if e.source == "gt_status"]
+    assert error.kind == "bad_output" and "nested too deep" in error.message
+
+
+def test_an_error_object_is_garbled_never_an_empty_healthy_town(town: StandinTown) -> None:
+    town.set_status({"error": "dolt server unreachable"})
+    gastown = full_refresh(reader_for(town))
+    (error,) = [e for e in gastown.errors if e.source == "gt_status"]
+    assert error.kind == "bad_output" and "dolt server unreachable" in error.message
+
+
+def test_a_full_status_under_anothers_detail_lock_is_partial(town: StandinTown) -> None:
+    """gt 1.2 drops to fast mode (no hooks, no mail) when it cannot take the lock."""
+    reader = reader_for(town)
+    full_refresh(reader)
+    degraded = example_status(town)
+    for entry in degraded["agents"] + degraded["rigs"][0]["agents"]:
+        entry.update(has_work=False, unread_mail=0)
+        for key in ("hook_bead", "work_title", "state"):
+            entry.pop(key, None)
+    town.set_status(degraded)
+    lock = town.root / "daemon" / "status-detail.lock"
+    lock.parent.mkdir(exist_ok=True)
+    with lock.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # someone runs `gt status --watch`
+        reader.refresh_status(fast=False)
+    gastown = reader.gastown(time.time())
+    agents = by_address(gastown)
+    assert agents["gastown/furiosa"].hook_bead == "gt-abc12"  # not "no work"
+    assert agents["gastown/nux"].status == "stuck" and agents["mayor/"].unread_mail == 1
+    assert any(e.kind == "partial" for e in gastown.errors)
+    assert reader.wants_full_status
+    reader.refresh_status(fast=False)  # the lock is free again: a true answer
+    assert not reader.wants_full_status
+    assert by_address(reader.gastown(time.time()))["gastown/furiosa"].hook_bead is None
+
+
+def test_gt_runs_without_the_agent_session_variables(
+    town: StandinTown, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in {
+        "GT_ROLE": "gastown/polecats/furiosa",
+        "GT_SESSION": "gt-furiosa",
+        "GT_RIG": "gastown",
+        "GT_PANE_ID": "%3",
+        "BD_ACTOR": "gastown/polecats/furiosa",
+        "GT_TMUX_SOCKET": "auto",
+    }.items():
+        monkeypatch.setenv(key, value)
+    full_refresh(reader_for(town))
+    seen = [
+        json.loads(line)["env"] for line in (tmp_path / "gt-argv.jsonl").read_text().splitlines()
+    ]
+    assert seen and all(env == {"GT_TMUX_SOCKET": "auto"} for env in seen)
+
+
+def test_a_convoy_that_leaves_the_list_lands_only_when_gt_says_closed(town: StandinTown) -> None:
+    reader = reader_for(town)
+    full_refresh(reader)
+    town.answer("convoy_list", [])  # beads unwell: the list comes back empty
+    town.answer(
+        "convoy_status",
+        {"id": "hq-cv-a1b2c", "title": "Deploy v2.0", "status": "open", "completed": 4, "total": 5},
+    )
+    reader.refresh_convoys()
+    (convoy,) = reader.gastown(time.time()).convoys
+    assert (convoy.status, convoy.completed) == ("open", 4)  # dropped, not landed
+    town.answer(
+        "convoy_status",
+        {
+            "id": "hq-cv-a1b2c",
+            "title": "Deploy v2.0",
+            "status": "closed",
+            "completed": 5,
+            "total": 5,
+        },
+    )
+    reader.refresh_convoys()
+    (convoy,) = reader.gastown(time.time()).convoys
+    assert (convoy.status, convoy.completed, convoy.total) == ("closed", 5, 5)
+
+
+def test_one_reader_polls_gt_and_another_reads_what_it_published(
+    town: StandinTown, tmp_path: Path
+) -> None:
+    first = GasTownReader(Settings(gt_timeout=10.0), TownLocation(town.root, "t"), share=True)
+    second = GasTownReader(Settings(gt_timeout=10.0), TownLocation(town.root, "t"), share=True)
+    first.refresh_status(fast=False)
+    first.refresh_convoys()
+    calls = len(gt_calls(tmp_path))
+    second.refresh_status(fast=False)
+    second.refresh_convoys()
+    assert len(gt_calls(tmp_path)) == calls  # the second ran no gt
+    now = time.time()
+    mine, theirs = first.gastown(now), second.gastown(now)
+    assert [a.address for a in theirs.agents] == [a.address for a in mine.agents]
+    assert theirs.convoys == mine.convoys and theirs.gt_version == mine.gt_version
+    assert first._share is not None
+    first._share.release()  # the poller went away: the next refresh takes over
+    second.refresh_status(fast=True)
+    assert len(gt_calls(tmp_path)) > calls

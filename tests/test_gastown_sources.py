@@ -234,6 +234,19 @@ def test_estop_files(tmp_path: Path) -> None:
     assert state.town and state.reason is None
 
 
+def test_files_that_are_not_files_are_never_opened_for_reading(tmp_path: Path) -> None:
+    """A FIFO where a heartbeat or ESTOP is expected would block a reader: it is refused."""
+    town = make_town(tmp_path)
+    folder = town.root / ".runtime" / "heartbeats"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(folder / "gt-nux.json")
+    beats, error = HeartbeatFolder(town.root).read()
+    assert "gt-nux" not in beats and error is not None and "gt-nux.json" in error.message
+    os.mkfifo(town.root / "ESTOP")
+    state, _ = read_estop(town.root)
+    assert state.town and state.reason is None  # it exists: a stop in force, content unread
+
+
 def test_estop_reason_shapes() -> None:
     assert estop_reason("manual\t2026-01-01T00:00:00Z\tdisk full\n") == "disk full"
     assert estop_reason("just words\n") == "just words"

@@ -61,6 +61,23 @@ def test_gastown_segment_counts_attention_and_convoys() -> None:
     assert shown == "GT 3/4 !2 3/5"
 
 
+def test_a_stale_watchdog_shows_its_age() -> None:
+    assert "deacon" not in visible(
+        render_status(snap(town(deacon_heartbeat_age=120.0)), PLAIN).gastown
+    )
+    shown = render_status(snap(town(deacon_heartbeat_age=6 * 60.0)), PLAIN).gastown
+    assert visible(shown) == "GT 3/4 !2 3/5 deacon 6m" and "fg=yellow" in shown
+    very = render_status(snap(town(deacon_heartbeat_age=25 * 60.0)), PLAIN).gastown
+    assert "deacon 25m" in visible(very) and "fg=red" in very
+
+
+def test_with_other_towns_up_the_bar_names_the_one_it_watches() -> None:
+    shown = visible(render_status(snap(town(other_towns=["/home/me/old"])), PLAIN).gastown)
+    assert shown.startswith("GT gt 3/4")
+    hostile = town(town="#(touch /tmp/x)", other_towns=["/o"])
+    assert "##(touch" in render_status(snap(hostile), PLAIN).gastown
+
+
 def test_estop_and_rig_estop_show() -> None:
     assert "ESTOP" in visible(render_status(snap(town(estop=True)), PLAIN).gastown)
     shown = visible(render_status(snap(town(estop=True, estop_rigs=["gastown"])), PLAIN).gastown)

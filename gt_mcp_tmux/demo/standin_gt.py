@@ -29,7 +29,7 @@ def command_key(argv: list[str]) -> str:
     words = [a for a in argv if not a.startswith("-")]
     key = (
         "_".join(words[:2])
-        if words[:1] in (["convoy"], ["rig"], ["crew"], ["polecat"], ["deacon"])
+        if words[:1] in (["convoy"], ["rig"], ["crew"], ["polecat"], ["deacon"], ["hook"])
         else "_".join(words[:1])
     )
     if "--fast" in argv:
@@ -52,7 +52,14 @@ def main(argv: list[str]) -> int:
     log = os.environ.get("STANDIN_GT_LOG")
     if log:
         with open(log, "a", encoding="utf-8", errors="surrogateescape") as fh:
-            fh.write(json.dumps({"argv": argv, "cwd": os.getcwd()}, ensure_ascii=False) + "\n")
+            # the GT_* / BD_* variables it was given: gastown-mcp must not pass an agent's
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if k.startswith(("GT_", "BD_")) and not k.startswith("GT_MCP_")
+            }
+            record = {"argv": argv, "cwd": os.getcwd(), "env": env}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     head = argv[0] if argv else ""
     if head == "standin-cat":
         sys.stdout.buffer.write(sys.stdin.buffer.read())
