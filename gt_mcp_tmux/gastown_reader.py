@@ -122,6 +122,7 @@ class GasTownReader:
         self._town_name: str | None = None
         self.root: Path | None = None
         self.socket: str | None = None
+        self._share: TownShare | None = None
         if town is None:
             return
         self.root = town.root

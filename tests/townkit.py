@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -50,8 +51,9 @@ class StandinTown:
         (self.data / f"{key}.sleep").write_text(str(seconds))
 
     def set_status(self, status: dict[str, Any]) -> None:
+        """The full answer as given; the fast one as the real gt makes it from the same town."""
         self.answer("status", status)
-        self.answer("status-fast", status)
+        self.answer("status-fast", fast_answer(status))
 
     def heartbeat(self, session: str, state: str = "working", age: float = 0.0) -> None:
         write_heartbeat(self.root, session, state, age)
@@ -65,6 +67,29 @@ class StandinTown:
         path = self.root / (f"ESTOP.{rig}" if rig else "ESTOP")
         path.write_text(f"manual\t{iso()}\t{reason}\n")
         return path
+
+
+def fast_answer(status: dict[str, Any]) -> dict[str, Any]:
+    """What `gt status --fast --json` says of the same town (real-gt/50 vs 51): no per-rig
+    `hooks` list, no merge queue, no mail (counts 0, no first subject); every agent's hook and
+    state stay."""
+    if not isinstance(status, dict) or "rigs" not in status:
+        return status
+    fast = copy.deepcopy(status)
+    if isinstance(fast.get("overseer"), dict):
+        fast["overseer"]["unread_mail"] = 0
+    rigs = fast.get("rigs") if isinstance(fast.get("rigs"), list) else []
+    agents = list(fast.get("agents") or [])
+    for rig in rigs:
+        if isinstance(rig, dict):
+            rig.pop("hooks", None)
+            rig.pop("mq", None)
+            agents += list(rig.get("agents") or [])
+    for entry in agents:
+        if isinstance(entry, dict) and "unread_mail" in entry:
+            entry["unread_mail"] = 0
+            entry.pop("first_subject", None)
+    return fast
 
 
 def make_town(base: Path, name: str = "gt", rigs: dict[str, str] | None = None) -> StandinTown:
