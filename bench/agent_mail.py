@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.common import median, report
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, to_json
-from gt_mcp_tmux.sources.agent_mail import read_agent_mail
+from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from tests.agent_mail_server import AgentMailServer, agent_mail_python, free_port
 
 PROJECTS, AGENTS_PER_PROJECT, RESERVATIONS_PER_PROJECT, MESSAGES_PER_PROJECT = 20, 10, 100, 50

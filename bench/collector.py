@@ -179,7 +179,7 @@ def _bare_python_rss() -> float:
 
 def _cycle_time(socket_path: str) -> tuple[float, float]:
     """Median ms of Collector.cycle() in-process (gt answers already in), and of one tmux call."""
-    from gt_mcp_tmux.collector import Collector
+    from gt_mcp_tmux.collector.loop import Collector
 
     collector = Collector(socket_path, None)
     collector._find_town(time.monotonic())

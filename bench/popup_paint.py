@@ -83,7 +83,7 @@ def quick_text(snapshot: Snapshot) -> str:
 
 
 def main(runs: int = 10) -> dict[str, float]:
-    from gt_mcp_tmux.cache import write_snapshot
+    from gt_mcp_tmux.collector.cache import write_snapshot
     from tests.viewkit import busy_town
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,7 +10,6 @@ import dataclasses
 import math
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -251,7 +250,7 @@ def coerce(key: str, value: Any, origin: str) -> Any:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The TOML file's values (unknown keys are an error); {} when there is no file."""
-    from gt_mcp_tmux.sources.town_files import open_regular
+    from gt_mcp_tmux.sources.gastown.files import open_regular
 
     try:
         with open_regular(path) as fh:  # a FIFO in its place is refused, never waited on
@@ -279,17 +278,10 @@ def read_tmux_options(socket_args: list[str] | None = None, timeout: float = 1.0
     """Our `@gtmcp-*` options from the current tmux server in one call; unset ones are left out."""
     keys = list(FIELDS)
     fmt = "\n".join("#{" + tmux_option_name(k) + "}" for k in keys)
-    try:
-        out = subprocess.run(
-            ["tmux", *(socket_args or []), "display-message", "-p", fmt],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    if out.returncode != 0:
+    from gt_mcp_tmux.sources.tmux.runner import run_tmux
+
+    out = run_tmux([*(socket_args or []), "display-message", "-p", fmt], timeout=timeout)
+    if out is None or out.returncode != 0:
         return {}
     values = out.stdout.split("\n")
     return {key: value for key, value in zip(keys, values, strict=False) if value != ""}

@@ -9,10 +9,15 @@ from pathlib import Path
 
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
-from gt_mcp_tmux.sources.gt_cli import gt_version
-from gt_mcp_tmux.sources.mail_liveness import check_liveness
-from gt_mcp_tmux.tmux_cli import popups_supported, session_names_at, tmux_version
-from gt_mcp_tmux.town import find_town, gastown_socket_path, socket_name_for
+from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
+from gt_mcp_tmux.sources.gastown.gt_cli import gt_version
+from gt_mcp_tmux.sources.gastown.town import (
+    find_town,
+    gastown_socket_path,
+    live_socket_name,
+    socket_name_for,
+)
+from gt_mcp_tmux.sources.tmux.runner import popups_supported, session_names_at, tmux_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +77,20 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
     if town is None:
         hints.append("no town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)")
     else:
-        socket = socket_name_for(town.root)
+        named = socket_name_for(town.root)
+        socket = live_socket_name(town.root)
         socket_from = (
             "GT_TMUX_SOCKET"
             if os.environ.get("GT_TMUX_SOCKET", "") not in ("", "default", "auto")
             else "town path"
         )
+        if socket != named:
+            socket_from = "running server of the same town"
+            hints.append(
+                f"from here gt names this town's socket {named}, but it runs as {socket}"
+                f" (started from {os.path.realpath(town.root)}?): run gt from that path,"
+                " or a second copy of the town would start"
+            )
         names = session_names_at(gastown_socket_path(socket))
         running, count = names is not None, len(names or [])
         if town.others:

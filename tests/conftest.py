@@ -46,6 +46,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     # are limited to ~100 bytes), so no test sees another's servers, nor the user's.
     sockets = Path(tempfile.mkdtemp(prefix="gtmcp-", dir="/tmp"))
     monkeypatch.setenv("TMUX_TMPDIR", str(sockets))
+    # gt puts its servers under /tmp/tmux-<uid> whatever TMUX_TMPDIR says: tests look for Gas
+    # Town servers only in their own folder (the real-town tests point this back at /tmp)
+    monkeypatch.setenv("GT_MCP_GT_SOCKET_DIR", str(sockets))
     monkeypatch.setenv("AGENT_MAIL_URL", f"http://127.0.0.1:{closed_port()}")
     yield home
     shutil.rmtree(sockets, ignore_errors=True)

@@ -13,8 +13,8 @@ import pytest
 
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, to_json
-from gt_mcp_tmux.sources.agent_mail import read_agent_mail
-from gt_mcp_tmux.sources.agent_mail_sqlite import SqliteMailReader
+from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
+from gt_mcp_tmux.sources.agent_mail.sqlite import SqliteMailReader
 from tests.agent_mail_server import AgentMailServer, World
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

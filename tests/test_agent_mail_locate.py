@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.sources.agent_mail import read_agent_mail
-from gt_mcp_tmux.sources.agent_mail_locate import candidate_paths, find_database
+from gt_mcp_tmux.sources.agent_mail.locate import candidate_paths, find_database
+from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from tests.agent_mail_server import AgentMailServer, World
 from tests.conftest import closed_port
 from tests.test_agent_mail import check_every_number

@@ -21,13 +21,13 @@ import pytest
 
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, MailProject, Reservation, to_json
-from gt_mcp_tmux.sources.agent_mail import (
+from gt_mcp_tmux.sources.agent_mail.reader import (
     find_conflicts,
     patterns_overlap,
     read_agent_mail,
     resolve_token,
 )
-from gt_mcp_tmux.sources.agent_mail_reading import iso_utc, parse_ts
+from gt_mcp_tmux.sources.agent_mail.reading import iso_utc, parse_ts
 
 NOW = datetime.now(timezone.utc)
 SLUG = "home-me-gt-gastown-polecats-furiosa-gastown"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gt_mcp_tmux.alert_actions import message_commands, notify_clients, run_hook
-from gt_mcp_tmux.alerts import AlertTracker, request_ack, take_ack_requests
+from gt_mcp_tmux.collector.alerts import AlertTracker, request_ack, take_ack_requests
+from gt_mcp_tmux.collector.announce import message_commands, notify_clients, run_hook
 from gt_mcp_tmux.model import (
     Agent,
     AgentMail,
@@ -151,6 +151,12 @@ def test_two_crashes_in_one_second_are_two_alerts() -> None:
     assert [a.agent for a in fired] == ["gt-nux", "gt-furiosa"]
 
 
+def test_a_rig_estop_alone_alerts() -> None:
+    tracker = AlertTracker(hold=1)
+    fired = tracker.update(snap(0, estop_rigs=["gastown"], estop_reason="maintenance"), [])
+    assert kinds(fired) == ["estop"] and "on gastown: maintenance" in fired[0].message
+
+
 def test_a_stale_watchdog_alerts_and_a_very_stale_one_again() -> None:
     tracker = AlertTracker(hold=1)
     assert tracker.update(snap(0, deacon_age=200.0), []) == []
@@ -242,8 +248,9 @@ def test_alerts_command_lists_and_acknowledges(tmp_path: Path) -> None:
     import os
     import subprocess
 
-    from gt_mcp_tmux.alerts import acks_path
-    from gt_mcp_tmux.cache import current_server_socket, write_snapshot
+    from gt_mcp_tmux.collector.alerts import acks_path
+    from gt_mcp_tmux.collector.cache import write_snapshot
+    from gt_mcp_tmux.sources.tmux.runner import current_server_socket
 
     gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
     saved = tmp_path / "snapshot.json"

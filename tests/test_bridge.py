@@ -10,7 +10,7 @@ import pytest
 from gt_mcp_tmux.bridge import link
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import Agent, AgentMail, BridgeLink, GasTown, MailProject, Rig
-from gt_mcp_tmux.sources.agent_mail import read_agent_mail
+from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from tests.agent_mail_server import AgentMailServer, World
 from tests.townkit import StandinTown, make_town
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gt_mcp_tmux.cache import read_snapshot, snapshot_path
-from gt_mcp_tmux.collector_control import collector_status, state_path
+from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
+from gt_mcp_tmux.collector.control import collector_status, state_path
 from tests.conftest import PROJECT, Screen, TmuxServer
 from tests.townkit import StandinTown
 
@@ -180,7 +180,9 @@ def test_hung_gt_is_killed_and_marked(
     town.hang("convoy_list", 60)
     monkeypatch.setenv("GT_MCP_GT_TIMEOUT", "1")
     with plugin_server(town, monkeypatch) as server:
-        assert "!gt slow" in option_when(server, "@gtmcp_gastown", lambda v: "gt slow" in v)
+        # the first status is a full one (not hung): the hung convoy list is what the bar names
+        shown = option_when(server, "@gtmcp_gastown", lambda v: "slow" in v)
+        assert "!convoys slow" in shown
         assert "6/" in server.option("@gtmcp_gastown")  # sessions still counted meanwhile
         time.sleep(0.5)
         hung = [
@@ -288,7 +290,7 @@ def test_steady_loop_imports_nothing_heavy(
     monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
     code = (
         "import sys, time\n"
-        "from gt_mcp_tmux.collector import Collector\n"
+        "from gt_mcp_tmux.collector.loop import Collector\n"
         f"c = Collector({socket_path(tmux)!r}, None)\n"
         "c.started = time.time()\n"
         "for _ in range(3):\n"
@@ -398,7 +400,7 @@ def test_collector_finds_the_town_set_in_tmuxs_environment_later(
 def test_stop_all_and_a_dead_servers_files_are_removed(
     town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gt_mcp_tmux.cache import runtime_dir
+    from gt_mcp_tmux.private_files import runtime_dir
 
     with plugin_server(town, monkeypatch) as first, plugin_server(town, monkeypatch) as second:
         paths = [socket_path(first), socket_path(second)]
@@ -418,6 +420,6 @@ def test_stop_all_and_a_dead_servers_files_are_removed(
 
 
 def server_key_of(path: str) -> str:
-    from gt_mcp_tmux.cache import server_key
+    from gt_mcp_tmux.collector.cache import server_key
 
     return server_key(path)

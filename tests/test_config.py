@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
+from gt_mcp_tmux.cli.config_init import commented_config, options_markdown
 from gt_mcp_tmux.config import (
     FIELDS,
     ConfigError,
@@ -18,7 +19,6 @@ from gt_mcp_tmux.config import (
     load_settings,
     read_config_file,
 )
-from gt_mcp_tmux.config_file import commented_config, options_markdown
 from tests.conftest import PROJECT, TmuxServer
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gt_mcp_tmux.cache import write_snapshot
-from gt_mcp_tmux.collect import collect_once
+from gt_mcp_tmux.collector.cache import write_snapshot
+from gt_mcp_tmux.collector.once import collect_once
 from gt_mcp_tmux.config import load_settings
 from gt_mcp_tmux.render.agents_panel import by_attention
 from tests.conftest import Screen, TmuxServer, env_line, run_in_pane
@@ -110,8 +110,8 @@ def test_dashboard_json_has_what_a_frame_shows(tmp_path: Path) -> None:
 def test_the_highlight_follows_the_picked_agent_when_the_list_resorts() -> None:
     from dataclasses import replace
 
-    from gt_mcp_tmux.dashboard import Dashboard
     from gt_mcp_tmux.model import Agent, GasTown, Snapshot
+    from gt_mcp_tmux.ui.dashboard import Dashboard
 
     agents = [
         Agent(

@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
-from gt_mcp_tmux.cache import snapshot_path
+from gt_mcp_tmux.collector.cache import snapshot_path
 from gt_mcp_tmux.demo.fleet import OPENING, Fleet
 from gt_mcp_tmux.demo.state import VIEWER_SOCKET, load_state, state_path
 from gt_mcp_tmux.demo.viewer import tmux_quote, viewer_config

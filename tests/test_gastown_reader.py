@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.gastown_reader import GasTownReader
 from gt_mcp_tmux.model import GasTown, from_json, to_json
-from gt_mcp_tmux.town import TownLocation
+from gt_mcp_tmux.sources.gastown.reader import GasTownReader
+from gt_mcp_tmux.sources.gastown.town import TownLocation
 from tests.townkit import (
     GasTownServer,
     StandinTown,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gt_mcp_tmux.gastown_server_status import STATUS_REFERENCE, append_to_sessions
+from gt_mcp_tmux.collector.gastown_server_status import STATUS_REFERENCE, append_to_sessions
 from tests.conftest import PROJECT, TmuxServer
 
 

@@ -13,19 +13,17 @@ from typing import Any
 
 import pytest
 
-from gt_mcp_tmux.agents import (
+import gt_mcp_tmux.sources.gastown.events as events_source
+from gt_mcp_tmux.model import Convoy, SourceError
+from gt_mcp_tmux.sources.gastown.agents import (
     classify_session,
     derive_status,
     identity_from_name,
     session_prefixes,
 )
-from gt_mcp_tmux.model import Convoy, SourceError
-from gt_mcp_tmux.sources import events as events_source
-from gt_mcp_tmux.sources.convoys import ConvoyBoard, parse_convoys
-from gt_mcp_tmux.sources.events import EventTail, summarize
-from gt_mcp_tmux.sources.gt_status import overlay_fast, parse_status
-from gt_mcp_tmux.sources.gt_tmux_server import GtSession, parse_env_batch
-from gt_mcp_tmux.sources.town_files import (
+from gt_mcp_tmux.sources.gastown.convoys import ConvoyBoard, parse_convoys
+from gt_mcp_tmux.sources.gastown.events import EventTail, summarize
+from gt_mcp_tmux.sources.gastown.files import (
     Heartbeat,
     HeartbeatFolder,
     estop_reason,
@@ -34,6 +32,8 @@ from gt_mcp_tmux.sources.town_files import (
     parse_rigs_json,
     read_estop,
 )
+from gt_mcp_tmux.sources.gastown.status import overlay_fast, parse_status
+from gt_mcp_tmux.sources.gastown.tmux_server import GtSession, parse_env_batch
 from tests.townkit import example_status, iso, make_town
 
 NOW = 1_800_000_000.0

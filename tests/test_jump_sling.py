@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from gt_mcp_tmux.jump import go_argv
 from gt_mcp_tmux.model import Agent, GasTown, Rig
-from gt_mcp_tmux.picker import Choice, PickerState
-from gt_mcp_tmux.sling import parse_ready, sling_argv, sling_targets
-from gt_mcp_tmux.town import gastown_socket_path
+from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
+from gt_mcp_tmux.ui.jump import go_argv
+from gt_mcp_tmux.ui.picker import Choice, PickerState
+from gt_mcp_tmux.ui.sling import parse_ready, sling_argv, sling_targets
 from tests.conftest import Screen, TmuxServer, env_line, run_in_pane
 from tests.townkit import StandinTown
 
@@ -243,8 +243,8 @@ def test_prefix_a_picks_an_agent_and_opens_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The whole key path: Prefix+a, type to filter, Enter; the picker closes, the agent opens."""
-    from gt_mcp_tmux.cache import write_snapshot
-    from gt_mcp_tmux.collect import collect_once
+    from gt_mcp_tmux.collector.cache import write_snapshot
+    from gt_mcp_tmux.collector.once import collect_once
     from gt_mcp_tmux.config import load_settings
 
     saved = tmp_path / "snapshot.json"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gt_mcp_tmux.cache import read_snapshot, snapshot_path, write_snapshot
+from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path, write_snapshot
 from gt_mcp_tmux.model import Snapshot
 from tests.conftest import Screen, TmuxServer
 from tests.townkit import StandinTown

@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 import pytest
 
-from gt_mcp_tmux.cache import read_snapshot, snapshot_path
+from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 from tests.conftest import PROJECT, Screen, TmuxServer
 from tests.realtown import RealTown, build_agent, make_real_town, wait_for
 
@@ -38,6 +38,9 @@ def gtagent(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def real_town(tmp_path: Path, gtagent: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealTown]:
     town = make_real_town(tmp_path / "rt", gtagent)
     monkeypatch.setenv("GT_MCP_GT", str(town.gt_binary))
+    monkeypatch.setenv(
+        "GT_MCP_GT_SOCKET_DIR", f"/tmp/tmux-{os.getuid()}"
+    )  # where the real gt puts it
     try:
         yield town
     finally:
@@ -132,9 +135,22 @@ def test_gt_runs_without_an_agent_sessions_variables(real_town: RealTown) -> Non
     assert beat.stat().st_mtime_ns == before
 
 
-def test_a_symlinked_town_is_seen_with_the_socket_gt_gives_it(real_town: RealTown) -> None:
+def test_a_symlinked_town_is_watched_on_the_server_it_runs_on(real_town: RealTown) -> None:
+    """Through a symlink gt names the socket after the link (`my-town-<hash>`); the town runs
+    as `rt-town-...-<hash>`: the running server is watched, and detect says why, instead of
+    telling the user to `gt up` a second copy of the town."""
     link = real_town.base / "my-town"
     link.symlink_to(real_town.root)
+    gt_said = subprocess.run(
+        ["gt", "status", "--fast", "--json"],
+        cwd=link,
+        env={**real_town.env(), "PWD": str(link)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    named = json.loads(gt_said.stdout)["tmux"]["socket"]
+    assert named.startswith("my-town-") and named.split("-")[-1] == real_town.socket.split("-")[-1]
     done = subprocess.run(
         [GT_MCP, "detect", "--json"],
         cwd=link,
@@ -144,16 +160,9 @@ def test_a_symlinked_town_is_seen_with_the_socket_gt_gives_it(real_town: RealTow
         timeout=60,
     )
     found = json.loads(done.stdout)["gastown"]
-    gt_said = subprocess.run(
-        ["gt", "status", "--fast", "--json"],
-        cwd=link,
-        env={**real_town.env(), "PWD": str(link)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert found["socket"] == json.loads(gt_said.stdout)["tmux"]["socket"]
-    assert found["socket"].startswith("my-town-")
+    assert found["town_root"] == str(link)
+    assert found["socket"] == real_town.socket and found["server_running"]
+    assert any(named in hint and real_town.socket in hint for hint in found["hints"])
 
 
 # --- the collector of the user's own tmux server, watching a real town ---------------------------
@@ -193,9 +202,15 @@ def test_the_bar_and_prefix_g_show_the_real_town(user_server: TmuxServer) -> Non
         screen.close()
 
 
-def test_estop_and_gt_down_as_a_user_does_them(real_town: RealTown, user_server: TmuxServer) -> None:
+def test_estop_and_gt_down_as_a_user_does_them(
+    real_town: RealTown, user_server: TmuxServer
+) -> None:
     """`gt estop` reaches the bar; `gt down`'s deaths are routine: in the feed, never alerts."""
     assert wait_for(lambda: "6/7" in user_server.option("@gtmcp_gastown"), 30)
+    real_town.gt("estop", "--rig", "demorig", "-r", "maintenance", timeout=60)
+    assert wait_for(lambda: "ESTOP:demorig" in user_server.option("@gtmcp_gastown"), 15)
+    assert wait_for(lambda: any(a.kind == "estop" for a in snapshot_of(user_server).alerts), 10)
+    (real_town.root / "ESTOP.demorig").unlink()
     real_town.gt("estop", "-r", "closing the laptop", timeout=60)
     assert wait_for(lambda: "ESTOP" in user_server.option("@gtmcp_gastown"), 15)
     (real_town.root / "ESTOP").unlink()  # `gt thaw` needs beads to finish
@@ -212,6 +227,11 @@ def test_estop_and_gt_down_as_a_user_does_them(real_town: RealTown, user_server:
     assert snapshot is not None
     assert [e.type for e in snapshot.gastown.events].count("session_death") >= 2
     assert not [a for a in snapshot.alerts if a.kind in ("session_death", "dead")]
+    # gt keeps its server up with no session left: the bar says nobody runs, at once
+    real_town.tmux("kill-session", "-t", "=dr-obsidian:")
+    assert wait_for(lambda: "⛽ 0/" in user_server.option("@gtmcp_gastown"), 10), (
+        user_server.option("@gtmcp_gastown")
+    )
 
 
 def test_the_daemons_start_rewrites_the_log_and_nothing_is_announced_twice(
@@ -220,9 +240,19 @@ def test_the_daemons_start_rewrites_the_log_and_nothing_is_announced_twice(
     """The daemon prunes .events.jsonl at start (tmp + rename): same lines, a new inode."""
     assert wait_for(lambda: snapshot_of(user_server) is not None, 20)
     real_town.gt(
-        "activity", "emit", "escalation_sent", "--rig", "demorig", "--target", "obsidian",
-        "--to", "mayor", "--reason", "unresponsive",
+        "activity",
+        "emit",
+        "escalation_sent",
+        "--rig",
+        "demorig",
+        "--target",
+        "obsidian",
+        "--to",
+        "mayor",
+        "--reason",
+        "unresponsive",
     )
+
     def escalations() -> list[Any]:
         snap = snapshot_of(user_server)
         return [a for a in snap.alerts if a.kind == "escalation"] if snap else []
@@ -255,6 +285,7 @@ def test_inside_gas_towns_own_server_no_key_is_taken_and_one_process_polls(
 ) -> None:
     """gt starts its server without -f: the HOME's ~/.tmux.conf (and so the plugin) loads there."""
     log = tmp_path / "gt-calls.log"
+    monkeypatch.setenv("GT_MCP_GT_SOCKET_DIR", f"/tmp/tmux-{os.getuid()}")
     conf = (
         f"set -g @gtmcp-python {sys.executable}\n"
         f"set -g @gtmcp-status-interval 10\n"
@@ -266,9 +297,7 @@ def test_inside_gas_towns_own_server_no_key_is_taken_and_one_process_polls(
         # the `gt` on the town's PATH (and ours) logs who calls it, then runs the real one
         wrapper = town.base / "bin" / "gt"
         wrapper.unlink()
-        wrapper.write_text(
-            f'#!/bin/sh\necho "$PPID $*" >> {log}\nexec {town.gt_binary} "$@"\n'
-        )
+        wrapper.write_text(f'#!/bin/sh\necho "$PPID $*" >> {log}\nexec {town.gt_binary} "$@"\n')
         wrapper.chmod(0o755)
         # Gas Town's keys are Gas Town's there: g and a still run gt, not our popups
         keys = town.tmux("list-keys", "-T", "prefix").stdout
@@ -287,6 +316,7 @@ def test_inside_gas_towns_own_server_no_key_is_taken_and_one_process_polls(
         user.run("set", "-g", "@gtmcp-status-interval", "10")
         user.load_plugin()
         try:
+
             def collectors() -> list[psutil.Process]:
                 found = []
                 for proc in psutil.process_iter(["cmdline"]):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gt_mcp_tmux.cache import write_snapshot
+from gt_mcp_tmux.collector.cache import write_snapshot
 from gt_mcp_tmux.model import snapshot_from_json
 from tests.townkit import StandinTown, standin_gt_processes
 from tests.viewkit import busy_town

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gt_mcp_tmux.collector.push import OptionPusher, set_commands
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import (
     Agent,
@@ -20,7 +21,6 @@ from gt_mcp_tmux.model import (
     SourceError,
 )
 from gt_mcp_tmux.render.status_line import escape_for_tmux, render_status
-from gt_mcp_tmux.tmux_push import OptionPusher, set_commands
 from tests.conftest import Screen, TmuxServer
 
 PLAIN = Settings(icon_gastown="GT", icon_mail="M", icon_bridge="B", icon_attention="!")
@@ -82,6 +82,8 @@ def test_estop_and_rig_estop_show() -> None:
     assert "ESTOP" in visible(render_status(snap(town(estop=True)), PLAIN).gastown)
     shown = visible(render_status(snap(town(estop=True, estop_rigs=["gastown"])), PLAIN).gastown)
     assert "ESTOP:gastown" in shown
+    only_rig = visible(render_status(snap(town(estop_rigs=["gastown"])), PLAIN).gastown)
+    assert "ESTOP:gastown" in only_rig  # ESTOP.<rig> alone is a stop in force too
 
 
 @pytest.mark.parametrize(

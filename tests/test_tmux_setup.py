@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gt_mcp_tmux.tmux_setup import BEGIN, END
+from gt_mcp_tmux.cli.tmux_setup import BEGIN, END
 from tests.conftest import PROJECT, TmuxServer
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")

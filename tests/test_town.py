@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gt_mcp_tmux.town import find_town, find_town_above, socket_name_for
+from gt_mcp_tmux.sources.gastown.town import find_town, find_town_above, socket_name_for
 from tests.townkit import make_town
 
 

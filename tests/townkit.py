@@ -20,7 +20,7 @@ from gt_mcp_tmux.demo.town_layout import (
     write_heartbeat,
     write_town,
 )
-from gt_mcp_tmux.town import socket_name_for
+from gt_mcp_tmux.sources.gastown.town import socket_name_for
 
 #: The stand-in's path the tests run (a shim of gt_mcp_tmux/demo/standin_gt.py); tests find
 #: stand-in processes by it.

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gt_mcp_tmux.demo.fleet import Agent
-from gt_mcp_tmux.tmux_cli import run_tmux
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 PANE_WIDTH = 120
 PANE_HEIGHT = 35

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gt_mcp_tmux.cache import runtime_dir, server_key
+from gt_mcp_tmux.collector.cache import server_key
 from gt_mcp_tmux.demo import standin_gt
 from gt_mcp_tmux.demo.gastown_server import clean_environment
 from gt_mcp_tmux.demo.state import (
@@ -40,8 +40,9 @@ from gt_mcp_tmux.demo.viewer import (
     terminal_name,
     viewer_config,
 )
-from gt_mcp_tmux.tmux_cli import run_tmux
-from gt_mcp_tmux.town import socket_name_for
+from gt_mcp_tmux.private_files import runtime_dir
+from gt_mcp_tmux.sources.gastown.town import socket_name_for
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 READY_BUDGET = 20.0
 COLLECTOR_BUDGET = 10.0
@@ -176,8 +177,8 @@ def _mail(
         token = None
     else:
         from gt_mcp_tmux.config import load_settings
-        from gt_mcp_tmux.sources.agent_mail import resolve_token
-        from gt_mcp_tmux.sources.mail_liveness import check_liveness
+        from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
+        from gt_mcp_tmux.sources.agent_mail.reader import resolve_token
 
         url = load_settings(strict=False)[0].agent_mail_url
         state.mail_url = url
@@ -223,7 +224,7 @@ def _viewer_socket_path() -> str | None:
 
 
 def _wait_collector(socket_path: str) -> int | None:
-    from gt_mcp_tmux.collector_control import read_state
+    from gt_mcp_tmux.collector.control import read_state
 
     deadline = time.monotonic() + COLLECTOR_BUDGET
     while time.monotonic() < deadline:
@@ -403,7 +404,7 @@ def stop_state(state: DemoState, own_state_file: bool = True) -> list[str]:
     viewer_pid = _viewer_of(state)
     socket_path = state.viewer_socket_path or (_viewer_socket_path() if viewer_pid else None)
     if socket_path and viewer_pid:
-        from gt_mcp_tmux.collector_control import stop_collector
+        from gt_mcp_tmux.collector.control import stop_collector
 
         stop_collector(socket_path)
     _end(state.collector_pid, b"collector", 5.0)

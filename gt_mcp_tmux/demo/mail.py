@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux.sources.agent_mail_http import HttpMailReader, RpcError
-from gt_mcp_tmux.sources.agent_mail_reading import MailReadError
-from gt_mcp_tmux.sources.mail_liveness import check_liveness
+from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader, RpcError
+from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
+from gt_mcp_tmux.sources.agent_mail.reading import MailReadError
 
 #: Where scripts/test.sh installs the PyPI server (mcp-agent-mail 0.1.0) for the tests.
 CACHE_VENV = Path("gastown-mcp") / "agent-mail-venv" / "bin" / "python"

@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gt_mcp_tmux.cache import runtime_dir, write_private
+from gt_mcp_tmux.private_files import runtime_dir, write_private
 
 #: The viewer's tmux socket name (`tmux -L gtmcp-demo attach`); not shaped like Gas Town's.
 VIEWER_SOCKET = "gtmcp-demo"

@@ -11,10 +11,11 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from gt_mcp_tmux import PLUGIN_DIR
 from gt_mcp_tmux.demo.state import VIEWER_SESSION, VIEWER_SOCKET, DemoPaths
-from gt_mcp_tmux.tmux_cli import run_tmux
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
-PLUGIN_FILE = Path(__file__).resolve().parent.parent.parent / "gastown-mcp.tmux"
+PLUGIN_FILE = Path(PLUGIN_DIR) / "gastown-mcp.tmux"
 #: Faster than the defaults so the demo moves, still within what the options accept.
 DEMO_OPTIONS = {
     "status-interval": "10",

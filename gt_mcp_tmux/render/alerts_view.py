@@ -22,6 +22,7 @@ KIND_STYLE = {
     "down": "red",
     "mail": "cyan",
     "convoy_landed": "green",
+    "watchdog": "yellow",
 }
 
 
@@ -29,10 +30,16 @@ def alerts_table(alerts: list[Alert], now: float) -> RenderableType:
     if not alerts:
         return Text("✔ nothing needs you", style="green")
     table = Table(box=None, padding=(0, 1), show_edge=False)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("since", no_wrap=True, justify="right")
-    table.add_column("what", overflow="ellipsis", no_wrap=True)
-    table.add_column("id (for --ack)", overflow="ellipsis", no_wrap=True, style="dim")
+    # the kind and the id (what `--ack` takes) are never cut: the message gives way
+    table.add_column("kind", no_wrap=True, min_width=max(len(a.kind) for a in alerts))
+    table.add_column("since", no_wrap=True, justify="right", min_width=4)
+    table.add_column("what", overflow="fold", min_width=10)
+    table.add_column(
+        "id (for --ack)",
+        overflow="fold",
+        style="dim",
+        min_width=min(max(len(a.id) for a in alerts), 48),
+    )
     for alert in alerts:
         table.add_row(
             Text(alert.kind, style=KIND_STYLE.get(alert.kind, "")),

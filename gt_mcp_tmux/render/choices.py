@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 
 from gt_mcp_tmux.model import Agent
-from gt_mcp_tmux.picker import Choice
 from gt_mcp_tmux.render.icons import role_icon, status_glyph
 from gt_mcp_tmux.render.literal import clean
-from gt_mcp_tmux.sling import ReadyBead
+from gt_mcp_tmux.ui.picker import Choice
+from gt_mcp_tmux.ui.sling import ReadyBead
 
 
 def agent_choices(agents: list[Agent]) -> list[Choice[Agent]]:

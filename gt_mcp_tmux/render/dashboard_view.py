@@ -17,8 +17,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.extensions import ExtensionPanel, SafePanelBody
-from gt_mcp_tmux.host_health import HostHealth
 from gt_mcp_tmux.model import Snapshot
 from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
@@ -28,7 +26,9 @@ from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.mail_panel import MailSummary
 from gt_mcp_tmux.render.sessions_panel import SessionsView
 from gt_mcp_tmux.render.town_header import header_lines
-from gt_mcp_tmux.tmux_sessions import ServerSessions
+from gt_mcp_tmux.sources.host import HostHealth
+from gt_mcp_tmux.sources.tmux.sessions import ServerSessions
+from gt_mcp_tmux.ui.extensions import ExtensionPanel, SafePanelBody
 
 PANELS = ("agents", "convoys", "feed", "mail", "sessions", "host")
 #: Below this many lines per panel the live dashboard shows only the agents and the focused panel.

@@ -11,7 +11,7 @@ from rich.text import Text
 from gt_mcp_tmux.model import TmuxSession
 from gt_mcp_tmux.render.ages import ago, span
 from gt_mcp_tmux.render.literal import literal
-from gt_mcp_tmux.tmux_sessions import ServerSessions
+from gt_mcp_tmux.sources.tmux.sessions import ServerSessions
 
 
 def sessions_table(

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gt_mcp_tmux.alerts import WATCHDOG_STALE, WATCHDOG_VERY_STALE
+from gt_mcp_tmux.collector.alerts import WATCHDOG_STALE, WATCHDOG_VERY_STALE
 from gt_mcp_tmux.config import Settings, default_value
 from gt_mcp_tmux.model import ATTENTION_STATUSES, AgentMail, Alert, Bridge, GasTown, Snapshot
 
@@ -93,7 +93,8 @@ def gastown_segment(town: GasTown, settings: Settings) -> str:
     if age is not None and age >= WATCHDOG_STALE:
         colour = settings.color_alert if age >= WATCHDOG_VERY_STALE else settings.color_warn
         pieces["watchdog"] = _style(colour, f"deacon {int(age // 60)}m", bold=True)
-    if town.estop:
+    if town.estop or town.estop_rigs:
+        # the town's stop, or only some rigs' (`ESTOP.<rig>`): both are in force
         rigs = "" if not town.estop_rigs else ":" + ",".join(town.estop_rigs)
         pieces["estop"] = _style(
             settings.color_alert, escape_for_tmux("ESTOP" + rigs, 30), bold=True
@@ -104,13 +105,24 @@ def gastown_segment(town: GasTown, settings: Settings) -> str:
     return fill(settings.format_gastown, pieces, "format_gastown")
 
 
+#: Which failure the bar names when several sources fail: the town's own server and status
+#: first, convoys (which fail whenever beads is unwell) last.
+_SOURCE_RANK = {"town": 0, "tmux": 1, "gt_status_fast": 2, "gt_status": 2, "convoys": 9}
+
+
 def _worst_failure(town: GasTown) -> str | None:
-    """A short word for the first failing source (the bar marks it instead of hiding the segment)."""
-    for error in town.errors:
-        word = _FAILURE_WORDS.get(error.kind)
-        if word:
-            return f"!{word}"
-    return None
+    """A short word for the most telling failing source (the bar marks it instead of hiding
+    the segment); a failing convoy list says so (`!convoys error`), as it is not the town's."""
+    failing = [e for e in town.errors if e.kind in _FAILURE_WORDS]
+    if not failing:
+        return None
+    error = min(failing, key=lambda e: _SOURCE_RANK.get(e.source, 5))
+    word = _FAILURE_WORDS[error.kind]
+    if error.source == "convoys":
+        word = word.replace("gt ", "convoys ")
+    elif error.source == "tmux" and error.kind == "timeout":
+        word = "tmux slow"
+    return f"!{word}"
 
 
 def mail_segment(mail: AgentMail | None, settings: Settings) -> str:

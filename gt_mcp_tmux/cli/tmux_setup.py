@@ -1,0 +1,143 @@
+"""`gt-mcp tmux setup [--remove]`: load the plugin from tmux.conf for people without TPM.
+
+It adds one marked block that runs `gastown-mcp.tmux`, after a timestamped backup, to
+`$XDG_CONFIG_HOME/tmux/tmux.conf` when that file exists, else `~/.tmux.conf`. A second run changes
+nothing; `--remove` takes the block out and leaves every other byte as it was. The file is edited
+in place through symlinks (dotfile repositories stay linked) and keeps its mode.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gt_mcp_tmux import PLUGIN_DIR
+
+BEGIN = b"# >>> gastown-mcp >>>"
+END = b"# <<< gastown-mcp <<<"
+#: The block always starts with a newline of its own, so removing it restores a file that had no
+#: final newline, or a final blank line, exactly.
+BLOCK_RE = re.compile(
+    rb"(?:\n|\A)" + re.escape(BEGIN) + rb"\n(?:.*\n)*?" + re.escape(END) + rb"\n?"
+)
+PLAIN_PATH = re.compile(r"^[A-Za-z0-9_./@%+=:,~-]+$")
+UNSAFE_CHARS = set("'\"$`\\#\n\r")
+
+
+class SetupError(ValueError):
+    """Why the block cannot be written; one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetupResult:
+    path: Path
+    changed: bool
+    backup: Path | None
+    message: str
+
+
+def tmux_conf_path(environ: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_CONFIG_HOME/tmux/tmux.conf` (default ~/.config) if it exists, else `~/.tmux.conf`."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("HOME") or Path.home())
+    xdg = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "tmux" / "tmux.conf"
+    return xdg if xdg.exists() else home / ".tmux.conf"
+
+
+def default_plugin_entry() -> Path:
+    """The `gastown-mcp.tmux` next to this package (a clone, or an editable install of one)."""
+    return Path(PLUGIN_DIR) / "gastown-mcp.tmux"
+
+
+def run_line(entry: Path) -> bytes:
+    """The `run-shell` line for `entry`, quoted for tmux's parser and for `sh -c`."""
+    text = str(entry)
+    if UNSAFE_CHARS & set(text):
+        raise SetupError(f"cannot quote the plugin path safely for tmux.conf: {text!r}; move it")
+    quoted = f"'{text}'" if PLAIN_PATH.match(text) else f"'\"{text}\"'"
+    return f"run-shell {quoted}".encode()
+
+
+def block(entry: Path) -> bytes:
+    return b"\n".join(
+        [
+            b"",
+            BEGIN,
+            b"# Added by `gt-mcp tmux setup`; `gt-mcp tmux setup --remove` takes it out.",
+            run_line(entry),
+            END,
+            b"",
+        ]
+    )
+
+
+def backup_path(path: Path, now: float | None = None) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    candidate = path.with_name(f"{path.name}.gastown-mcp-{stamp}.bak")
+    count = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.gastown-mcp-{stamp}-{count}.bak")
+        count += 1
+    return candidate
+
+
+def _write(path: Path, data: bytes, old: bytes | None) -> Path | None:
+    """Back up `old` (when the file existed), then write `data` in place keeping the mode."""
+    backup = None
+    if old is not None:
+        backup = backup_path(path)
+        backup.write_bytes(old)
+        os.chmod(backup, path.stat().st_mode & 0o777)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.gastown-mcp.tmp")
+    tmp.write_bytes(data)
+    if old is not None:
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+    os.replace(tmp, path)
+    return backup
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def install_block(conf: Path, entry: Path) -> SetupResult:
+    """Add (or update) the block in `conf`; nothing changes when it is there already."""
+    if not entry.is_file() or not os.access(entry, os.X_OK):
+        raise SetupError(f"{entry} is not an executable plugin file (use --plugin-dir)")
+    target = conf.resolve()
+    old = _read(target)
+    wanted = block(entry)
+    if old is not None:
+        found = BLOCK_RE.search(old)
+        if found and found.group(0).rstrip(b"\n") == wanted.rstrip(b"\n"):
+            return SetupResult(conf, False, None, f"{conf} already loads gastown-mcp")
+        new = BLOCK_RE.sub(lambda _: wanted, old, count=1) if found else old + wanted
+    else:
+        new = wanted.lstrip(b"\n")  # a new file starts with the block, not a blank line
+    backup = _write(target, new, old)
+    return SetupResult(conf, True, backup, f"added the gastown-mcp block to {conf}")
+
+
+def remove_block(conf: Path) -> SetupResult:
+    """Take the block out of `conf`, leaving every other byte as it was."""
+    target = conf.resolve()
+    old = _read(target)
+    if old is None or not BLOCK_RE.search(old):
+        return SetupResult(conf, False, None, f"{conf} has no gastown-mcp block")
+    new = BLOCK_RE.sub(b"", old)
+    backup = _write(target, new, old)
+    return SetupResult(conf, True, backup, f"removed the gastown-mcp block from {conf}")
+
+
+def tpm_loads_plugin(conf: Path) -> bool:
+    """Whether the file already lists gastown-mcp as a TPM plugin (outside our block)."""
+    text = BLOCK_RE.sub(b"", _read(conf.resolve()) or b"")
+    return bool(re.search(rb"^\s*set(-option)?\s+-g\s+@plugin\s+\S*gastown-mcp", text, re.M))

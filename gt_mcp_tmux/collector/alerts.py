@@ -1,0 +1,265 @@
+"""Attention items: derived from state changes and new events, debounced, acknowledgeable.
+
+State alerts (an agent stuck/stalled/dead, ESTOP, a reservation conflict, Agent Mail down) fire
+only after the condition holds for `hold` cycles in a row and clear after it is gone as long, so a
+flickering agent does not flicker the bar. Event alerts (session death, merge failure, escalation,
+a convoy landing, new mail for the overseer) fire once and stay until acknowledged or `event_ttl`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gt_mcp_tmux.collector.cache import server_key
+from gt_mcp_tmux.model import ATTENTION_STATUSES, Alert, Event, Snapshot
+from gt_mcp_tmux.private_files import runtime_dir, write_private
+
+#: Alert kinds ranked for display: most urgent first.
+URGENCY = (
+    "estop",
+    "dead",
+    "stuck",
+    "session_death",
+    "watchdog",
+    "merge_failed",
+    "escalation",
+    "conflict",
+    "stalled",
+    "down",
+    "mail",
+    "convoy_landed",
+)
+
+EVENT_KINDS = {
+    "session_death": "session_death",
+    "mass_death": "session_death",
+    "merge_failed": "merge_failed",
+    "escalation_sent": "escalation",
+}
+#: The deacon's heartbeat is stale after 5 minutes and very stale after 20 (Gas Town's words).
+WATCHDOG_STALE = 5 * 60.0
+WATCHDOG_VERY_STALE = 20 * 60.0
+
+
+def death_is_crash(event: Event) -> bool:
+    """A `session_death` Gas Town reports as a crash (its daemon's health check).
+
+    Every other reason is routine: the daemon reaping an idle polecat after `gt done`
+    (`idle-reap: ...`, `self-clean: done means idle`), `gt down` (`user shutdown`), orphan and
+    zombie clean-ups. Those go to the feed and never alert. `mass_death` always alerts.
+    """
+    if event.type == "mass_death":
+        return True
+    return "crash" in event.payload.get("reason", "").lower()
+
+
+def _is_alert_event(event: Event) -> bool:
+    if event.type not in EVENT_KINDS:
+        return False
+    return event.type not in ("session_death", "mass_death") or death_is_crash(event)
+
+
+def _urgency(alert: Alert) -> tuple[int, float]:
+    rank = URGENCY.index(alert.kind) if alert.kind in URGENCY else len(URGENCY)
+    return rank, -alert.since
+
+
+def state_conditions(snapshot: Snapshot) -> dict[str, Alert]:
+    """Every state alert the snapshot shows right now (before debouncing), by id."""
+    now = snapshot.collected_at
+    found: dict[str, Alert] = {}
+    town = snapshot.gastown
+    for agent in town.agents:
+        if agent.status in ATTENTION_STATUSES:
+            work = f": {agent.work_title}" if agent.work_title else ""
+            alert_id = f"{agent.status}:{agent.address}"
+            found[alert_id] = Alert(
+                alert_id,
+                agent.status,
+                f"{agent.address} is {agent.status}{work}",
+                now,
+                agent.address,
+            )
+    age = town.deacon_heartbeat_age
+    if age is not None and age >= WATCHDOG_STALE:
+        very = age >= WATCHDOG_VERY_STALE
+        alert_id = "watchdog:very_stale" if very else "watchdog:stale"
+        found[alert_id] = Alert(
+            alert_id,
+            "watchdog",
+            f"the deacon's heartbeat is {'very ' if very else ''}stale ({int(age // 60)} min old)",
+            now,
+            "deacon/",
+        )
+    if town.estop or town.estop_rigs:
+        where = f" on {', '.join(town.estop_rigs)}" if town.estop_rigs and not town.estop else ""
+        reason = f": {town.estop_reason}" if town.estop_reason else ""
+        alert_id = "estop" if town.estop else "estop:" + ",".join(town.estop_rigs)
+        found[alert_id] = Alert(alert_id, "estop", f"ESTOP in force{where}{reason}", now)
+    mail = snapshot.agent_mail
+    if mail is not None:
+        for c in mail.conflicts:
+            alert_id = f"conflict:{c.project}:{c.agent_a}:{c.path_a}:{c.agent_b}:{c.path_b}"
+            message = f"reservation conflict in {c.project}: {c.agent_a} {c.path_a} vs {c.agent_b} {c.path_b}"
+            found[alert_id] = Alert(alert_id, "conflict", message, now)
+    return found
+
+
+@dataclass
+class AlertTracker:
+    hold: int = 2
+    event_ttl: float = 1800.0
+    active: dict[str, Alert] = field(default_factory=dict)
+    seen_for: dict[str, int] = field(default_factory=dict)  # pending state conditions
+    gone_for: dict[str, int] = field(default_factory=dict)  # active state alerts not seen
+    event_alerts: dict[str, Alert] = field(default_factory=dict)
+    acked: set[str] = field(default_factory=set)
+    _convoys: dict[str, str] | None = None
+    _overseer_unread: int | None = None
+    _mail_was_ok: bool = False
+
+    def update(self, snapshot: Snapshot, events: Iterable[Event]) -> list[Alert]:
+        """Take one cycle's snapshot and new events; return the alerts that fire now."""
+        now = snapshot.collected_at
+        fired = self._update_states(self._with_transitions(snapshot))
+        for alert in self._transition_alerts(snapshot) + self._event_alerts(events, now):
+            if alert.id not in self.event_alerts:
+                self.event_alerts[alert.id] = alert
+                fired.append(alert)
+        for alert_id, alert in list(self.event_alerts.items()):
+            if now - alert.since > self.event_ttl:
+                del self.event_alerts[alert_id]
+                self.acked.discard(alert_id)
+        return [a for a in fired if a.id not in self.acked]
+
+    def _with_transitions(self, snapshot: Snapshot) -> dict[str, Alert]:
+        conditions = state_conditions(snapshot)
+        mail = snapshot.agent_mail
+        if mail is not None and mail.state != "off":
+            if mail.state == "ok":
+                self._mail_was_ok = True
+            elif self._mail_was_ok:
+                reason = f": {mail.error}" if mail.error else ""
+                conditions["down:agent_mail"] = Alert(
+                    "down:agent_mail",
+                    "down",
+                    f"Agent Mail is {mail.state}{reason}",
+                    snapshot.collected_at,
+                )
+        return conditions
+
+    def _update_states(self, conditions: dict[str, Alert]) -> list[Alert]:
+        fired: list[Alert] = []
+        for alert_id, alert in conditions.items():
+            self.gone_for.pop(alert_id, None)
+            if alert_id in self.active:
+                continue
+            self.seen_for[alert_id] = self.seen_for.get(alert_id, 0) + 1
+            if self.seen_for[alert_id] >= self.hold:
+                del self.seen_for[alert_id]
+                self.active[alert_id] = alert
+                fired.append(alert)
+        for alert_id in [a for a in self.seen_for if a not in conditions]:
+            del self.seen_for[alert_id]
+        for alert_id in [a for a in self.active if a not in conditions]:
+            self.gone_for[alert_id] = self.gone_for.get(alert_id, 0) + 1
+            if self.gone_for[alert_id] >= self.hold:
+                del self.active[alert_id], self.gone_for[alert_id]
+                self.acked.discard(alert_id)
+        return fired
+
+    def _transition_alerts(self, snapshot: Snapshot) -> list[Alert]:
+        """Convoys that closed and overseer mail that grew since the last answer of their source."""
+        answered = {s.name for s in snapshot.sources if s.last_ok is not None}
+        alerts: list[Alert] = []
+        if "convoys" in answered:
+            alerts += self._landed_convoys(snapshot)
+        if answered & {"gt_status", "gt_status_fast"}:
+            alerts += self._overseer_mail(snapshot)
+        return alerts
+
+    def _landed_convoys(self, snapshot: Snapshot) -> list[Alert]:
+        alerts = []
+        before = self._convoys
+        for convoy in snapshot.gastown.convoys:
+            was = before.get(convoy.id) if before is not None else None
+            if convoy.status == "closed" and was is not None and was != "closed":
+                message = f"convoy landed: {convoy.title} ({convoy.completed}/{convoy.total})"
+                alerts.append(
+                    Alert(
+                        f"convoy_landed:{convoy.id}",
+                        "convoy_landed",
+                        message,
+                        snapshot.collected_at,
+                    )
+                )
+        self._convoys = {c.id: c.status for c in snapshot.gastown.convoys}
+        return alerts
+
+    def _overseer_mail(self, snapshot: Snapshot) -> list[Alert]:
+        now, unread = snapshot.collected_at, snapshot.gastown.overseer_unread
+        alerts = []
+        if self._overseer_unread is not None and unread > self._overseer_unread:
+            message = (
+                f"{unread - self._overseer_unread} new mail for the overseer ({unread} unread)"
+            )
+            alerts.append(Alert(f"mail:{int(now)}", "mail", message, now))
+        if unread == 0:
+            for alert_id in [a for a in self.event_alerts if a.startswith("mail:")]:
+                del self.event_alerts[alert_id]
+        self._overseer_unread = unread
+        return alerts
+
+    @staticmethod
+    def _event_alerts(events: Iterable[Event], now: float) -> list[Alert]:
+        alerts = []
+        for event in events:
+            if not _is_alert_event(event):
+                continue
+            # the line's fingerprint: two deaths in one second are two alerts, and the same
+            # line read again (the log rewritten) is the same alert
+            alert_id = f"{event.type}:{event.id or event.ts + ':' + event.actor}"
+            text = event.summary or f"{event.type} ({event.actor})"
+            agent = event.payload.get("session") or event.actor or None
+            alerts.append(Alert(alert_id, EVENT_KINDS[event.type], text, now, agent))
+        return alerts
+
+    def current(self) -> list[Alert]:
+        alive = [*self.active.values(), *self.event_alerts.values()]
+        return sorted((a for a in alive if a.id not in self.acked), key=_urgency)
+
+    def acknowledge(self, ids: Iterable[str]) -> None:
+        known = set(self.active) | set(self.event_alerts)
+        self.acked |= {i for i in ids if i in known}
+
+
+# --- acknowledgements travel from `gt-mcp alerts --ack` to the collector through a file -------
+def acks_path(socket_path: str) -> Path:
+    return runtime_dir() / f"acks-{server_key(socket_path)}.json"
+
+
+def request_ack(socket_path: str, ids: list[str]) -> None:
+    """Ask the collector to acknowledge these ids (or `all`); it picks them up next cycle."""
+    path = acks_path(socket_path)
+    write_private(path, json.dumps(sorted(set(read_ack_requests(path)) | set(ids))))
+
+
+def read_ack_requests(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(item) for item in data] if isinstance(data, list) else []
+
+
+def take_ack_requests(socket_path: str) -> list[str]:
+    """The pending requests, removed from disk once read."""
+    path = acks_path(socket_path)
+    if not path.exists():
+        return []
+    ids = read_ack_requests(path)
+    path.unlink(missing_ok=True)
+    return ids

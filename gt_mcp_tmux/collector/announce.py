@@ -1,0 +1,82 @@
+"""What happens when an alert fires: a short message on the user's tmux clients, the user's hook.
+
+Both take data only as data: the message is escaped for tmux, the hook gets the alert as JSON on
+stdin and its argv comes from the user's own config (split, never run through a shell).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+from collections.abc import Callable
+
+from gt_mcp_tmux.model import Alert, to_json
+from gt_mcp_tmux.proc import TimedOut, run_bounded
+from gt_mcp_tmux.render.status_line import escape_for_message
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
+
+HOOK_TIMEOUT = 10.0
+
+
+def message_commands(clients: list[str], alerts: list[Alert]) -> list[str]:
+    """One batched argv: a display-message per client naming the newest alert (and how many)."""
+    if not clients or not alerts:
+        return []
+    first = alerts[0]
+    more = f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
+    text = "gastown-mcp: " + escape_for_message(first.message) + more
+    argv: list[str] = []
+    for client in clients:
+        if argv:
+            argv.append(";")
+        argv += ["display-message", "-c", client, "-d", "5000", text]
+    return argv
+
+
+def notify_clients(server_args: list[str], alerts: list[Alert]) -> None:
+    listed = run_tmux([*server_args, "list-clients", "-F", "#{client_name}"])
+    if listed is None or listed.returncode != 0:
+        return
+    argv = message_commands([c for c in listed.stdout.splitlines() if c], alerts)
+    if argv:
+        run_tmux([*server_args, *argv])
+
+
+def hook_argv(command: str) -> list[str] | None:
+    """The user's hook command as argv; None when unset or unparsable."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    return argv or None
+
+
+def run_hook(command: str, alert: Alert) -> str | None:
+    """Run the hook once with the alert on stdin; a one-line problem, or None when it went fine."""
+    argv = hook_argv(command)
+    if argv is None:
+        return f"alert_command {command!r} cannot be split into words"
+    try:
+        done = run_bounded(argv, HOOK_TIMEOUT, input_text=json.dumps(to_json(alert)))
+    except TimedOut:
+        return f"alert_command took over {HOOK_TIMEOUT:g}s and was stopped"
+    except OSError as err:
+        return f"alert_command failed to start: {err.strerror}"
+    return None if done.returncode == 0 else f"alert_command exited {done.returncode}"
+
+
+def run_hooks_in_background(
+    command: str, alerts: list[Alert], on_problem: Callable[[str], None] | None = None
+) -> None:
+    """Hooks never hold up the collector's loop: they run in a thread, one alert after another."""
+    if not command or not alerts:
+        return
+
+    def work() -> None:
+        for alert in alerts:
+            problem = run_hook(command, alert)
+            if problem and on_problem is not None:
+                on_problem(problem)
+
+    threading.Thread(target=work, name="alert-hook", daemon=True).start()

@@ -1,0 +1,38 @@
+"""The snapshot cache: one JSON file per tmux server, private to the user, replaced atomically.
+
+Popups, the dashboard and `gt-mcp status` read it to paint at once; only the collector writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from gt_mcp_tmux.model import Snapshot, snapshot_from_json, to_json
+from gt_mcp_tmux.private_files import runtime_dir, sha256_hex, write_private
+from gt_mcp_tmux.sources.tmux.runner import current_server_socket
+
+
+def server_key(socket_path: str) -> str:
+    """A short, file-name-safe key for a tmux server (by its socket path)."""
+    return sha256_hex(os.path.realpath(socket_path).encode())[:12]
+
+
+def snapshot_path(socket_path: str | None = None) -> Path:
+    return runtime_dir() / f"snapshot-{server_key(socket_path or current_server_socket())}.json"
+
+
+def write_snapshot(snapshot: Snapshot, path: Path | None = None) -> Path:
+    target = path or snapshot_path()
+    write_private(target, json.dumps(to_json(snapshot), ensure_ascii=False, separators=(",", ":")))
+    return target
+
+
+def read_snapshot(path: Path | None = None) -> Snapshot | None:
+    """The cached snapshot, or None when there is none or it cannot be read."""
+    try:
+        data = json.loads((path or snapshot_path()).read_text(encoding="utf-8"))
+        return snapshot_from_json(data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None

@@ -1,0 +1,205 @@
+"""Start, stop and inspect the collector of a tmux server (its lock, pid file and state)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gt_mcp_tmux import PLUGIN_DIR
+from gt_mcp_tmux.collector.cache import read_snapshot, server_key, snapshot_path
+from gt_mcp_tmux.model import SourceHealth
+from gt_mcp_tmux.private_files import runtime_dir
+from gt_mcp_tmux.sources.tmux.runner import current_server_socket, run_tmux
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorStatus:
+    running: bool
+    pid: int | None
+    socket: str
+    version: str | None = None
+    started: float | None = None
+    last_refresh: float | None = None
+    last_error: str | None = None
+    sources: list[SourceHealth] = field(default_factory=list)
+
+
+def lock_path(socket_path: str) -> Path:
+    return runtime_dir() / f"collector-{server_key(socket_path)}.lock"
+
+
+def state_path(socket_path: str) -> Path:
+    return runtime_dir() / f"collector-{server_key(socket_path)}.json"
+
+
+def log_path(socket_path: str) -> Path:
+    return runtime_dir() / f"collector-{server_key(socket_path)}.log"
+
+
+def forget_server(socket_path: str) -> None:
+    """Remove what was kept for a tmux server that is gone: snapshot, acks, state, log, lock."""
+    from gt_mcp_tmux.collector.alerts import acks_path
+
+    for path in (
+        snapshot_path(socket_path),
+        acks_path(socket_path),
+        state_path(socket_path),
+        log_path(socket_path),
+        log_path(socket_path).with_suffix(".log.1"),
+        lock_path(socket_path),
+    ):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def take_lock(socket_path: str, patience: float = 0.0, create: bool = True) -> int | None:
+    """The collector's singleton lock for this server: an fd to keep open, or None if taken.
+
+    `patience` retries for that long, so a status probe holding the lock for an instant does not
+    make a starting collector give up.
+    """
+    try:
+        fd = os.open(lock_path(socket_path), os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+    except FileNotFoundError:
+        return -1  # no lock file: nobody holds it (and a mere look creates none)
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.05)
+
+
+def _is_collector(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    return b"gt_mcp_tmux" in cmdline and b"collector" in cmdline
+
+
+def lock_is_held(socket_path: str) -> bool:
+    """Whether a collector runs for this server: its recorded pid first, the lock as a fallback."""
+    if _is_collector(read_state(socket_path).get("pid")):
+        return True
+    fd = take_lock(socket_path, create=False)
+    if fd is None:
+        return True
+    if fd >= 0:
+        os.close(fd)
+    return False
+
+
+def read_state(socket_path: str) -> dict[str, object]:
+    try:
+        data = json.loads(state_path(socket_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def collector_status(socket_path: str | None = None) -> CollectorStatus:
+    socket = socket_path or current_server_socket()
+    state = read_state(socket)
+    running = lock_is_held(socket)
+    pid = state.get("pid") if running else None
+    snapshot = read_snapshot(snapshot_path(socket))
+    version = state.get("version")
+    started = state.get("started")
+    error = state.get("last_error")
+    return CollectorStatus(
+        running=running,
+        pid=pid if isinstance(pid, int) else None,
+        socket=socket,
+        version=version if isinstance(version, str) else None,
+        started=float(started) if isinstance(started, int | float) else None,
+        last_refresh=snapshot.collected_at if snapshot else None,
+        last_error=error if isinstance(error, str) else None,
+        sources=snapshot.sources if snapshot else [],
+    )
+
+
+LAUNCHER = Path(PLUGIN_DIR) / "scripts" / "collector.sh"
+
+
+def start_collector(socket_path: str | None = None, python: str | None = None) -> CollectorStatus:
+    """Start a detached collector for the server unless one runs; wait briefly for it to be up.
+
+    It is started by the tmux server itself (`run-shell`, as the plugin does), so it gets the
+    server's global environment (GT_TOWN_ROOT, GT_MCP_GT, ...) rather than this shell's.
+    """
+    socket = socket_path or current_server_socket()
+    if not lock_is_held(socket):
+        interpreter = python or sys.executable
+        if LAUNCHER.exists():
+            command = f"{shlex.quote(str(LAUNCHER))} {shlex.quote(interpreter)} >/dev/null 2>&1 &"
+            run_tmux(["-S", socket, "run-shell", "-b", command], timeout=5)
+        else:  # installed without the plugin's scripts: start it from here
+            env = {**os.environ, "GT_MCP_COLLECTOR_SOCKET": socket}
+            subprocess.Popen(
+                [interpreter, "-m", "gt_mcp_tmux", "collector", "run"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not read_state(socket).get("pid"):
+            time.sleep(0.05)
+    return collector_status(socket)
+
+
+def stop_all_collectors(timeout: float = 5.0) -> int:
+    """Stop every collector of this user (all tmux servers): for uninstalling. How many ran."""
+    pids = []
+    for state in runtime_dir().glob("collector-*.json"):
+        try:
+            pid = json.loads(state.read_text(encoding="utf-8")).get("pid")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if _is_collector(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+                pids.append(pid)
+    deadline = time.monotonic() + timeout
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if _is_collector(pid)]
+        time.sleep(0.05)
+    return len(pids)
+
+
+def stop_collector(socket_path: str | None = None, timeout: float = 5.0) -> bool:
+    """SIGTERM the server's collector and wait for its lock to be free; True when none runs now."""
+    socket = socket_path or current_server_socket()
+    status = collector_status(socket)
+    if not status.running:
+        return True
+    if status.pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(status.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not lock_is_held(socket):
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,385 @@
+"""The collector: the one long-lived process per tmux server.
+
+It runs the sources on their own intervals (slow `gt` calls and Agent Mail in worker threads,
+cheap file and tmux reads in the main loop), merges them into a Snapshot, writes the cache and
+pushes changed status strings into tmux in one batched call, at most once a second. It exits when
+its tmux server dies and re-executes itself when the installed plugin's version changes.
+Nothing heavy is imported here: no rich, no libtmux, no psutil.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from gt_mcp_tmux import PACKAGE_DIR, __version__
+from gt_mcp_tmux.bridge import link
+from gt_mcp_tmux.collector.alerts import AlertTracker, take_ack_requests
+from gt_mcp_tmux.collector.announce import notify_clients, run_hooks_in_background
+from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
+from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
+from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
+from gt_mcp_tmux.collector.push import OptionPusher
+from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
+from gt_mcp_tmux.model import AgentMail, Alert, Snapshot, SourceHealth, to_json
+from gt_mcp_tmux.private_files import write_private
+from gt_mcp_tmux.proc import stop_all_children
+from gt_mcp_tmux.render.status_line import render_status, stale_marker
+from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
+from gt_mcp_tmux.sources.gastown.reader import GasTownReader
+from gt_mcp_tmux.sources.gastown.town import TownLocation, find_town, live_socket_name, logical_cwd
+from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
+
+VERSION_FILE = Path(PACKAGE_DIR) / "__init__.py"
+LOG_LIMIT = 256 * 1024
+#: One Agent Mail refresh may take this long: it runs in its own thread, never holding the bar,
+#: and a 200-agent fleet over HTTP needs ~2.5 s (the SQLite fast path ~25 ms).
+MAIL_BUDGET = 15.0
+
+
+def installed_version() -> str | None:
+    """The version of the package files on disk now (changes when the plugin is updated)."""
+    try:
+        match = re.search(r'__version__ = "([^"]+)"', VERSION_FILE.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
+class Collector:
+    def __init__(self, socket_path: str, server_pid: int | None) -> None:
+        self.socket_path = socket_path
+        self.server_pid = server_pid
+        self.server_args = ["-S", socket_path]
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        #: Bumped when the town is (re)found, so the slow workers run again at once.
+        self.town_generation = 0
+        self.town_changed = threading.Condition()
+        self.lock = threading.Lock()
+        self.settings, self.config_errors = self._load_settings()
+        self.town: TownLocation | None = None
+        self.reader: OrchestratorReader = GasTownReader(self.settings, None)
+        self.mail: AgentMail | None = None
+        self.mail_health = SourceHealth("agent_mail", interval=self.settings.mail_interval)
+        self.pusher = OptionPusher(self.server_args)
+        self.last_error: str | None = None
+        self.last_cache_json = ""
+        self.last_cache_write = 0.0
+        self.last_heartbeat = 0.0
+        self.next_town_search = 0.0
+        self.next_settings_read = time.monotonic() + 10
+        self.next_version_check = time.monotonic() + 5
+        self.cycles = 0
+        self.started = 0.0
+        self.next_append = 0.0
+        self.tracker = AlertTracker(hold=self.settings.alert_hold)
+        #: Conditions already true when the collector starts fire quietly (no message, no hook).
+        self.quiet_cycles = self.settings.alert_hold + 1
+
+    # --- settings and town --------------------------------------------------------------
+    def _load_settings(self) -> tuple[Settings, list[str]]:
+        return load_settings(tmux_values=read_tmux_options(self.server_args), strict=False)
+
+    def _find_town(self, now: float) -> None:
+        if self.town is not None or now < self.next_town_search:
+            return
+        self.next_town_search = now + 10  # cheap: a file walk and one tmux call
+        # The server's global environment is fresher than ours (`tmux set-environment -g`).
+        environ = {**os.environ, **self._server_environment("GT_TOWN_ROOT", "GT_ROOT")}
+        found = find_town(logical_cwd(), environ, configured=self.settings.town_root or None)
+        if found is not None:
+            self.town = found
+            with self.lock:
+                self.reader = GasTownReader(self.settings, found, share=True)
+            with self.town_changed:
+                self.town_generation += 1
+                self.town_changed.notify_all()
+            self.wake.set()
+
+    def _server_environment(self, *names: str) -> dict[str, str]:
+        done = run_tmux([*self.server_args, "show-environment", "-g"])
+        if done is None or done.returncode != 0:
+            return {}
+        pairs = (line.partition("=") for line in done.stdout.splitlines())
+        return {name: value for name, sep, value in pairs if sep and name in names and value}
+
+    # --- worker threads for the slow sources -------------------------------------------
+    def _every(self, name: str, interval: Callable[[], float], job: Callable[[], None]) -> None:
+        def loop() -> None:
+            while not self.stop.is_set():
+                generation = self.town_generation
+
+                def woken(seen: int = generation) -> bool:
+                    return self.stop.is_set() or self.town_generation != seen
+
+                try:
+                    job()
+                except Exception as err:  # a source must never take the collector down
+                    self._note_error(f"{name}: {type(err).__name__}: {err}")
+                with self.town_changed:
+                    self.town_changed.wait_for(woken, timeout=interval())
+
+        threading.Thread(target=loop, name=name, daemon=True).start()
+
+    def _gt_status_job(self) -> None:
+        """Fast status every status_interval; every full_status_interval a full one instead."""
+        full_every = max(
+            1, round(self.settings.full_status_interval / self.settings.status_interval)
+        )
+        self.cycles += 1
+        fast = (self.cycles - 1) % full_every != 0 and not self.reader.wants_full_status
+        self.reader.refresh_status(fast=fast)
+        self.wake.set()
+
+    def _convoy_job(self) -> None:
+        self.reader.refresh_convoys()
+        self.wake.set()
+
+    def _mail_job(self) -> None:
+        if not self.settings.agent_mail:
+            self.mail = AgentMail(url=self.settings.agent_mail_url, state="off")
+            return
+        started = time.time()
+        mail = read_agent_mail(self.settings, timeout=MAIL_BUDGET)
+        self.mail = mail
+        healthy = mail.state == "ok"
+        self.mail_health = SourceHealth(
+            "agent_mail",
+            last_ok=started if healthy else self.mail_health.last_ok,
+            last_run=started,
+            last_error=None if healthy else (mail.error or mail.state),
+            interval=self.settings.mail_interval,
+        )
+        self.wake.set()
+
+    # --- one cycle ------------------------------------------------------------------------
+    def server_alive(self) -> bool:
+        if not os.path.exists(self.socket_path):
+            return False
+        if self.server_pid is None:
+            return True
+        try:
+            os.kill(self.server_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def build_snapshot(self, now: float) -> Snapshot:
+        with self.lock:
+            reader = self.reader
+        reader.refresh_cheap(now)
+        town = reader.gastown(now)
+        mail = self.mail
+        bridge = link(town, mail) if mail is not None and mail.state != "off" else None
+        snapshot = Snapshot(
+            collected_at=now,
+            version=__version__,
+            gastown=town,
+            agent_mail=mail,
+            bridge=bridge,
+            sources=[*reader.health(), self.mail_health],
+        )
+        fired = self.tracker.update(snapshot, reader.take_new_events())
+        self._acknowledge_requests()
+        current = self.tracker.current()
+        self._announce([a for a in fired if a in current])
+        return replace(snapshot, alerts=current)
+
+    def _acknowledge_requests(self) -> None:
+        ids = take_ack_requests(self.socket_path)
+        if "all" in ids:
+            ids = [alert.id for alert in self.tracker.current()]
+        if ids:
+            self.tracker.acknowledge(ids)
+
+    def _announce(self, fired: list[Alert]) -> None:
+        """A message on the user's clients and the user's hook, after the start-up quiet period."""
+        if self.quiet_cycles > 0:
+            self.quiet_cycles -= 1
+            return
+        if not fired:
+            return
+        if self.settings.alert_display:
+            notify_clients(self.server_args, fired)
+        run_hooks_in_background(self.settings.alert_command, fired, self._note_error)
+
+    def publish(self, snapshot: Snapshot, now: float) -> None:
+        options = render_status(snapshot, self.settings).as_options()
+        options["@_gtmcp_stale"] = stale_marker(self.settings)
+        options["@_gtmcp-collector-pid"] = str(
+            os.getpid()
+        )  # lets a plugin reload skip starting one
+        options["@_gtmcp_stale_after"] = str(self.settings.stale_after)
+        beat_every = max(self.settings.stale_after / 3, 1)
+        if now - self.last_heartbeat >= beat_every:
+            options["@_gtmcp_heartbeat"] = str(int(now))
+        if self.pusher.push(options) and "@_gtmcp_heartbeat" in options:
+            self.last_heartbeat = now
+        body = json.dumps(to_json(snapshot.gastown), sort_keys=True) + json.dumps(
+            to_json(snapshot.agent_mail), sort_keys=True
+        )
+        if body != self.last_cache_json or now - self.last_cache_write >= 5:
+            write_snapshot(snapshot, snapshot_path(self.socket_path))
+            self.last_cache_json, self.last_cache_write = body, now
+
+    def cycle(self) -> None:
+        now = time.time()
+        self._find_town(time.monotonic())
+        self.publish(self.build_snapshot(now), now)
+        self._append_on_gastown_server(now)
+
+    def _append_on_gastown_server(self, now: float) -> None:
+        """Running inside Gas Town's own server with `append`: join its per-session status-right."""
+        if (
+            self.settings.gastown_server_status != "append"
+            or self.town is None
+            or now < self.next_append
+        ):
+            return
+        self.next_append = now + 5
+        if os.path.basename(self.socket_path) == live_socket_name(self.town.root):
+            append_to_sessions(self.server_args)
+
+    # --- housekeeping -------------------------------------------------------------------
+    def _note_error(self, message: str) -> None:
+        self.last_error = message
+        self._log(message)
+        self._write_state()
+
+    def _log(self, message: str) -> None:
+        path = log_path(self.socket_path)
+        with contextlib.suppress(OSError):
+            if path.exists() and path.stat().st_size > LOG_LIMIT:
+                path.replace(path.with_suffix(".log.1"))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as fh:
+                fh.write(time.strftime("%Y-%m-%dT%H:%M:%S ") + message.replace("\n", " | ") + "\n")
+
+    def _write_state(self) -> None:
+        state = {
+            "pid": os.getpid(),
+            "version": __version__,
+            "started": self.started,
+            "socket": self.socket_path,
+            "town_root": str(self.town.root) if self.town else None,
+            "last_error": self.last_error,
+            "config_errors": self.config_errors,
+        }
+        with contextlib.suppress(OSError):
+            write_private(state_path(self.socket_path), json.dumps(state))
+
+    def _housekeeping(self) -> bool:
+        """Re-read settings now and then; False when the plugin was updated (restart)."""
+        now = time.monotonic()
+        if now >= self.next_settings_read:
+            self.next_settings_read = now + 10
+            settings, errors = self._load_settings()
+            if settings != self.settings or errors != self.config_errors:
+                self.settings, self.config_errors = settings, errors
+                self.pusher.shown.clear()
+                self._write_state()
+        if now >= self.next_version_check:
+            self.next_version_check = now + 5
+            on_disk = installed_version()
+            if on_disk is not None and on_disk != __version__:
+                self._log(f"plugin updated {__version__} -> {on_disk}: restarting")
+                return False
+        return True
+
+    # --- the loop -----------------------------------------------------------------------
+    def run(self) -> str:
+        """Run until the server dies ('server-gone'), a signal ('stopped') or an update ('update')."""
+        self.started = time.time()
+        self._write_state()
+        self._log(f"collector {__version__} started for {self.socket_path}")
+        for problem in self.config_errors:
+            self._log(f"config: {problem}")
+        self._find_town(time.monotonic())
+        self._every("gt_status", lambda: self.settings.status_interval, self._gt_status_job)
+        self._every("convoys", lambda: self.settings.convoy_interval, self._convoy_job)
+        self._every("agent_mail", lambda: self.settings.mail_interval, self._mail_job)
+        last_cycle = 0.0
+        while not self.stop.is_set():
+            if not self.server_alive():
+                return "server-gone"
+            if not self._housekeeping():
+                return "update"
+            # At most one push a second, however often the workers wake us.
+            wait = max(1.0 - (time.monotonic() - last_cycle), 0.0)
+            if wait:
+                self.stop.wait(wait)
+            last_cycle = time.monotonic()
+            try:
+                self.cycle()
+            except Exception as err:
+                self._note_error(f"cycle: {type(err).__name__}: {err}")
+                import traceback  # only when something went wrong
+
+                self._log(traceback.format_exc(limit=4))
+            self.wake.wait(self.settings.files_interval)
+            self.wake.clear()
+        return "stopped"
+
+
+def server_pid_of(socket_path: str) -> int | None:
+    """The tmux server's pid: from $TMUX when it names this socket, else asked once."""
+    tmux_env = os.environ.get("TMUX", "").split(",")
+    if len(tmux_env) >= 2 and tmux_env[0] == socket_path and tmux_env[1].isdigit():
+        return int(tmux_env[1])
+    from gt_mcp_tmux.sources.tmux.runner import run_tmux
+
+    done = run_tmux(["-S", socket_path, "display-message", "-p", "#{pid}"])
+    if done is not None and done.returncode == 0 and done.stdout.strip().isdigit():
+        return int(done.stdout.strip())
+    return None
+
+
+def run_collector(socket_path: str) -> int:
+    """Entry point of `gt-mcp collector run`: singleton per server, exits with the server."""
+    fd = take_lock(socket_path, patience=0.5)
+    if fd is None:
+        return 0  # one runs already: that is the point of the lock
+    collector = Collector(socket_path, server_pid_of(socket_path))
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if signum == signal.SIGUSR1:
+            collector.wake.set()
+            return
+        collector.stop.set()
+        collector.wake.set()
+        with collector.town_changed:
+            collector.town_changed.notify_all()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(signum, on_signal)
+    reason = "stopped"
+    try:
+        reason = collector.run()
+    finally:
+        collector.stop.set()
+        stopped = stop_all_children()  # gt calls still in flight end with us
+        collector.reader.close()
+        collector._log(
+            f"collector exiting: {reason}" + (f" ({stopped} gt calls stopped)" if stopped else "")
+        )
+        with contextlib.suppress(OSError):
+            state_path(socket_path).unlink()
+        if reason == "server-gone":  # its cache, log and lock serve nobody now
+            forget_server(socket_path)
+        os.close(fd)
+    if reason == "update":
+        os.execv(sys.executable, [sys.executable, "-m", "gt_mcp_tmux", "collector", "run"])
+    return 0

@@ -1,0 +1,54 @@
+"""Private files of the current user: the runtime folder (0700) and atomic 0600 writes.
+
+The cache, the collector's state and lock, alert acknowledgements and the town poll share all
+live here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import threading
+from pathlib import Path
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 without loading OpenSSL's hashlib (~4 MB of the collector's memory) when the
+    interpreter has its own small implementation (`_sha256` before 3.12, `_sha2` after)."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:
+            from hashlib import sha256
+    return str(sha256(data).hexdigest())
+
+
+def runtime_dir() -> Path:
+    """`$XDG_RUNTIME_DIR/gastown-mcp`, else `/tmp/gastown-mcp-<uid>`; created 0700 and checked ours."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(base) / "gastown-mcp" if base else Path(f"/tmp/gastown-mcp-{os.getuid()}")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise PermissionError(f"{folder} is not a directory of ours: remove it")
+    if info.st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically with mode 0600 (readers never see half a file)."""
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

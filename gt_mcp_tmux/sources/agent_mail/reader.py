@@ -1,0 +1,254 @@
+"""MCP Agent Mail as one `AgentMail` record: state, counts, reservations, conflicts. Never raises.
+
+`read_agent_mail` probes liveness first (a down server costs one refused connection), then reads
+over HTTP, or from SQLite when `agent_mail_db` is set. Both readers give the same records; this
+module applies what must not depend on the source: expiry (a reservation is active only while
+`released_ts` is NULL *and* `expires_ts` is in the future, because servers expire lazily), the
+conflict rule, the totals and a stable order.
+
+Token lookup: `AGENT_MAIL_TOKEN`; for a loopback URL with none set, `HTTP_BEARER_TOKEN`, then the
+`HTTP_BEARER_TOKEN=` line of `~/.config/mcp-agent-mail/config.env`. The token goes into the
+Authorization header only: never into the record, an error text, a log or argv.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.model import AgentMail, Conflict, MailAgent, MailProject, Reservation
+from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader, is_loopback
+from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
+from gt_mcp_tmux.sources.agent_mail.locate import find_database
+from gt_mcp_tmux.sources.agent_mail.reading import MailReader, MailReadError, parse_ts
+
+#: Longest liveness probe: the status line must never wait on a hung server.
+LIVENESS_TIMEOUT = 0.5
+CONFIG_ENV = Path(".config") / "mcp-agent-mail" / "config.env"
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _config_env_token(home: Path) -> str | None:
+    try:
+        text = (home / CONFIG_ENV).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        line = line.strip()
+        line = line.removeprefix("export ").strip()
+        if line.startswith("HTTP_BEARER_TOKEN="):
+            value = line.split("=", 1)[1].strip().strip("'\"")
+            return value or None
+    return None
+
+
+def resolve_token(
+    url: str, environ: Mapping[str, str] | None = None, home: Path | None = None
+) -> str | None:
+    """The bearer token to send to `url`, or None (see the module docstring for the order)."""
+    env = os.environ if environ is None else environ
+    token = env.get("AGENT_MAIL_TOKEN", "").strip()
+    if token:
+        return token
+    if not is_loopback(url):
+        return None
+    token = env.get("HTTP_BEARER_TOKEN", "").strip()
+    if token:
+        return token
+    base = home if home is not None else Path(env.get("HOME") or Path.home())
+    return _config_env_token(base)
+
+
+def is_active(reservation: Reservation, now: datetime) -> bool:
+    """Not expired at `now` (the reader already left out released ones)."""
+    expires = parse_ts(reservation.expires_ts)
+    return expires is None or expires > now
+
+
+def _normalise(pattern: str) -> str:
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    return pattern
+
+
+def patterns_overlap(a: str, b: str) -> bool:
+    """The server's rule: equal, or either matches the other as an fnmatch pattern."""
+    a, b = _normalise(a), _normalise(b)
+    if a == b:
+        return True
+    if _GLOB_CHARS.isdisjoint(a) and _GLOB_CHARS.isdisjoint(b):
+        return False
+    return fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+
+
+def _overlapping_pairs(patterns: Sequence[str]) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of overlapping patterns, without comparing every literal with every other.
+
+    Two literal paths overlap only when equal (grouped by value); only globs need fnmatch.
+    """
+    normal = [_normalise(p) for p in patterns]
+    pairs: set[tuple[int, int]] = set()
+    literal_groups: dict[str, list[int]] = {}
+    globs = []
+    for index, pattern in enumerate(normal):
+        if _GLOB_CHARS.isdisjoint(pattern):
+            literal_groups.setdefault(pattern, []).append(index)
+        else:
+            globs.append(index)
+    for group in literal_groups.values():
+        pairs.update((a, b) for n, a in enumerate(group) for b in group[n + 1 :])
+    is_glob = set(globs)
+    for g in globs:
+        glob = normal[g]
+        for other, pattern in enumerate(normal):
+            if other == g:
+                continue
+            # A literal matched as a pattern matches only itself: one fnmatch is enough for it.
+            if (
+                glob == pattern
+                or fnmatch.fnmatchcase(pattern, glob)
+                or (other in is_glob and fnmatch.fnmatchcase(glob, pattern))
+            ):
+                pairs.add((min(g, other), max(g, other)))
+    return sorted(pairs)
+
+
+def find_conflicts(projects: Sequence[MailProject]) -> list[Conflict]:
+    """Pairs of active reservations in one project: different agents, >= 1 exclusive, overlapping."""
+    found = []
+    for project in projects:
+        held = project.reservations
+        for i, j in _overlapping_pairs([r.path_pattern for r in held]):
+            first, second = held[i], held[j]
+            if first.agent == second.agent or not (first.exclusive or second.exclusive):
+                continue
+            found.append(
+                Conflict(
+                    project=project.slug,
+                    path_a=first.path_pattern,
+                    agent_a=first.agent,
+                    path_b=second.path_pattern,
+                    agent_b=second.agent,
+                )
+            )
+    return found
+
+
+def summarise(
+    projects: Sequence[MailProject], now: datetime
+) -> tuple[list[MailProject], list[Conflict], dict[str, int]]:
+    """Projects in a stable order with only active reservations, their conflicts and totals."""
+    tidy = [
+        MailProject(
+            slug=project.slug,
+            human_key=project.human_key,
+            agents=sorted(project.agents, key=lambda a: (a.name.lower(), a.name)),
+            reservations=sorted(
+                (r for r in project.reservations if is_active(r, now)), key=lambda r: r.id
+            ),
+        )
+        for project in sorted(projects, key=lambda p: p.slug)
+    ]
+    agents: list[MailAgent] = [agent for project in tidy for agent in project.agents]
+    totals = {
+        "unread_total": sum(a.unread for a in agents),
+        "urgent_unread": sum(a.urgent_unread for a in agents),
+        "acks_pending": sum(a.acks_pending for a in agents),
+        "reservations_active": sum(len(p.reservations) for p in tidy),
+    }
+    return tidy, find_conflicts(tidy), totals
+
+
+def _scrub(text: str, token: str | None) -> str:
+    line = " ".join(text.split())[:300]
+    return line.replace(token, "***") if token else line
+
+
+#: url -> (when looked, database found); a local server's database is looked for once a minute.
+_LOCATED: dict[str, tuple[float, str | None]] = {}
+LOCATE_EVERY = 60.0
+
+
+def database_for(settings: Settings) -> str | None:
+    """The SQLite file to read: the configured one, the local server's (found), or None (HTTP)."""
+    configured = settings.agent_mail_db
+    if configured == "http":
+        return None
+    if configured:
+        return configured
+    url = settings.agent_mail_url.rstrip("/")
+    looked, found = _LOCATED.get(url, (0.0, None))
+    if time.monotonic() - looked > LOCATE_EVERY or (found and not os.path.exists(found)):
+        found = find_database(url)
+        _LOCATED[url] = (time.monotonic(), found)
+    return found
+
+
+def read_agent_mail(
+    settings: Settings,
+    timeout: float = 3.0,
+    *,
+    recent_limit: int = 20,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> AgentMail:
+    """Agent Mail as last seen, within about `timeout` seconds. Never raises.
+
+    States: `off` (watching disabled), `down` (nothing listening), `auth` (401/403), `error` (with
+    the reason), `ok`.
+    """
+    url = settings.agent_mail_url.rstrip("/")
+    if not settings.agent_mail:
+        return AgentMail(url=url, state="off")
+    started = time.monotonic()
+    deadline = started + max(timeout, 0.1)
+    token: str | None = None
+    try:
+        alive = check_liveness(url, timeout=min(LIVENESS_TIMEOUT, max(timeout, 0.05)))
+        if not alive.up:
+            state = "down" if alive.refused else "error"
+            reason = alive.error or "not alive"
+            return AgentMail(
+                url=url, state=state, error=reason, latency_ms=round(alive.latency_ms, 2)
+            )
+        reader: MailReader
+        database = database_for(settings)
+        if database:
+            from gt_mcp_tmux.sources.agent_mail.sqlite import SqliteMailReader  # sqlite3: 2 MB
+
+            reader = SqliteMailReader(database, recent_limit=recent_limit)
+            via = "sqlite"
+        else:
+            token = resolve_token(url, environ)
+            reader = HttpMailReader(
+                url, token, call_timeout=max(0.1, timeout), recent_limit=recent_limit
+            )
+            via = "http"
+        reading = reader.read(deadline)
+        moment = now or datetime.now(timezone.utc)
+        projects, conflicts, totals = summarise(reading.projects, moment)
+        return AgentMail(
+            url=url,
+            state="ok",
+            variant=reading.variant,
+            via=via,
+            latency_ms=round(alive.latency_ms, 2),
+            conflicts=conflicts,
+            projects=projects,
+            messages=reading.messages,
+            unread_total=totals["unread_total"],
+            urgent_unread=totals["urgent_unread"],
+            acks_pending=totals["acks_pending"],
+            reservations_active=totals["reservations_active"],
+        )
+    except MailReadError as err:
+        return AgentMail(url=url, state=err.kind, error=_scrub(err.message, token))
+    except Exception as err:  # a source never raises into its caller
+        return AgentMail(
+            url=url, state="error", error=_scrub(f"{type(err).__name__}: {err}", token)
+        )

@@ -1,0 +1,193 @@
+"""Where the Gas Town is and which tmux socket its agents live on, found the way `gt` finds them."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gt_mcp_tmux.private_files import sha256_hex
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
+
+#: Values of GT_TMUX_SOCKET that mean "compute it" rather than a socket name.
+_AUTO_SOCKET_VALUES = {"", "default", "auto"}
+_SOCKET_NAME_RE = re.compile(r"^[a-z0-9-]+-[0-9a-f]{6}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TownLocation:
+    """A town root and how it was found (`cwd`, `GT_TOWN_ROOT`, `GT_ROOT`, `tmux:<socket>`, ...).
+
+    `others`: further towns whose tmux servers run (found the same way), not watched: when
+    several are up, which one is watched is said, and `@gtmcp-town-root` chooses.
+    """
+
+    root: Path
+    found_by: str
+    others: tuple[Path, ...] = ()
+
+
+def is_town_root(path: Path) -> bool:
+    return (path / "mayor" / "town.json").is_file()
+
+
+def find_town_above(start: Path) -> Path | None:
+    """The outermost directory at or above `start` holding `mayor/town.json` (`gt`'s own rule).
+
+    Without any `town.json`, falls back to the outermost directory with a bare `mayor/` folder.
+    """
+    outermost: Path | None = None
+    outermost_bare: Path | None = None
+    current = start.absolute()
+    for folder in (current, *current.parents):
+        mayor = folder / "mayor"
+        if (mayor / "town.json").is_file():
+            outermost = folder
+        elif outermost is None and mayor.is_dir():
+            outermost_bare = folder
+    return outermost or outermost_bare
+
+
+def socket_name_for(root: Path, environ: Mapping[str, str] | None = None) -> str:
+    """Gas Town's tmux socket name for a town root.
+
+    `GT_TMUX_SOCKET` wins unless it is empty, `default` or `auto`; otherwise
+    `<sanitised basename>-<first 6 hex of sha256(real path)>`, e.g. `/home/user/gt` -> `gt-c78608`.
+    """
+    env = os.environ if environ is None else environ
+    explicit = env.get("GT_TMUX_SOCKET", "")
+    if explicit not in _AUTO_SOCKET_VALUES:
+        return explicit
+    # gt names the socket after the root as it found it (a symlink's own name: it never resolves
+    # the path it walks up from) and hashes the real path
+    real = os.path.realpath(root)
+    shown = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    base = re.sub(r"[^a-z0-9-]+", "-", shown.lower()).strip("-") or "default"
+    digest = sha256_hex(real.encode("utf-8", "surrogateescape"))[:6]
+    return f"{base}-{digest}"
+
+
+def logical_cwd() -> Path:
+    """The current folder as the shell names it: `$PWD` when it is this folder (a symlinked
+    path is kept, as Go's os.Getwd keeps it for gt), else the resolved path."""
+    here = os.getcwd()
+    pwd = os.environ.get("PWD", "")
+    if pwd and os.path.isabs(pwd):
+        try:
+            if os.path.samefile(pwd, here):
+                return Path(pwd)
+        except OSError:
+            pass
+    return Path(here)
+
+
+def tmux_socket_dir() -> Path:
+    """Where tmux keeps its sockets: `$TMUX_TMPDIR` (or /tmp) + `tmux-<uid>`."""
+    return Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+
+
+def gastown_socket_dirs() -> list[Path]:
+    """Where a Gas Town server's socket may be: gt itself ignores `TMUX_TMPDIR` (its servers are
+    always under /tmp/tmux-<uid>, or `GT_MCP_GT_SOCKET_DIR` when set), while a server started by
+    plain `tmux -L` honours it."""
+    override = os.environ.get("GT_MCP_GT_SOCKET_DIR", "")
+    dirs = [Path(override) if override else Path("/tmp") / f"tmux-{os.getuid()}"]
+    if tmux_socket_dir() not in dirs:
+        dirs.append(tmux_socket_dir())
+    return dirs
+
+
+def gastown_socket_path(socket: str) -> str:
+    """The path of a Gas Town server's socket: the first of `gastown_socket_dirs` that has it
+    (else where `tmux -L` would look)."""
+    for folder in gastown_socket_dirs():
+        candidate = folder / socket
+        if candidate.exists():
+            return str(candidate)
+    return str(tmux_socket_dir() / socket)
+
+
+def live_socket_name(root: Path, environ: Mapping[str, str] | None = None) -> str:
+    """The socket of the town's running server: `socket_name_for(root)`, unless no server has
+    that name and one with the same real-path hash runs under another name (the town started
+    from its real path, looked at through a symlink, or the other way round). Following it beats
+    telling the user to `gt up` a second copy of a running town."""
+    wanted = socket_name_for(root, environ)
+    if not _SOCKET_NAME_RE.match(wanted):
+        return wanted  # an explicit GT_TMUX_SOCKET
+    if any((folder / wanted).exists() for folder in gastown_socket_dirs()):
+        return wanted
+    digest = wanted.rsplit("-", 1)[-1]
+    for folder in gastown_socket_dirs():
+        try:
+            same = sorted(p.name for p in folder.iterdir() if p.name.endswith("-" + digest))
+        except OSError:
+            continue
+        if same and _SOCKET_NAME_RE.match(same[0]):
+            return same[0]
+    return wanted
+
+
+def towns_from_tmux_servers(timeout: float = 0.5) -> list[TownLocation]:
+    """Towns whose Gas Town tmux servers run (sockets named `<name>-<hash6>` that hold a
+    `GT_TOWN_ROOT` naming a town), most recently started server first."""
+    found: list[tuple[float, str, Path]] = []
+    for folder in gastown_socket_dirs():
+        try:
+            entries = [p for p in folder.iterdir() if _SOCKET_NAME_RE.match(p.name)]
+        except OSError:
+            continue
+        for path in entries:
+            try:
+                started = path.stat().st_mtime
+            except OSError:
+                continue
+            out = run_tmux(["-S", str(path), "show-environment", "-g", "GT_TOWN_ROOT"], timeout=timeout)
+            if out is None:
+                continue
+            name, _, value = out.stdout.strip().partition("=")
+            if out.returncode == 0 and name == "GT_TOWN_ROOT" and value and is_town_root(Path(value)):
+                found.append((started, path.name, Path(value)))
+    found.sort(key=lambda item: (-item[0], item[1]))
+    towns: list[TownLocation] = []
+    seen: set[str] = set()
+    for _, socket, root in found:
+        real = os.path.realpath(root)
+        if real not in seen:
+            seen.add(real)
+            towns.append(TownLocation(root, f"tmux:{socket}"))
+    return towns
+
+
+def find_town(
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    configured: str | None = None,
+    ask_tmux: bool = True,
+) -> TownLocation | None:
+    """Find the town: configured root, then above cwd, `GT_TOWN_ROOT`, `GT_ROOT` (each only when
+    it names a town), the running Gas Town tmux servers (the newest; the rest are `others`),
+    `~/gt`."""
+    env = os.environ if environ is None else environ
+    if configured:
+        return TownLocation(Path(configured).expanduser(), "config")
+    above = find_town_above(cwd or logical_cwd())
+    if above is not None:
+        return TownLocation(above, "cwd")
+    for var in ("GT_TOWN_ROOT", "GT_ROOT"):
+        # only a workspace counts: Gas City puts GT_ROOT=<city> in every city session
+        value = env.get(var)
+        if value and is_town_root(Path(value)):
+            return TownLocation(Path(value), var)
+    if ask_tmux:
+        running = towns_from_tmux_servers()
+        if running:
+            return TownLocation(
+                running[0].root, running[0].found_by, tuple(t.root for t in running[1:])
+            )
+    home_gt = Path(env.get("HOME") or Path.home()) / "gt"
+    if is_town_root(home_gt):
+        return TownLocation(home_gt, "~/gt")
+    return None

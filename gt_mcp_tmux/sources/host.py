@@ -1,0 +1,137 @@
+"""Host health for the dashboard: load, memory, and the CPU and memory of the agents' processes.
+
+The agents' processes are those in the panes of Gas Town's tmux server: their pane pids come from
+one `tmux -L <socket> list-panes -a` call every few seconds, their descendants from psutil. The
+psutil.Process objects are kept between samples, so CPU percentages cover the time since the last
+sample (psutil's own rule), without sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+from gt_mcp_tmux.sources.tmux.runner import SEP, run_tmux
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLoad:
+    """The processes of one Gas Town session's panes, added up."""
+
+    session: str
+    processes: int
+    cpu_percent: float
+    rss_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HostHealth:
+    load: tuple[float, float, float] | None
+    cpus: int
+    cpu_percent: float
+    mem_total: int
+    mem_used: int
+    mem_percent: float
+    swap_percent: float
+    agent_processes: int = 0
+    agent_cpu_percent: float = 0.0
+    agent_rss_bytes: int = 0
+    sessions: list[SessionLoad] = field(default_factory=list)  # busiest first
+    panes_error: str | None = None
+
+
+def pane_pids(socket: str, timeout: float = 1.0) -> tuple[dict[int, str], str | None]:
+    """{pane pid: session name} on a tmux server, or ({}, why not)."""
+    done = run_tmux(
+        ["list-panes", "-a", "-F", f"#{{pane_pid}}{SEP}#{{session_name}}"], socket, timeout
+    )
+    if done is None:
+        return {}, "tmux did not answer"
+    if done.returncode != 0:
+        return {}, "Gas Town's tmux server is not running"
+    pids: dict[int, str] = {}
+    for line in done.stdout.splitlines():
+        pid, _, session = line.partition(SEP)
+        if pid.isdigit():
+            pids[int(pid)] = session
+    return pids, None
+
+
+class HostSampler:
+    """Samples host health; re-reads panes and process trees at most every `tree_every` seconds."""
+
+    def __init__(self, socket: str | None, tree_every: float = 5.0) -> None:
+        self.socket = socket
+        self.tree_every = tree_every
+        self._next_tree = 0.0
+        self._tree: dict[int, tuple[str, psutil.Process]] = {}  # pid -> (session, process)
+        self._panes_error: str | None = None
+        psutil.cpu_percent(None)  # starts the system-wide measurement
+
+    def set_socket(self, socket: str | None) -> None:
+        if socket != self.socket:
+            self.socket, self._next_tree, self._tree = socket, 0.0, {}
+
+    def _refresh_tree(self) -> None:
+        if self.socket is None:
+            self._tree, self._panes_error = {}, "no Gas Town tmux server known"
+            return
+        panes, self._panes_error = pane_pids(self.socket)
+        tree: dict[int, tuple[str, psutil.Process]] = {}
+        for pid, session in panes.items():
+            try:
+                root = self._tree[pid][1] if pid in self._tree else psutil.Process(pid)
+                members = [root, *root.children(recursive=True)]
+            except (psutil.Error, OSError):
+                continue
+            for proc in members:
+                kept = self._tree.get(proc.pid)
+                tree[proc.pid] = (session, kept[1] if kept else proc)
+        self._tree = tree
+
+    def sample(self) -> HostHealth:
+        now = time.monotonic()
+        if now >= self._next_tree:
+            self._refresh_tree()
+            self._next_tree = now + self.tree_every
+        per_session: dict[str, list[float]] = {}
+        for _, (session, proc) in list(self._tree.items()):
+            try:
+                with proc.oneshot():
+                    cpu = proc.cpu_percent(None)
+                    rss = proc.memory_info().rss
+            except (psutil.Error, OSError):
+                continue
+            totals = per_session.setdefault(session, [0, 0.0, 0])
+            totals[0] += 1
+            totals[1] += cpu
+            totals[2] += rss
+        sessions = sorted(
+            (
+                SessionLoad(name, int(t[0]), round(t[1], 1), int(t[2]))
+                for name, t in per_session.items()
+            ),
+            key=lambda s: (-s.cpu_percent, -s.rss_bytes, s.session),
+        )
+        memory = psutil.virtual_memory()
+        load: tuple[float, float, float] | None = None
+        with contextlib.suppress(OSError, AttributeError):
+            load = os.getloadavg()
+        return HostHealth(
+            load=load,
+            cpus=psutil.cpu_count() or 1,
+            cpu_percent=psutil.cpu_percent(None),
+            mem_total=int(memory.total),
+            mem_used=int(memory.total - memory.available),
+            mem_percent=float(memory.percent),
+            swap_percent=float(psutil.swap_memory().percent),
+            agent_processes=sum(s.processes for s in sessions),
+            agent_cpu_percent=round(sum(s.cpu_percent for s in sessions), 1),
+            agent_rss_bytes=sum(s.rss_bytes for s in sessions),
+            sessions=sessions,
+            panes_error=self._panes_error,
+        )

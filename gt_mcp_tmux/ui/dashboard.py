@@ -1,0 +1,204 @@
+"""The live dashboard (Prefix+G, `gt-mcp dashboard`): repaints about once a second from the
+snapshot cache (it never queries Gas Town or Agent Mail itself), plus host health and the user's
+tmux sessions, which it measures itself a few times a minute at most.
+
+Keys: q/Esc quit, r refresh now, Tab/Shift-Tab/←/→ move between panels, ↑/↓ pick an agent,
+Enter jumps to the picked agent's session (jump.py: a popup over the dashboard, or, when the
+dashboard itself is a popup, it closes and the agent opens in its place).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.text import Text
+
+from gt_mcp_tmux.model import Agent, Snapshot
+from gt_mcp_tmux.render.agents_panel import agent_label, by_attention
+from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame, panel_names
+from gt_mcp_tmux.render.icons import plain_glyphs
+from gt_mcp_tmux.render.literal import literal
+from gt_mcp_tmux.sources.host import HostHealth, HostSampler
+from gt_mcp_tmux.sources.tmux.sessions import ServerSessions, list_sessions, user_server
+from gt_mcp_tmux.ui.extensions import ExtensionPanel
+from gt_mcp_tmux.ui.keys import KeyReader
+from gt_mcp_tmux.ui.views_data import cached_snapshot, snapshot_file
+
+REFRESH_EVERY = 1.0
+SESSIONS_EVERY = 3.0
+
+
+class Dashboard:
+    """The dashboard's state between frames: data, focus, the picked agent, a message."""
+
+    def __init__(
+        self, stale_after: float = 30.0, extensions: tuple[ExtensionPanel, ...] = ()
+    ) -> None:
+        self.stale_after = stale_after
+        self.extensions = extensions
+        self.jump_to: Agent | None = None  # set by Enter; run_live does the jump
+        self.snapshot: Snapshot | None = None
+        self._snapshot_stamp: tuple[int, int] | None = None
+        self.sampler = HostSampler(None)
+        self.host: HostHealth | None = None
+        self.user: ServerSessions | None = None
+        self._next_sessions = 0.0
+        self.focus = "agents"
+        self.selected = 0  # index into the agents sorted by attention, kept on `picked_address`
+        self.picked_address: str | None = None
+        self.message: Text | None = None
+
+    def refresh(self, force: bool = False) -> None:
+        """Re-read the cache when it changed, sample the host, and the user's sessions when due."""
+        path = snapshot_file()
+        try:
+            info = path.stat()
+            stamp: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = None
+        if force or stamp != self._snapshot_stamp or self.snapshot is None:
+            self.snapshot = cached_snapshot()
+            self._snapshot_stamp = stamp
+        self.sampler.set_socket(self.snapshot.gastown.socket if self.snapshot else None)
+        self.host = self.sampler.sample()
+        now = time.monotonic()
+        if force or now >= self._next_sessions:
+            self.user = list_sessions(user_server())
+            self._next_sessions = now + SESSIONS_EVERY
+        self._follow_pick()
+
+    def _sorted_agents(self) -> list[Agent]:
+        return by_attention(self.snapshot.gastown.agents) if self.snapshot else []
+
+    def _follow_pick(self) -> None:
+        """The list re-sorts as agents change: the highlight stays on the agent picked."""
+        agents = self._sorted_agents()
+        addresses = [agent.address for agent in agents]
+        if self.picked_address in addresses:
+            self.selected = addresses.index(self.picked_address)
+        else:
+            self.selected = min(self.selected, max(len(agents) - 1, 0))
+            self.picked_address = addresses[self.selected] if agents else None
+
+    def view(self, now: float, keys: bool) -> DashboardInput:
+        return DashboardInput(
+            snapshot=self.snapshot,
+            now=now,
+            host=self.host,
+            user_sessions=self.user,
+            focus=self.focus,
+            selected=self.selected,
+            message=self.message,
+            stale_after=self.stale_after,
+            keys=keys,
+            extensions=self.extensions,
+        )
+
+    def handle(self, key: str) -> bool:
+        """Act on one key; False means quit."""
+        if key in ("q", "Q", "esc"):
+            return False
+        names = panel_names(self.view(0.0, keys=True))
+        index = names.index(self.focus) if self.focus in names else 0
+        if key in ("tab", "right", "l"):
+            self.focus = names[(index + 1) % len(names)]
+        elif key in ("shift-tab", "left", "h"):
+            self.focus = names[(index - 1) % len(names)]
+        elif key in ("up", "k", "down", "j") and self.focus == "agents":
+            step = -1 if key in ("up", "k") else 1
+            agents = self._sorted_agents()
+            self.selected = min(max(self.selected + step, 0), max(len(agents) - 1, 0))
+            self.picked_address = agents[self.selected].address if agents else None
+        elif key == "enter" and self.focus == "agents":
+            self.message = self.session_message()
+            agent = self.picked()
+            if agent is not None and agent.session and agent.running:
+                self.jump_to = agent
+        elif key in ("r", "R"):
+            self.message = Text("refreshed", style="dim")
+            self.refresh(force=True)
+        return True
+
+    def picked(self) -> Agent | None:
+        self._follow_pick()
+        agents = self._sorted_agents()
+        return agents[self.selected] if agents else None
+
+    def session_message(self) -> Text:
+        agent = self.picked()
+        if agent is None:
+            return Text("no agent to show", style="dim")
+        line = literal(agent_label(agent), "bold")
+        if not agent.session:
+            line.append(": no session", style="yellow")
+            return line
+        socket = self.snapshot.gastown.socket if self.snapshot else None
+        line.append(": session ")
+        line.append_text(literal(agent.session, "bold cyan"))
+        if socket:
+            line.append("  (tmux -L ", style="dim")
+            line.append_text(literal(socket, "dim"))
+            line.append(" attach -t ", style="dim")
+            line.append_text(literal(agent.session, "dim"))
+            line.append(")", style="dim")
+        return line
+
+
+def render_once(
+    console: Console, stale_after: float = 30.0, extensions: tuple[ExtensionPanel, ...] = ()
+) -> RenderableType:
+    """One frame at the console's width, every panel at its natural height."""
+    board = Dashboard(stale_after, extensions)
+    board.refresh()
+    time.sleep(0.3)  # CPU percentages need two samples
+    board.host = board.sampler.sample()
+    ascii_only = plain_glyphs(console, console.options)
+    return once_frame(board.view(time.time(), keys=False), console.width, ascii_only)
+
+
+def run_live(
+    console: Console,
+    stale_after: float = 30.0,
+    extensions: tuple[ExtensionPanel, ...] = (),
+    jump_mode: str = "popup",
+    popup: bool = False,
+) -> None:
+    """The interactive dashboard, until q or Esc (or, inside a popup, a jump)."""
+    board = Dashboard(stale_after, extensions)
+    board.refresh()
+    ascii_only = plain_glyphs(console, console.options)
+    with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
+        next_refresh = time.monotonic() + REFRESH_EVERY
+        while True:
+            width, height = console.size  # read afresh each frame: resizes just work
+            live.update(
+                live_frame(board.view(time.time(), keys=True), width, height, ascii_only),
+                refresh=True,
+            )
+            key = keys.read(max(next_refresh - time.monotonic(), 0.0))
+            if key is None:
+                board.refresh()
+                next_refresh = time.monotonic() + REFRESH_EVERY
+            elif key != "resize" and not board.handle(key):
+                return
+            if board.jump_to is not None:
+                agent, board.jump_to = board.jump_to, None
+                if jump_to_agent(board, agent, jump_mode, popup):
+                    return  # a popup dashboard gives its place to the agent
+
+
+def jump_to_agent(board: Dashboard, agent: Agent, mode: str, popup: bool) -> bool:
+    """Go to the agent's session; True when the dashboard must close for it (it is a popup)."""
+    from gt_mcp_tmux.ui.jump import go, session_exists
+
+    socket = board.snapshot.gastown.socket if board.snapshot else None
+    if not socket or not agent.session:
+        return False
+    if not session_exists(socket, agent.session):
+        board.message = literal(f"{agent.address}: its session {agent.session} is gone", "yellow")
+        return False
+    go(socket, agent.session, mode, after_pid=os.getpid() if popup else None)
+    return popup and mode == "popup"

@@ -1,0 +1,103 @@
+"""Go to an agent's tmux session, across servers.
+
+Agents live on Gas Town's own tmux server. From a client of that server we switch the client;
+from the user's own server we open a large popup (or a window) running an attach to Gas Town's
+socket with TMUX unset; outside tmux we become that attach. Never a session of our own is
+created, so nothing is ever named like Gas Town's sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from gt_mcp_tmux.model import Agent, GasTown
+from gt_mcp_tmux.render.icons import status_rank
+from gt_mcp_tmux.render.status_line import escape_for_tmux
+from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
+
+
+def jump_targets(town: GasTown) -> list[Agent]:
+    """Every agent, most urgent first (as in every agent list), then by address."""
+    return sorted(town.agents, key=lambda a: (status_rank(a.status), a.address))
+
+
+def session_target(session: str) -> str:
+    """An exact-match target for a session name (no prefix or pattern matching)."""
+    return f"={session}:"
+
+
+def attach_argv(socket: str, session: str) -> list[str]:
+    return [
+        "env",
+        "-u",
+        "TMUX",
+        "tmux",
+        "-S",
+        gastown_socket_path(socket),
+        "attach-session",
+        "-t",
+        session_target(session),
+    ]
+
+
+def on_server(socket: str) -> bool:
+    """Whether we run inside a client of the tmux server with this socket name."""
+    tmux_env = os.environ.get("TMUX", "")
+    return bool(tmux_env) and os.path.basename(tmux_env.split(",")[0]) == socket
+
+
+def go_argv(socket: str, session: str, mode: str, client: str | None) -> list[str]:
+    """The one command that takes the user to the session, for where they are now."""
+    client_args = ["-c", client] if client else []
+    if on_server(socket):
+        return ["tmux", "switch-client", *client_args, "-t", session_target(session)]
+    if not os.environ.get("TMUX"):
+        return ["tmux", "-S", gastown_socket_path(socket), "attach-session", "-t", session_target(session)]
+    if mode == "window":
+        # new-window expands formats in -n: the name is data, so it is escaped like the bar's text
+        name = escape_for_tmux(session, 30)
+        return ["tmux", "new-window", "-n", name, "--", *attach_argv(socket, session)]
+    return [
+        "tmux",
+        "display-popup",
+        *client_args,
+        "-E",
+        "-w",
+        "95%",
+        "-h",
+        "95%",
+        "--",
+        *attach_argv(socket, session),
+    ]
+
+
+def session_exists(socket: str, session: str) -> bool:
+    done = run_tmux(["-S", gastown_socket_path(socket), "has-session", "-t", session_target(session)])
+    return done is not None and done.returncode == 0
+
+
+def go(
+    socket: str,
+    session: str,
+    mode: str = "popup",
+    client: str | None = None,
+    after_pid: int | None = None,
+) -> int:
+    """Take the user there. `after_pid`: we run inside a popup that must close first (one popup
+    per client), so the hop is handed to a detached shell that waits for that process to end."""
+    argv = go_argv(socket, session, mode, client)
+    if after_pid is not None and argv[:2] == ["tmux", "display-popup"]:
+        waiter = 'while kill -0 "$1" 2>/dev/null; do sleep 0.05; done; shift; exec "$@"'
+        subprocess.Popen(
+            ["sh", "-c", waiter, "sh", str(after_pid), *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        return 0
+    if argv[1] == "-S":  # outside tmux: become the attach
+        os.execvp(argv[0], argv)
+    return subprocess.run(argv, check=False).returncode

@@ -1,0 +1,69 @@
+"""The interactive `gt-mcp sling`: pick a bead, pick a target, optional args, confirm, run gt."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+
+from rich.console import Console
+from rich.text import Text
+
+from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.model import Snapshot, SourceError
+from gt_mcp_tmux.passthrough import GT_INSTALL_HINT, resolve_gt
+from gt_mcp_tmux.render.choices import bead_choices, plain_choices
+from gt_mcp_tmux.ui.keys import KeyReader
+from gt_mcp_tmux.ui.picker import pick
+from gt_mcp_tmux.ui.sling import read_ready, sling_argv, sling_targets
+
+
+def _wait_for_a_key(console: Console, popup: bool) -> None:
+    if popup:
+        console.print(Text("press any key to close", style="dim"))
+        with KeyReader() as keys:
+            keys.read(None)
+
+
+def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> int:
+    console = Console(highlight=False)
+    town = snapshot.gastown
+    binary = resolve_gt()
+    if binary is None:
+        console.print(Text(f"gt not found: {GT_INSTALL_HINT}", style="red"))
+        _wait_for_a_key(console, popup)
+        return 127
+    ready = read_ready(town.root, settings.gt_timeout)
+    if isinstance(ready, SourceError):
+        console.print(Text(f"cannot list ready beads: {ready.message}", style="red"))
+        _wait_for_a_key(console, popup)
+        return 1
+    if not ready:
+        console.print(Text("No ready work across town.", style="yellow"))
+        _wait_for_a_key(console, popup)
+        return 0
+    bead = pick(bead_choices(ready), "sling which bead", console)
+    if bead is None:
+        return 0
+    target = pick(plain_choices(sling_targets(town)), f"sling {bead.id} to", console)
+    if target is None:
+        return 0
+    console.print(
+        Text.assemble(
+            ("sling ", "bold"), (bead.id, "bold cyan"), " ", bead.title, " → ", (target, "bold")
+        )
+    )
+    args_text = console.input("natural-language args (Enter to skip): ").strip()
+    formula = console.input("formula, e.g. shiny (Enter to skip): ").strip()
+    argv = sling_argv(bead.id, target, args_text, formula)
+    console.print(Text("gt " + shlex.join(argv), style="bold"))
+    if console.input("run it? type y and Enter (anything else cancels): ").strip().lower() not in (
+        "y",
+        "yes",
+    ):
+        console.print(Text("not slung", style="dim"))
+        return 0
+    done = subprocess.run([binary, *argv], cwd=town.root or None, check=False)
+    style = "green" if done.returncode == 0 else "red"
+    console.print(Text(f"gt exited {done.returncode}", style=style))
+    _wait_for_a_key(console, popup)
+    return done.returncode
