@@ -22,9 +22,30 @@ from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from tests.agent_mail_server import AgentMailServer, agent_mail_python, free_port
 
 PROJECTS, AGENTS_PER_PROJECT, RESERVATIONS_PER_PROJECT, MESSAGES_PER_PROJECT = 20, 10, 100, 50
-ADJECTIVES = ("Green", "Blue", "Red", "Black", "White", "Purple", "Orange", "Silver", "Golden")
+ADJECTIVES: tuple[str, ...] = (
+    "Green",
+    "Blue",
+    "Red",
+    "Black",
+    "White",
+    "Purple",
+    "Orange",
+    "Silver",
+    "Golden",
+)
 ADJECTIVES += ("Calm", "Bold", "Quiet", "Swift", "Bright", "Gentle")
-NOUNS = ("Castle", "Lake", "Stone", "Fox", "Hill", "Pond", "Bear", "Owl", "River", "Falcon")
+NOUNS: tuple[str, ...] = (
+    "Castle",
+    "Lake",
+    "Stone",
+    "Fox",
+    "Hill",
+    "Pond",
+    "Bear",
+    "Owl",
+    "River",
+    "Falcon",
+)
 NOUNS += ("Oak", "Cliff", "Meadow", "Harbor")
 
 

@@ -303,7 +303,9 @@ def _decode(hint: Any, data: Any) -> Any:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(data, dict):
             return hint()
-        return hint(**{name: _decode(ftype, data[name]) for name, ftype in _fields(hint) if name in data})
+        return hint(
+            **{name: _decode(ftype, data[name]) for name, ftype in _fields(hint) if name in data}
+        )
     return data
 
 

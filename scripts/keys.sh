@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by gastown-mcp.tmux: bind the popup keys. Each key comes from its @gtmcp-key-* option
 # (default in variables.sh); `none` binds nothing. Keys bound by an earlier load and no longer
 # wanted are unbound, so a reload with new settings leaves no stale binding behind.

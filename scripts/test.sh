@@ -5,8 +5,10 @@ set -eu
 cd "$(dirname "$0")/.."
 ./install.sh --dev >/dev/null
 VENV="${XDG_DATA_HOME:-$HOME/.local/share}/gastown-mcp/venv"
-"$VENV/bin/python" -m ruff check gt_mcp_tmux tests bench
-"$VENV/bin/python" -m mypy
+"$VENV/bin/python" -m ruff check gt_mcp_tmux tests bench tools
+"$VENV/bin/python" -m ruff format --check gt_mcp_tmux tests bench tools
+"$VENV/bin/python" -m mypy  # strict, on the package, the tests, the benchmarks and tools
+"$VENV/bin/shellcheck" -x gastown-mcp.tmux scripts/*.sh install.sh .ci/run
 # The real MCP Agent Mail server the integration tests start: installed once into
 # ${XDG_CACHE_HOME:-~/.cache}/gastown-mcp/agent-mail-venv (about a minute), found by the tests here.
 GT_MCP_TEST_AGENT_MAIL_PYTHON=$("$VENV/bin/python" -m tests.agent_mail_server --install)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # names used by the files that source this one
 # Names shared by gastown-mcp.tmux and the scripts: public options (@gtmcp-*), internal ones
 # (@_gtmcp-*), the status tokens, and where install.sh puts the virtual environment.
 

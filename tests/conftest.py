@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.townkit import StandinTown, install_standin_gt, make_town
+from tests.waiting import retry_until
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -144,12 +144,14 @@ class Screen:
 
     def wait_for(self, predicate: Callable[[str], bool], timeout: float = 10.0) -> str:
         """Poll the screen until `predicate(text)` holds; the last text either way."""
-        deadline = time.monotonic() + timeout
-        text = self.text()
-        while not predicate(text) and time.monotonic() < deadline:
-            time.sleep(0.05)
-            text = self.text()
-        return text
+        shown: list[str] = []
+
+        def look() -> bool:
+            shown[:] = [self.text()]
+            return predicate(shown[0])
+
+        retry_until(look, timeout, every=0.05)
+        return shown[0]
 
     def close(self) -> None:
         self.outer.kill()

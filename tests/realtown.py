@@ -86,7 +86,9 @@ class RealTown:
         env.update(HOME=str(self.home), PATH=f"{self.base / 'bin'}:/usr/bin:/bin")
         return env
 
-    def gt(self, *args: str, timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def gt(
+        self, *args: str, timeout: float = 60, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["gt", *args],
             cwd=self.root,
@@ -173,12 +175,3 @@ def make_real_town(base: Path, agent: Path, tmux_conf: str | None = None) -> Rea
             break
         time.sleep(0.2)
     return town
-
-
-def wait_for(check: Any, timeout: float = 20.0, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    value = check()
-    while not value and time.monotonic() < deadline:
-        time.sleep(every)
-        value = check()
-    return value

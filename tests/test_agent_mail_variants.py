@@ -137,7 +137,7 @@ class FakeMail:
     """A loopback HTTP server answering like an Agent Mail variant, logging every request."""
 
     def __init__(self) -> None:
-        self.mcp_paths = ("/mcp/",)
+        self.mcp_paths: tuple[str, ...] = ("/mcp/",)
         self.answers: dict[str, Any] = fork_answers()
         self.inbox: Any = INBOX
         self.framing = "json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import typing
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,11 +31,11 @@ T0 = 1_800_000_000.0
 
 def snap(step: int, agents: list[Agent] | None = None, **town: object) -> Snapshot:
     mail = town.pop("mail", None)
-    answered = town.pop("answered", ("gt_status_fast", "convoys"))
+    answered = typing.cast(tuple[str, ...], town.pop("answered", ("gt_status_fast", "convoys")))
     if "deacon_age" in town:
         town["deacon_heartbeat_age"] = town.pop("deacon_age")
     base = GasTown(town="gt", root="/t", agents=agents or [], **town)  # type: ignore[arg-type]
-    sources = [SourceHealth(name, last_ok=T0) for name in answered]  # type: ignore[union-attr]
+    sources = [SourceHealth(name, last_ok=T0) for name in answered]
     return Snapshot(T0 + step, "test", base, mail, sources=sources)  # type: ignore[arg-type]
 
 

@@ -21,6 +21,7 @@ from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 from gt_mcp_tmux.collector.control import collector_status, state_path
 from tests.conftest import PROJECT, Screen, TmuxServer
 from tests.townkit import StandinTown
+from tests.waiting import retry_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,16 +41,6 @@ def collectors_for(socket_path: str) -> list[psutil.Process]:
         ):
             found.append(proc)
     return found
-
-
-def wait_until(check: Callable[[], object], timeout: float = 15.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    return check()
 
 
 @pytest.fixture
@@ -96,7 +87,7 @@ def socket_path(server: TmuxServer) -> str:
 def option_when(
     server: TmuxServer, name: str, wanted: Callable[[str], bool], timeout: float = 15.0
 ) -> str:
-    wait_until(lambda: wanted(server.option(name)), timeout)
+    retry_until(lambda: wanted(server.option(name)), timeout)
     return server.option(name)
 
 
@@ -109,7 +100,7 @@ def test_the_bar_shows_the_fleet(user_tmux: TmuxServer) -> None:
 
 def test_one_collector_however_often_the_plugin_loads(user_tmux: TmuxServer) -> None:
     path = socket_path(user_tmux)
-    wait_until(lambda: collectors_for(path))
+    retry_until(lambda: collectors_for(path))
     for _ in range(6):
         user_tmux.load_plugin()
     time.sleep(2)
@@ -133,10 +124,10 @@ def test_town_file_changes_reach_the_bar(
 
 def test_killed_tmux_server_leaves_no_process(user_tmux: TmuxServer) -> None:
     path = socket_path(user_tmux)
-    procs = wait_until(lambda: collectors_for(path))
+    procs = retry_until(lambda: collectors_for(path))
     assert procs
     user_tmux.kill()
-    _gone, alive = psutil.wait_procs(procs, timeout=15)  # type: ignore[arg-type]
+    _gone, alive = psutil.wait_procs(procs, timeout=15)
     assert not alive
 
 
@@ -198,19 +189,19 @@ def test_hung_gt_is_killed_and_marked(
 
 def test_cache_is_private_and_readable(user_tmux: TmuxServer) -> None:
     path = snapshot_path(socket_path(user_tmux))
-    wait_until(lambda: path.exists())
+    retry_until(lambda: path.exists())
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
-    snapshot = wait_until(lambda: (s := read_snapshot(path)) and s.gastown.agents and s)
+    snapshot = retry_until(lambda: (s := read_snapshot(path)) and s.gastown.agents and s)
     assert snapshot and {a.address for a in snapshot.gastown.agents} >= {
         "mayor/",
         "gastown/furiosa",
-    }  # type: ignore[union-attr]
+    }
 
 
 def test_collector_commands(user_tmux: TmuxServer) -> None:
     path = socket_path(user_tmux)
-    wait_until(lambda: state_path(path).exists())
+    retry_until(lambda: state_path(path).exists())
     gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
     env = {**os.environ, "TMUX": f"{path},0,0"}
     status = json.loads(
@@ -223,7 +214,7 @@ def test_collector_commands(user_tmux: TmuxServer) -> None:
         ).stdout
     )
     assert status["running"] is True and status["pid"] == collectors_for(path)[0].pid
-    assert wait_until(
+    assert retry_until(
         lambda: json.loads(
             subprocess.run(
                 [gt_mcp, "collector", "status", "--json"], env=env, capture_output=True, text=True
@@ -261,7 +252,7 @@ def test_collector_restarts_itself_when_the_plugin_is_updated(
         start_new_session=True,
     )
     try:
-        assert wait_until(
+        assert retry_until(
             lambda: (
                 json.loads(state_path(path).read_text()).get("version")
                 if state_path(path).exists()
@@ -273,11 +264,11 @@ def test_collector_restarts_itself_when_the_plugin_is_updated(
 
         def new_version() -> bool:
             try:
-                return json.loads(state_path(path).read_text())["version"].startswith("9.9.")
+                return bool(json.loads(state_path(path).read_text())["version"].startswith("9.9."))
             except (OSError, ValueError, KeyError):
                 return False
 
-        assert wait_until(new_version, 20)
+        assert retry_until(new_version, 20)
         assert proc.poll() is None  # the same process, re-executed with the new code
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -343,7 +334,7 @@ def test_an_event_line_becomes_an_alert_on_the_bar_a_message_and_the_hook(
                 "gastown-mcp: merge failed gt-mr9 (gastown/furiosa): conflict in #(touch ~/P)"
                 in text
             )
-            lines = wait_until(lambda: got.exists() and got.read_text().strip().splitlines())
+            lines = retry_until(lambda: got.exists() and got.read_text().strip().splitlines())
             alert = json.loads(lines[-1])  # type: ignore[index]
             assert alert["kind"] == "merge_failed" and reason in alert["message"]
             assert not (Path(os.environ["HOME"]) / "P").exists()
@@ -361,12 +352,12 @@ def test_gt_calls_in_flight_end_with_the_collector(
         town.hang(key, 120)
     with plugin_server(town, monkeypatch) as server:
         path = socket_path(server)
-        assert wait_until(lambda: standin_gt_processes(town))  # gt calls are hanging now
+        assert retry_until(lambda: standin_gt_processes(town))  # gt calls are hanging now
         procs = collectors_for(path)
         server.kill()
         _gone, alive = psutil.wait_procs(procs, timeout=15)
         assert not alive
-    assert wait_until(lambda: not standin_gt_processes(town), 5), standin_gt_processes(town)
+    assert retry_until(lambda: not standin_gt_processes(town), 5), standin_gt_processes(town)
 
 
 def test_collector_finds_the_town_set_in_tmuxs_environment_later(
@@ -404,15 +395,15 @@ def test_stop_all_and_a_dead_servers_files_are_removed(
 
     with plugin_server(town, monkeypatch) as first, plugin_server(town, monkeypatch) as second:
         paths = [socket_path(first), socket_path(second)]
-        assert wait_until(lambda: all(collectors_for(p) for p in paths))
-        assert wait_until(lambda: all(snapshot_path(p).exists() for p in paths))
+        assert retry_until(lambda: all(collectors_for(p) for p in paths))
+        assert retry_until(lambda: all(snapshot_path(p).exists() for p in paths))
         gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
         subprocess.run([gt_mcp, "collector", "stop", "--all"], check=True, capture_output=True)
         assert not any(collectors_for(p) for p in paths)
         first.load_plugin()  # a new one for the first server only
-        assert wait_until(lambda: collectors_for(paths[0]))
+        assert retry_until(lambda: collectors_for(paths[0]))
         first.kill()  # its collector exits and removes what it kept for that server
-        assert wait_until(lambda: not snapshot_path(paths[0]).exists())
+        assert retry_until(lambda: not snapshot_path(paths[0]).exists())
     leftovers = [
         p.name for p in runtime_dir().iterdir() if "collector" in p.name or "snapshot" in p.name
     ]

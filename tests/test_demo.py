@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from gt_mcp_tmux.collector.cache import snapshot_path
 from gt_mcp_tmux.demo.fleet import OPENING, Fleet
 from gt_mcp_tmux.demo.state import VIEWER_SOCKET, load_state, state_path
 from gt_mcp_tmux.demo.viewer import tmux_quote, viewer_config
+from tests.waiting import retry_until
 
 GT_MCP = [sys.executable, "-m", "gt_mcp_tmux"]
 TOWN_SESSIONS = {
@@ -146,15 +146,6 @@ def tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def wait_for(probe: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not value and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = probe()
-    return value
-
-
 def status_right() -> str:
     return tmux(VIEWER_SOCKET, "display-message", "-p", "#{T:status-right}").stdout
 
@@ -200,7 +191,7 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
     assert set(TOWN_SESSIONS) | {"bd-capable"} >= set(names) >= set(TOWN_SESSIONS) - {"gt-slit"}
     env = tmux(state.gt_socket, "show-environment", "-t", "=gt-furiosa").stdout
     assert "GT_ROLE=gastown/polecats/furiosa" in env and "GT_RIG=gastown" in env
-    pane = wait_for(
+    pane = retry_until(
         lambda: (
             "esc to interrupt"
             in tmux(state.gt_socket, "capture-pane", "-p", "-t", "=gt-furiosa:").stdout
@@ -221,7 +212,7 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
     assert status["location"] == str(root) and status["tmux"]["socket"] == state.gt_socket
 
     # The viewer's status bar shows the fleet, then the simulator kills an agent with work.
-    assert wait_for(lambda: fleet_counts(status_right()), 15), status_right()
+    assert retry_until(lambda: fleet_counts(status_right()), 15), status_right()
     socket_path = state.viewer_socket_path
     assert socket_path
 
@@ -232,8 +223,8 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
             return []
         return [a["address"] for a in data["gastown"]["agents"] if a["status"] == "dead"]
 
-    assert wait_for(dead_agents, 20), "the simulator's death never showed"
-    bar = wait_for(
+    assert retry_until(dead_agents, 20), "the simulator's death never showed"
+    bar = retry_until(
         lambda: (c := fleet_counts(status_right())) and c[0] < c[1] and status_right(), 10
     )
     assert bar and "⚠" in bar, status_right()
@@ -262,8 +253,8 @@ def test_closing_the_viewer_ends_the_demo(stop_demo_after: None) -> None:
     assert state is not None
     pids = state.pids()
     tmux(VIEWER_SOCKET, "kill-server")
-    assert wait_for(lambda: not state_path().exists(), 20), "the simulator did not clean up"
-    assert wait_for(lambda: not any(psutil.pid_exists(p) for p in pids.values()), 10), (
+    assert retry_until(lambda: not state_path().exists(), 20), "the simulator did not clean up"
+    assert retry_until(lambda: not any(psutil.pid_exists(p) for p in pids.values()), 10), (
         "processes left"
     )
     assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])
@@ -278,7 +269,7 @@ def test_a_removed_state_file_still_ends_everything() -> None:
     pids = state.pids()
     state_path().unlink()
     try:
-        gone = wait_for(lambda: not any(psutil.pid_exists(p) for p in pids.values()), 20)
+        gone = retry_until(lambda: not any(psutil.pid_exists(p) for p in pids.values()), 20)
         assert gone, pids
         assert not Path(state.base).exists()
         for socket in (state.gt_socket, VIEWER_SOCKET):
@@ -306,7 +297,7 @@ def test_with_mail_seeds_a_server_of_its_own(
     assert started.returncode == 0, started.stdout + started.stderr
     state = load_state()
     assert state is not None and state.mail_pid and state.mail_seeded
-    bar = wait_for(lambda: "⚔1" in (text := status_right()) and "⇄ 3" in text and text, 30)
+    bar = retry_until(lambda: "⚔1" in (text := status_right()) and "⇄ 3" in text and text, 30)
     assert bar, status_right()
     assert re.search(r"✉ \d+", bar)
     pids = state.pids()
@@ -334,7 +325,7 @@ def test_killing_the_towns_server_ends_the_demo_and_starts_no_new_one(
     pids = state.pids()
     time.sleep(1 + attempt)
     tmux(state.gt_socket, "kill-server")
-    assert wait_for(lambda: not state_path().exists(), 20), "the simulator did not clean up"
+    assert retry_until(lambda: not state_path().exists(), 20), "the simulator did not clean up"
     time.sleep(1)  # a late respawn would show up now
     assert tmux(state.gt_socket, "list-sessions").returncode != 0, "a new town server runs"
     assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])

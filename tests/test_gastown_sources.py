@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import gt_mcp_tmux.sources.gastown.events as events_source
+from gt_mcp_tmux.demo.town_layout import iso
 from gt_mcp_tmux.model import Convoy, SourceError
 from gt_mcp_tmux.sources.gastown.agents import (
     classify_session,
@@ -34,7 +35,7 @@ from gt_mcp_tmux.sources.gastown.files import (
 )
 from gt_mcp_tmux.sources.gastown.status import overlay_fast, parse_status
 from gt_mcp_tmux.sources.gastown.tmux_server import GtSession, parse_env_batch
-from tests.townkit import example_status, iso, make_town
+from tests.townkit import example_status, make_town
 
 NOW = 1_800_000_000.0
 STALLED = 15 * 60.0

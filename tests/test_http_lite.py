@@ -102,7 +102,11 @@ def test_refused_timeout_and_garbage(raw_server: Callable[[Handler], str]) -> No
     with pytest.raises(HttpError) as refused:
         request("GET", f"http://127.0.0.1:{closed_port()}/")
     assert refused.value.refused
-    silent = raw_server(lambda conn, got: threading.Event().wait(3))
+
+    def say_nothing(conn: socket.socket, got: bytes) -> None:
+        threading.Event().wait(3)
+
+    silent = raw_server(say_nothing)
     with pytest.raises(HttpError, match=r"timed out: no answer within 0\.3s"):
         request("GET", silent + "/", timeout=0.3)
     garbage = raw_server(lambda conn, got: conn.sendall(b"\x00\x01 not http at all\r\n\r\n"))

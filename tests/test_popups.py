@@ -17,6 +17,7 @@ from gt_mcp_tmux.model import Snapshot
 from tests.conftest import Screen, TmuxServer
 from tests.townkit import StandinTown
 from tests.viewkit import busy_town, hostile_town
+from tests.waiting import retry_until
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,6 @@ pytestmark = pytest.mark.integration
 def fresh(snapshot: Snapshot) -> Snapshot:
     """The same snapshot, collected now (so no stale marker shows)."""
     import dataclasses
-    import time
 
     return dataclasses.replace(snapshot, collected_at=time.time())
 
@@ -246,8 +246,9 @@ def test_tmux_before_3_2_opens_a_window_instead(tmux: TmuxServer, tmp_path: Path
         screen.wait_for(lacks("q close"))
     finally:
         screen.close()
-    deadline = time.monotonic() + 10
-    while "gastown-mcp" in windows.splitlines() and time.monotonic() < deadline:
-        time.sleep(0.05)
-        windows = tmux.out("list-windows", "-t", "main", "-F", "#{window_name}")
-    assert "gastown-mcp" not in windows.splitlines(), "the view's window closes with the view"
+
+    def closed() -> bool:
+        names = tmux.out("list-windows", "-t", "main", "-F", "#{window_name}").splitlines()
+        return "gastown-mcp" not in names
+
+    assert retry_until(closed, 10, every=0.05), "the view's window closes with the view"

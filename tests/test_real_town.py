@@ -22,7 +22,8 @@ import pytest
 
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 from tests.conftest import PROJECT, Screen, TmuxServer
-from tests.realtown import RealTown, build_agent, make_real_town, wait_for
+from tests.realtown import RealTown, build_agent, make_real_town
+from tests.waiting import retry_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -189,7 +190,7 @@ def snapshot_of(server: TmuxServer) -> Any:
 
 
 def test_the_bar_and_prefix_g_show_the_real_town(user_server: TmuxServer) -> None:
-    shown = wait_for(lambda: "6/7" in user_server.option("@gtmcp_gastown"), 30)
+    shown = retry_until(lambda: "6/7" in user_server.option("@gtmcp_gastown"), 30)
     assert shown, user_server.option("@gtmcp_gastown")
     assert "⚠" not in user_server.option("@gtmcp_gastown")  # nobody dead, stuck or stalled
     screen = Screen(user_server)
@@ -206,19 +207,19 @@ def test_estop_and_gt_down_as_a_user_does_them(
     real_town: RealTown, user_server: TmuxServer
 ) -> None:
     """`gt estop` reaches the bar; `gt down`'s deaths are routine: in the feed, never alerts."""
-    assert wait_for(lambda: "6/7" in user_server.option("@gtmcp_gastown"), 30)
+    assert retry_until(lambda: "6/7" in user_server.option("@gtmcp_gastown"), 30)
     real_town.gt("estop", "--rig", "demorig", "-r", "maintenance", timeout=60)
-    assert wait_for(lambda: "ESTOP:demorig" in user_server.option("@gtmcp_gastown"), 15)
-    assert wait_for(lambda: any(a.kind == "estop" for a in snapshot_of(user_server).alerts), 10)
+    assert retry_until(lambda: "ESTOP:demorig" in user_server.option("@gtmcp_gastown"), 15)
+    assert retry_until(lambda: any(a.kind == "estop" for a in snapshot_of(user_server).alerts), 10)
     (real_town.root / "ESTOP.demorig").unlink()
     real_town.gt("estop", "-r", "closing the laptop", timeout=60)
-    assert wait_for(lambda: "ESTOP" in user_server.option("@gtmcp_gastown"), 15)
+    assert retry_until(lambda: "ESTOP" in user_server.option("@gtmcp_gastown"), 15)
     (real_town.root / "ESTOP").unlink()  # `gt thaw` needs beads to finish
     real_town.gt("down", timeout=120)
     log = (real_town.root / ".events.jsonl").read_text()
     assert '"reason":"user shutdown"' in log
     # gt down stops every service; a polecat keeps its session (Gas Town leaves them be)
-    assert wait_for(lambda: "⛽ 1/" in user_server.option("@gtmcp_gastown"), 20), (
+    assert retry_until(lambda: "⛽ 1/" in user_server.option("@gtmcp_gastown"), 20), (
         user_server.option("@gtmcp_gastown"),
         real_town.tmux("list-sessions", check=False).stdout,
     )
@@ -229,7 +230,7 @@ def test_estop_and_gt_down_as_a_user_does_them(
     assert not [a for a in snapshot.alerts if a.kind in ("session_death", "dead")]
     # gt keeps its server up with no session left: the bar says nobody runs, at once
     real_town.tmux("kill-session", "-t", "=dr-obsidian:")
-    assert wait_for(lambda: "⛽ 0/" in user_server.option("@gtmcp_gastown"), 10), (
+    assert retry_until(lambda: "⛽ 0/" in user_server.option("@gtmcp_gastown"), 10), (
         user_server.option("@gtmcp_gastown")
     )
 
@@ -238,7 +239,7 @@ def test_the_daemons_start_rewrites_the_log_and_nothing_is_announced_twice(
     real_town: RealTown, user_server: TmuxServer
 ) -> None:
     """The daemon prunes .events.jsonl at start (tmp + rename): same lines, a new inode."""
-    assert wait_for(lambda: snapshot_of(user_server) is not None, 20)
+    assert retry_until(lambda: snapshot_of(user_server) is not None, 20)
     real_town.gt(
         "activity",
         "emit",
@@ -257,10 +258,10 @@ def test_the_daemons_start_rewrites_the_log_and_nothing_is_announced_twice(
         snap = snapshot_of(user_server)
         return [a for a in snap.alerts if a.kind == "escalation"] if snap else []
 
-    assert wait_for(lambda: len(escalations()) == 1, 15)
+    assert retry_until(lambda: len(escalations()) == 1, 15)
     inode = (real_town.root / ".events.jsonl").stat().st_ino
     real_town.gt("daemon", "start", timeout=60)
-    assert wait_for(lambda: (real_town.root / ".events.jsonl").stat().st_ino != inode, 30)
+    assert retry_until(lambda: (real_town.root / ".events.jsonl").stat().st_ino != inode, 30)
     time.sleep(3)
     snapshot = snapshot_of(user_server)
     assert len(escalations()) == 1
@@ -325,11 +326,11 @@ def test_inside_gas_towns_own_server_no_key_is_taken_and_one_process_polls(
                         found.append(proc)
                 return found
 
-            assert wait_for(lambda: len(collectors()) >= 2, 20)
-            assert wait_for(lambda: gt_callers(log), 30)
+            assert retry_until(lambda: len(collectors()) >= 2, 20)
+            assert retry_until(lambda: gt_callers(log), 30)
             time.sleep(12)  # past a second status interval
             assert len(gt_callers(log)) == 1, log.read_text()
-            assert wait_for(lambda: "6/7" in user.option("@gtmcp_gastown"), 20)
+            assert retry_until(lambda: "6/7" in user.option("@gtmcp_gastown"), 20)
         finally:
             user.kill()
     finally:

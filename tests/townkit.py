@@ -78,7 +78,8 @@ def fast_answer(status: dict[str, Any]) -> dict[str, Any]:
     fast = copy.deepcopy(status)
     if isinstance(fast.get("overseer"), dict):
         fast["overseer"]["unread_mail"] = 0
-    rigs = fast.get("rigs") if isinstance(fast.get("rigs"), list) else []
+    listed = fast.get("rigs")
+    rigs: list[Any] = listed if isinstance(listed, list) else []
     agents = list(fast.get("agents") or [])
     for rig in rigs:
         if isinstance(rig, dict):

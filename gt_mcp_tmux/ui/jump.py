@@ -54,7 +54,14 @@ def go_argv(socket: str, session: str, mode: str, client: str | None) -> list[st
     if on_server(socket):
         return ["tmux", "switch-client", *client_args, "-t", session_target(session)]
     if not os.environ.get("TMUX"):
-        return ["tmux", "-S", gastown_socket_path(socket), "attach-session", "-t", session_target(session)]
+        return [
+            "tmux",
+            "-S",
+            gastown_socket_path(socket),
+            "attach-session",
+            "-t",
+            session_target(session),
+        ]
     if mode == "window":
         # new-window expands formats in -n: the name is data, so it is escaped like the bar's text
         name = escape_for_tmux(session, 30)
@@ -74,7 +81,9 @@ def go_argv(socket: str, session: str, mode: str, client: str | None) -> list[st
 
 
 def session_exists(socket: str, session: str) -> bool:
-    done = run_tmux(["-S", gastown_socket_path(socket), "has-session", "-t", session_target(session)])
+    done = run_tmux(
+        ["-S", gastown_socket_path(socket), "has-session", "-t", session_target(session)]
+    )
     return done is not None and done.returncode == 0
 
 

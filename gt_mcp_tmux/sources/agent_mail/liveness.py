@@ -24,7 +24,9 @@ def check_liveness(url: str, timeout: float = 0.5) -> Liveness:
     try:
         response = request("GET", target, headers={"Accept": "application/json"}, timeout=timeout)
     except HttpError as err:
-        return Liveness(False, (time.monotonic() - started) * 1000, f"{err} ({target})", err.refused)
+        return Liveness(
+            False, (time.monotonic() - started) * 1000, f"{err} ({target})", err.refused
+        )
     latency = (time.monotonic() - started) * 1000
     if response.status != 200:
         return Liveness(False, latency, f"HTTP {response.status} from {target}")

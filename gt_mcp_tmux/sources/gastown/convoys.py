@@ -143,4 +143,3 @@ class ConvoyBoard:
         self._expire(now)
         closed = sorted(self._closed.values(), key=lambda pair: -pair[0])
         return [*self._open.values(), *(convoy for _, convoy in closed)]
-

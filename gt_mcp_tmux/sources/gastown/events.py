@@ -350,4 +350,3 @@ class EventTail:
         """Events appended since the last call (not the backlog of the first look)."""
         taken, self._pending = self._pending, []
         return taken
-

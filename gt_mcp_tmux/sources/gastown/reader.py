@@ -85,9 +85,7 @@ class _Source:
 class GasTownReader:
     """All Gas Town sources for one town, with their state (event offsets, session-env cache, last results)."""
 
-    def __init__(
-        self, settings: Settings, town: TownLocation | None, share: bool = False
-    ) -> None:
+    def __init__(self, settings: Settings, town: TownLocation | None, share: bool = False) -> None:
         """`share`: poll gt only while holding the town's poll lock, else read the answers the
         collector that holds it publishes (see `town_share`); a one-off collection polls itself."""
         self.settings = settings

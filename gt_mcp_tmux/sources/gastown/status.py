@@ -189,7 +189,9 @@ def parse_rig(data: Any, where: str = "rig") -> StatusRig | None:
     where = f"rigs({name})"
     agents = [
         a
-        for a in (parse_agent(item, name, f"{where}.agents") for item in _list(data, "agents", where))
+        for a in (
+            parse_agent(item, name, f"{where}.agents") for item in _list(data, "agents", where)
+        )
         if a
     ]
     return StatusRig(
@@ -228,7 +230,9 @@ def parse_status(data: Any, fast: bool = False) -> TownStatus | SourceError:
             f"gt status --json has no {' or '.join(missing)}{said}"[:200],
         )
     try:
-        agents = [a for a in (parse_agent(item, None, "agents") for item in _list(data, "agents")) if a]
+        agents = [
+            a for a in (parse_agent(item, None, "agents") for item in _list(data, "agents")) if a
+        ]
         rigs = [r for r in (parse_rig(item) for item in _list(data, "rigs")) if r]
         return TownStatus(
             name=_str(data, "name", "status"),

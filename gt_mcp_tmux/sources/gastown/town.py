@@ -144,11 +144,18 @@ def towns_from_tmux_servers(timeout: float = 0.5) -> list[TownLocation]:
                 started = path.stat().st_mtime
             except OSError:
                 continue
-            out = run_tmux(["-S", str(path), "show-environment", "-g", "GT_TOWN_ROOT"], timeout=timeout)
+            out = run_tmux(
+                ["-S", str(path), "show-environment", "-g", "GT_TOWN_ROOT"], timeout=timeout
+            )
             if out is None:
                 continue
             name, _, value = out.stdout.strip().partition("=")
-            if out.returncode == 0 and name == "GT_TOWN_ROOT" and value and is_town_root(Path(value)):
+            if (
+                out.returncode == 0
+                and name == "GT_TOWN_ROOT"
+                and value
+                and is_town_root(Path(value))
+            ):
                 found.append((started, path.name, Path(value)))
     found.sort(key=lambda item: (-item[0], item[1]))
     towns: list[TownLocation] = []
