@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.model import AgentMailFound, Detection, GastownFound, TmuxFound
 from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
 from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
 from gt_mcp_tmux.sources.gastown.gt_cli import gt_version
@@ -18,48 +18,6 @@ from gt_mcp_tmux.sources.gastown.town import (
     socket_name_for,
 )
 from gt_mcp_tmux.sources.tmux.runner import popups_supported, session_names_at, tmux_version
-
-
-@dataclass(frozen=True, slots=True)
-class GastownFound:
-    binary: str | None
-    version: str | None
-    town_root: str | None
-    found_by: str | None
-    socket: str | None
-    socket_from: str | None
-    server_running: bool
-    sessions: int
-    error: str | None = None
-    hints: list[str] = field(default_factory=list)
-    took_ms: float = 0.0
-    #: Other towns whose Gas Town servers run too (not watched; `@gtmcp-town-root` chooses).
-    other_towns: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class AgentMailFound:
-    url: str
-    up: bool
-    latency_ms: float | None
-    error: str | None
-    hints: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class TmuxFound:
-    version: str | None
-    popups: bool
-    inside_tmux: bool
-    hints: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    gastown: GastownFound
-    agent_mail: AgentMailFound
-    tmux: TmuxFound
-    config_errors: list[str] = field(default_factory=list)  # bad options, ignored for the run
 
 
 def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:

@@ -29,7 +29,7 @@ class SourceError:
     """Why a source gave nothing usable. `kind` is one of `FailureKind`; `message` is one line."""
 
     source: str
-    kind: str
+    kind: FailureKind
     message: str
 
 
@@ -47,7 +47,7 @@ class Agent:
     work_title: str | None = None
     unread_mail: int = 0
     state: str | None = None  # gt's raw state word (stuck, awaiting-gate, ...)
-    status: str = "stopped"  # an AgentStatus, derived by agents.derive_status
+    status: AgentStatus = "stopped"  # derived by agents.derive_status
     last_activity: float | None = None  # epoch seconds: newest of heartbeat and tmux activity
     agent_info: str | None = None
     pane_command: str | None = None
@@ -190,7 +190,7 @@ class AgentMail:
     """The Agent Mail server as last seen. `state` is a `MailState`; the token never lands here."""
 
     url: str
-    state: str = "off"
+    state: MailState = "off"
     error: str | None = None
     variant: str | None = None
     via: str | None = None  # "http" or "sqlite"
@@ -231,7 +231,7 @@ class SourceHealth:
     interval: float = 0.0
 
 
-ALERT_KINDS = (
+AlertKind = Literal[
     "stuck",
     "stalled",
     "dead",
@@ -244,7 +244,8 @@ ALERT_KINDS = (
     "conflict",
     "down",
     "watchdog",
-)
+]
+ALERT_KINDS: tuple[str, ...] = typing.get_args(AlertKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +253,7 @@ class Alert:
     """Something that needs the overseer. `id` is stable for one condition (used to acknowledge)."""
 
     id: str
-    kind: str  # one of ALERT_KINDS
+    kind: AlertKind
     message: str
     since: float
     agent: str | None = None
@@ -267,6 +268,98 @@ class Snapshot:
     bridge: Bridge | None = None
     sources: list[SourceHealth] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+
+
+# --- what the diagnostic and control commands print as JSON -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GastownFound:
+    binary: str | None
+    version: str | None
+    town_root: str | None
+    found_by: str | None
+    socket: str | None
+    socket_from: str | None
+    server_running: bool
+    sessions: int
+    error: str | None = None
+    hints: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+    #: Other towns whose Gas Town servers run too (not watched; `@gtmcp-town-root` chooses).
+    other_towns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMailFound:
+    url: str
+    up: bool
+    latency_ms: float | None
+    error: str | None
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TmuxFound:
+    version: str | None
+    popups: bool
+    inside_tmux: bool
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    gastown: GastownFound
+    agent_mail: AgentMailFound
+    tmux: TmuxFound
+    config_errors: list[str] = field(default_factory=list)  # bad options, ignored for the run
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorStatus:
+    running: bool
+    pid: int | None
+    socket: str
+    version: str | None = None
+    started: float | None = None
+    last_refresh: float | None = None
+    last_error: str | None = None
+    sources: list[SourceHealth] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLoad:
+    """The processes of one Gas Town session's panes, added up."""
+
+    session: str
+    processes: int
+    cpu_percent: float
+    rss_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HostHealth:
+    load: tuple[float, float, float] | None
+    cpus: int
+    cpu_percent: float
+    mem_total: int
+    mem_used: int
+    mem_percent: float
+    swap_percent: float
+    agent_processes: int = 0
+    agent_cpu_percent: float = 0.0
+    agent_rss_bytes: int = 0
+    sessions: list[SessionLoad] = field(default_factory=list)  # busiest first
+    panes_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSessions:
+    """One tmux server's sessions; `running` is False when no server answered."""
+
+    server: str | None
+    running: bool
+    sessions: list[TmuxSession] = field(default_factory=list)
 
 
 def to_json(record: Any) -> Any:

@@ -16,6 +16,7 @@ from gt_mcp_tmux.collector.announce import message_commands, notify_clients, run
 from gt_mcp_tmux.model import (
     Agent,
     AgentMail,
+    AgentStatus,
     Alert,
     Conflict,
     Convoy,
@@ -39,7 +40,7 @@ def snap(step: int, agents: list[Agent] | None = None, **town: object) -> Snapsh
     return Snapshot(T0 + step, "test", base, mail, sources=sources)  # type: ignore[arg-type]
 
 
-def polecat(status: str, name: str = "nux") -> Agent:
+def polecat(status: AgentStatus, name: str = "nux") -> Agent:
     return Agent(
         f"gastown/{name}", name, "polecat", rig="gastown", status=status, work_title="Fix it"
     )
@@ -65,7 +66,7 @@ def test_state_alert_needs_two_cycles_fires_once_and_clears_with_hysteresis() ->
 def test_flicker_never_fires() -> None:
     tracker = AlertTracker(hold=2)
     for step in range(10):
-        status = "stuck" if step % 2 else "working"
+        status: AgentStatus = "stuck" if step % 2 else "working"
         assert tracker.update(snap(step, [polecat(status)]), []) == []
     assert tracker.current() == []
 

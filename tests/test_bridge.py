@@ -9,7 +9,7 @@ import pytest
 
 from gt_mcp_tmux.bridge import link
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.model import Agent, AgentMail, BridgeLink, GasTown, MailProject, Rig
+from gt_mcp_tmux.model import Agent, AgentMail, BridgeLink, GasTown, MailProject, MailState, Rig
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from tests.agent_mail_server import AgentMailServer, World
 from tests.townkit import StandinTown, make_town
@@ -31,7 +31,7 @@ def gastown_of(town: StandinTown, root: Path | None = None, repo: str | None = N
     return GasTown(town="gt", root=str(base), agents=agents, rigs=rigs)
 
 
-def mail_of(*keys: str, state: str = "ok") -> AgentMail:
+def mail_of(*keys: str, state: MailState = "ok") -> AgentMail:
     projects = [MailProject(slug=f"p{i}", human_key=key) for i, key in enumerate(keys)]
     return AgentMail(url="http://127.0.0.1:8765", state=state, projects=projects)
 

@@ -16,7 +16,9 @@ from gt_mcp_tmux.model import (
     BridgeLink,
     Conflict,
     Convoy,
+    FailureKind,
     GasTown,
+    MailState,
     Snapshot,
     SourceError,
 )
@@ -95,7 +97,7 @@ def test_estop_and_rig_estop_show() -> None:
         ("error", "!gt error"),
     ],
 )
-def test_failures_are_marked_not_hidden(kind: str, word: str) -> None:
+def test_failures_are_marked_not_hidden(kind: FailureKind, word: str) -> None:
     shown = visible(
         render_status(snap(town(errors=[SourceError("gt_status", kind, "x")])), PLAIN).gastown
     )
@@ -116,7 +118,12 @@ def test_mail_states() -> None:
         conflicts=[Conflict("p", "a/*", "A", "a/b", "B")],
     )
     assert visible(render_status(snap(town(), ok), PLAIN).mail) == "M 3 !1 ⚿5 ⚔1"
-    for state, word in (("down", "down"), ("auth", "auth?"), ("error", "error")):
+    states: tuple[tuple[MailState, str], ...] = (
+        ("down", "down"),
+        ("auth", "auth?"),
+        ("error", "error"),
+    )
+    for state, word in states:
         assert (
             visible(render_status(snap(town(), AgentMail("u", state)), PLAIN).mail) == f"M {word}"
         )

@@ -14,15 +14,23 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 
-from gt_mcp_tmux.collector.control import CollectorStatus
-from gt_mcp_tmux.detect import AgentMailFound, Detection, GastownFound, TmuxFound
-from gt_mcp_tmux.model import Snapshot, SourceHealth, TmuxSession
+from gt_mcp_tmux.model import (
+    AgentMailFound,
+    CollectorStatus,
+    Detection,
+    GastownFound,
+    HostHealth,
+    ServerSessions,
+    SessionLoad,
+    Snapshot,
+    SourceHealth,
+    TmuxFound,
+    TmuxSession,
+)
 from gt_mcp_tmux.render.bridge_view import bridge_view
 from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame
 from gt_mcp_tmux.render.mail_view import mail_view
 from gt_mcp_tmux.render.quick_view import quick_status
-from gt_mcp_tmux.sources.host import HostHealth, SessionLoad
-from gt_mcp_tmux.sources.tmux.sessions import ServerSessions
 from tests.viewkit import HOSTILE, NOW, busy_town, hostile_town, quiet_town
 
 GOLDEN = Path(__file__).parent / "golden"

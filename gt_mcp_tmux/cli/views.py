@@ -174,7 +174,8 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
 def cmd_bridge(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.collector.control import collector_status
-    from gt_mcp_tmux.detect import Detection, detect_all
+    from gt_mcp_tmux.detect import detect_all
+    from gt_mcp_tmux.model import Detection
     from gt_mcp_tmux.ui.views_data import cached_snapshot, command_snapshot
 
     settings = view_settings(strict=not args.popup)
@@ -224,8 +225,8 @@ def gastown_socket(settings: Settings) -> str | None:
 
 
 def cmd_tmux_status(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.model import ServerSessions
     from gt_mcp_tmux.sources.tmux.sessions import (
-        ServerSessions,
         gastown_server,
         list_sessions,
         user_server,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gt_mcp_tmux.collector.cache import server_key
-from gt_mcp_tmux.model import ATTENTION_STATUSES, Alert, Event, Snapshot
+from gt_mcp_tmux.model import Alert, AlertKind, Event, Snapshot
 from gt_mcp_tmux.private_files import runtime_dir, write_private
 
 #: Alert kinds ranked for display: most urgent first.
@@ -33,7 +33,10 @@ URGENCY = (
     "convoy_landed",
 )
 
-EVENT_KINDS = {
+#: Agent statuses that need the overseer, as the alert kinds they raise.
+_ATTENTION_KINDS: dict[str, AlertKind] = {"stuck": "stuck", "dead": "dead", "stalled": "stalled"}
+
+EVENT_KINDS: dict[str, AlertKind] = {
     "session_death": "session_death",
     "mass_death": "session_death",
     "merge_failed": "merge_failed",
@@ -73,12 +76,13 @@ def state_conditions(snapshot: Snapshot) -> dict[str, Alert]:
     found: dict[str, Alert] = {}
     town = snapshot.gastown
     for agent in town.agents:
-        if agent.status in ATTENTION_STATUSES:
+        kind = _ATTENTION_KINDS.get(agent.status)
+        if kind is not None:
             work = f": {agent.work_title}" if agent.work_title else ""
             alert_id = f"{agent.status}:{agent.address}"
             found[alert_id] = Alert(
                 alert_id,
-                agent.status,
+                kind,
                 f"{agent.address} is {agent.status}{work}",
                 now,
                 agent.address,

@@ -11,26 +11,13 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from gt_mcp_tmux import PLUGIN_DIR
 from gt_mcp_tmux.collector.cache import read_snapshot, server_key, snapshot_path
-from gt_mcp_tmux.model import SourceHealth
+from gt_mcp_tmux.model import CollectorStatus
 from gt_mcp_tmux.private_files import runtime_dir
 from gt_mcp_tmux.sources.tmux.runner import current_server_socket, run_tmux
-
-
-@dataclass(frozen=True, slots=True)
-class CollectorStatus:
-    running: bool
-    pid: int | None
-    socket: str
-    version: str | None = None
-    started: float | None = None
-    last_refresh: float | None = None
-    last_error: str | None = None
-    sources: list[SourceHealth] = field(default_factory=list)
 
 
 def lock_path(socket_path: str) -> Path:

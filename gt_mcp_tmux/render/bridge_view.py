@@ -7,9 +7,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.collector.control import CollectorStatus
-from gt_mcp_tmux.detect import Detection
-from gt_mcp_tmux.model import Bridge, Snapshot
+from gt_mcp_tmux.model import Bridge, CollectorStatus, Detection, Snapshot
 from gt_mcp_tmux.render.collector_view import collector_table
 from gt_mcp_tmux.render.detect_view import detection_table
 from gt_mcp_tmux.render.icons import Heading

@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.collector.control import CollectorStatus
+from gt_mcp_tmux.model import CollectorStatus
 from gt_mcp_tmux.render.ages import ago
 
 

@@ -17,7 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.model import Snapshot
+from gt_mcp_tmux.model import HostHealth, ServerSessions, Snapshot
 from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.feed_panel import FeedTable
@@ -26,8 +26,6 @@ from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.mail_panel import MailSummary
 from gt_mcp_tmux.render.sessions_panel import SessionsView
 from gt_mcp_tmux.render.town_header import header_lines
-from gt_mcp_tmux.sources.host import HostHealth
-from gt_mcp_tmux.sources.tmux.sessions import ServerSessions
 from gt_mcp_tmux.ui.extensions import ExtensionPanel, SafePanelBody
 
 PANELS = ("agents", "convoys", "feed", "mail", "sessions", "host")

@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.detect import Detection
+from gt_mcp_tmux.model import Detection
 
 OK = Text("✔", style="green")
 NO = Text("✘", style="bold red")

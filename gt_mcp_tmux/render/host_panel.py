@@ -6,9 +6,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from gt_mcp_tmux.model import HostHealth
 from gt_mcp_tmux.render.fit import rows_that_fit
 from gt_mcp_tmux.render.literal import literal
-from gt_mcp_tmux.sources.host import HostHealth
 
 
 def size(count: int) -> str:

@@ -8,10 +8,9 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.model import TmuxSession
+from gt_mcp_tmux.model import ServerSessions, TmuxSession
 from gt_mcp_tmux.render.ages import ago, span
 from gt_mcp_tmux.render.literal import literal
-from gt_mcp_tmux.sources.tmux.sessions import ServerSessions
 
 
 def sessions_table(

@@ -11,37 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass, field
 
 import psutil
 
+from gt_mcp_tmux.model import HostHealth, SessionLoad
 from gt_mcp_tmux.sources.tmux.runner import SEP, run_tmux
-
-
-@dataclass(frozen=True, slots=True)
-class SessionLoad:
-    """The processes of one Gas Town session's panes, added up."""
-
-    session: str
-    processes: int
-    cpu_percent: float
-    rss_bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class HostHealth:
-    load: tuple[float, float, float] | None
-    cpus: int
-    cpu_percent: float
-    mem_total: int
-    mem_used: int
-    mem_percent: float
-    swap_percent: float
-    agent_processes: int = 0
-    agent_cpu_percent: float = 0.0
-    agent_rss_bytes: int = 0
-    sessions: list[SessionLoad] = field(default_factory=list)  # busiest first
-    panes_error: str | None = None
 
 
 def pane_pids(socket: str, timeout: float = 1.0) -> tuple[dict[int, str], str | None]:

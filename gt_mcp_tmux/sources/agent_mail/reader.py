@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.model import AgentMail, Conflict, MailAgent, MailProject, Reservation
+from gt_mcp_tmux.model import AgentMail, Conflict, MailAgent, MailProject, MailState, Reservation
 from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader, is_loopback
 from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
 from gt_mcp_tmux.sources.agent_mail.locate import find_database
@@ -211,7 +211,7 @@ def read_agent_mail(
     try:
         alive = check_liveness(url, timeout=min(LIVENESS_TIMEOUT, max(timeout, 0.05)))
         if not alive.up:
-            state = "down" if alive.refused else "error"
+            state: MailState = "down" if alive.refused else "error"
             reason = alive.error or "not alive"
             return AgentMail(
                 url=url, state=state, error=reason, latency_ms=round(alive.latency_ms, 2)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Literal, Protocol
 
 from gt_mcp_tmux.model import MailMessage, MailProject
 
@@ -27,7 +27,7 @@ URGENT = ("high", "urgent")
 class MailReadError(Exception):
     """A reader could not finish. `kind` is `auth` or `error`; the message is one line, no secret."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: Literal["auth", "error"], message: str) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message

@@ -4,9 +4,8 @@ session's environment (`GT_ROLE`). Two `tmux` calls at most, each time-bounded."
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
-from gt_mcp_tmux.model import TmuxSession
+from gt_mcp_tmux.model import ServerSessions, TmuxSession
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
 from gt_mcp_tmux.sources.tmux.runner import SEP, current_server_socket, run_tmux
 
@@ -18,15 +17,6 @@ FIELDS = (
     "session_created",
     "session_activity",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ServerSessions:
-    """One tmux server's sessions; `running` is False when no server answered."""
-
-    server: str | None
-    running: bool
-    sessions: list[TmuxSession] = field(default_factory=list)
 
 
 def user_server() -> list[str]:
