@@ -12,6 +12,7 @@ from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
 from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
 from gt_mcp_tmux.sources.gastown.gt_cli import gt_version
 from gt_mcp_tmux.sources.gastown.town import (
+    explicit_socket,
     find_town,
     gastown_socket_path,
     live_socket_name,
@@ -37,11 +38,7 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
     else:
         named = socket_name_for(town.root)
         socket = live_socket_name(town.root)
-        socket_from = (
-            "GT_TMUX_SOCKET"
-            if os.environ.get("GT_TMUX_SOCKET", "") not in ("", "default", "auto")
-            else "town path"
-        )
+        socket_from = "GT_TMUX_SOCKET" if explicit_socket() is not None else "town path"
         if socket != named:
             socket_from = "running server of the same town"
             hints.append(

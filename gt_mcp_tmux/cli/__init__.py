@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not is_own(args):
         return exec_gt(args)
-    from gt_mcp_tmux.cli.commands import run
+    from gt_mcp_tmux.cli.parser import run
 
     return run(args)
 

@@ -24,7 +24,7 @@ def _say(line: str) -> None:
     print(f"gt-mcp demo: {line}", flush=True)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def command_demo(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.demo.launcher import DemoError, DemoOptions, start_demo, stop_demo
     from gt_mcp_tmux.demo.viewer import attach_command
 
@@ -72,7 +72,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.execvp("tmux", ["tmux", "-u", "-L", state.viewer_socket, "attach"])
 
 
-def register(sub: Any) -> None:
+def create_demo_subparser(sub: Any) -> None:
     """Add `demo` to gt-mcp's argparse subparsers."""
     demo = sub.add_parser(
         "demo", help="try gastown-mcp on a simulated Gas Town (never touches yours)"
@@ -92,4 +92,4 @@ def register(sub: Any) -> None:
         "--speed", type=_speed, default=1.0, help="how fast the town lives (1 = a beat every 3 s)"
     )
     demo.add_argument("--seed", type=int, default=7, help=argparse.SUPPRESS)
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=command_demo)

@@ -50,15 +50,22 @@ def find_town_above(start: Path) -> Path | None:
     return outermost or outermost_bare
 
 
+def explicit_socket(environ: Mapping[str, str] | None = None) -> str | None:
+    """`GT_TMUX_SOCKET` when it names a socket (gt's rule: empty, `default` and `auto` mean
+    "compute it from the town root"), else None. The one place that rule lives."""
+    env = os.environ if environ is None else environ
+    value = env.get("GT_TMUX_SOCKET", "")
+    return None if value in _AUTO_SOCKET_VALUES else value
+
+
 def socket_name_for(root: Path, environ: Mapping[str, str] | None = None) -> str:
     """Gas Town's tmux socket name for a town root.
 
     `GT_TMUX_SOCKET` wins unless it is empty, `default` or `auto`; otherwise
     `<sanitised basename>-<first 6 hex of sha256(real path)>`, e.g. `/home/user/gt` -> `gt-c78608`.
     """
-    env = os.environ if environ is None else environ
-    explicit = env.get("GT_TMUX_SOCKET", "")
-    if explicit not in _AUTO_SOCKET_VALUES:
+    explicit = explicit_socket(environ)
+    if explicit is not None:
         return explicit
     # gt names the socket after the root as it found it (a symlink's own name: it never resolves
     # the path it walks up from) and hashes the real path

@@ -1,0 +1,57 @@
+"""`gt-mcp bridge [--json]`: detection of both sides, mail projects ⇄ rigs, the collector."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from typing import Any
+
+from gt_mcp_tmux.cli.common import command_settings, console, in_popup
+from gt_mcp_tmux.output import print_json
+
+
+def create_bridge_subparser(sub: Any) -> None:
+    parser = sub.add_parser("bridge", help="detection, mail projects ⇄ rigs, collector state")
+    parser.add_argument(
+        "--json", action="store_true", help="print {detect, bridge, collector} (README)"
+    )
+    parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.set_defaults(func=command_bridge)
+
+
+def command_bridge(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.collector.control import collector_status
+    from gt_mcp_tmux.detect import detect_all
+    from gt_mcp_tmux.model import Detection
+    from gt_mcp_tmux.render.bridge_view import bridge_view
+    from gt_mcp_tmux.ui.views_data import cached_snapshot, command_snapshot
+
+    settings = command_settings(strict=not args.popup)
+    if args.popup:
+        from gt_mcp_tmux.ui.popups import run_scrolling
+
+        found: list[Detection] = []
+        worker = threading.Thread(target=lambda: found.append(detect_all(settings)), daemon=True)
+        worker.start()
+
+        def build() -> Any:
+            return bridge_view(
+                found[0] if found else None, cached_snapshot(), collector_status(), time.time()
+            )
+
+        return in_popup(lambda: run_scrolling(console(), build))
+    detection = detect_all(settings)
+    snapshot = command_snapshot(settings)
+    collector = collector_status()
+    if args.json:
+        print_json(
+            {
+                "detect": detection,
+                "bridge": snapshot.bridge if snapshot else None,
+                "collector": collector,
+            }
+        )
+        return 0
+    console().print(bridge_view(detection, snapshot, collector, time.time()))
+    return 0

@@ -1,0 +1,78 @@
+"""`gt-mcp jump [AGENT]`: pick an agent (or name one) and go to its tmux session."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from gt_mcp_tmux.cli.common import command_settings, command_snapshot, in_popup_returning
+from gt_mcp_tmux.config import ConfigError
+from gt_mcp_tmux.model import Agent
+from gt_mcp_tmux.output import print_json
+
+
+def create_jump_subparser(sub: Any) -> None:
+    parser = sub.add_parser("jump", help="pick an agent and go to its tmux session")
+    parser.add_argument("agent", nargs="?", help="address, name or session (else: a picker)")
+    parser.add_argument("--json", action="store_true", help="list the agents as JSON")
+    parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.set_defaults(func=command_jump)
+
+
+def command_jump(args: argparse.Namespace) -> int:
+    if args.popup:  # a failure stays on screen until a key, instead of a popup that vanishes
+        return in_popup_returning(lambda: jump(args))
+    return jump(args)
+
+
+def _find_agent(agents: list[Agent], wanted: str) -> Agent | None:
+    for agent in agents:
+        if wanted in (agent.address, agent.address.rstrip("/"), agent.name, agent.session):
+            return agent
+    return None
+
+
+def jump(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.ui.jump import go, jump_targets, session_exists
+
+    settings = command_settings()
+    town = command_snapshot(settings).gastown
+    targets = jump_targets(town)
+    if args.json:
+        print_json(
+            {
+                "socket": town.socket,
+                "agents": [
+                    {
+                        "address": a.address,
+                        "role": a.role,
+                        "rig": a.rig,
+                        "status": a.status,
+                        "session": a.session,
+                        "running": a.running,
+                        "work_title": a.work_title,
+                    }
+                    for a in targets
+                ],
+            }
+        )
+        return 0
+    if not town.socket:
+        raise ConfigError("no Gas Town found: see `gt-mcp detect`")
+    if args.agent:
+        agent = _find_agent(targets, args.agent)
+        if agent is None:
+            raise ConfigError(f"no agent {args.agent!r} (see `gt-mcp jump --json`)")
+    else:
+        from gt_mcp_tmux.render.choices import agent_choices
+        from gt_mcp_tmux.ui.picker import pick
+
+        agent = pick(agent_choices(targets), "jump to")
+        if agent is None:
+            return 0
+    if not agent.session or not agent.running or not session_exists(town.socket, agent.session):
+        raise ConfigError(f"{agent.address} has no live session to jump to ({agent.status})")
+    after = os.getpid() if args.popup else None
+    return go(town.socket, agent.session, settings.jump_mode, args.client, after_pid=after)

@@ -1,0 +1,42 @@
+"""`gt-mcp mail [--json]`: Agent Mail's projects, unread mail, reservations and conflicts."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from gt_mcp_tmux.cli.common import command_settings, console, in_popup
+from gt_mcp_tmux.output import print_json
+
+
+def create_mail_subparser(sub: Any) -> None:
+    parser = sub.add_parser("mail", help="Agent Mail: projects, unread, reservations, conflicts")
+    parser.add_argument("--json", action="store_true", help="print the agent_mail JSON (README)")
+    parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.set_defaults(func=command_mail)
+
+
+def command_mail(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.render.mail_view import mail_view
+    from gt_mcp_tmux.ui.views_data import cached_snapshot, command_snapshot
+
+    if args.popup:
+        from gt_mcp_tmux.ui.popups import run_scrolling
+
+        def build() -> Any:
+            snapshot = cached_snapshot()
+            return mail_view(
+                snapshot.agent_mail if snapshot else None,
+                time.time(),
+                snapshot.bridge if snapshot else None,
+            )
+
+        return in_popup(lambda: run_scrolling(console(), build))
+    snapshot = command_snapshot(command_settings())
+    mail = snapshot.agent_mail if snapshot else None
+    if args.json:
+        print_json(mail)
+        return 0
+    console().print(mail_view(mail, time.time(), snapshot.bridge if snapshot else None))
+    return 0 if mail is not None and mail.state == "ok" else 1

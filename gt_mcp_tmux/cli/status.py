@@ -1,0 +1,61 @@
+"""`gt-mcp status`: the fleet, Agent Mail and the bridge; `--popup` is Prefix+g's quick status."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from gt_mcp_tmux.cli.common import command_settings, command_snapshot, console, in_popup
+from gt_mcp_tmux.output import print_json
+
+QUICK_FOOTER = "any key closes"
+
+
+def create_status_subparser(sub: Any) -> None:
+    parser = sub.add_parser("status", help="the fleet, Agent Mail and the bridge at a glance")
+    parser.add_argument("--json", action="store_true", help="print the Snapshot JSON (README)")
+    parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.set_defaults(func=command_status)
+
+
+def command_status(args: argparse.Namespace) -> int:
+    if args.popup:
+        return in_popup(quick_popup)
+    snapshot = command_snapshot(command_settings())
+    if args.json:
+        print_json(snapshot)
+        return 0
+    from gt_mcp_tmux.render.status_view import status_view
+
+    console().print(status_view(snapshot, time.time()))
+    return 0
+
+
+def quick_popup() -> None:
+    from rich.text import Text
+
+    from gt_mcp_tmux.render.quick_view import quick_status
+    from gt_mcp_tmux.ui.popups import show_until_key
+    from gt_mcp_tmux.ui.views_data import cached_snapshot
+    from gt_mcp_tmux.ui.views_data import command_snapshot as cached_or_collected
+
+    settings = command_settings(strict=False)
+    screen = console()
+    snapshot = cached_snapshot()
+    if snapshot is None:
+        screen.print(Text("no snapshot yet: collecting once…", style="dim"))
+        snapshot = cached_or_collected(settings)
+        screen.clear()
+    hint = QUICK_FOOTER
+    if settings.key_dashboard != "none":
+        hint += f" · Prefix+{settings.key_dashboard} opens the dashboard"
+    footer = Text(hint, style="dim", no_wrap=True, overflow="ellipsis")
+    if snapshot is None:
+        body: Any = Text(
+            "no data: is the collector running? (gt-mcp collector status)", style="yellow"
+        )
+    else:
+        height = max(screen.height - 1, 5)
+        body = quick_status(snapshot, time.time(), height=height, stale_after=settings.stale_after)
+    show_until_key(screen, body, footer)

@@ -1,0 +1,84 @@
+"""`gt-mcp tmux status|setup`: sessions on both tmux servers; load the plugin without TPM."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from gt_mcp_tmux.cli.common import CommandParser, command_settings, console
+from gt_mcp_tmux.output import error_line, print_json
+
+
+def create_tmux_subparser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "tmux", help="tmux sessions on both servers; load the plugin without TPM"
+    )
+    actions = parser.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=CommandParser, required=True
+    )
+    status = actions.add_parser("status", help="sessions on your tmux server and on Gas Town's")
+    status.add_argument("--json", action="store_true", help="print JSON (README)")
+    status.set_defaults(func=command_tmux_status)
+    setup = actions.add_parser("setup", help="add (or --remove) the plugin's block in tmux.conf")
+    setup.add_argument("--remove", action="store_true", help="take the block out again")
+    setup.add_argument("--plugin-dir", help="the plugin's folder (default: this installation's)")
+    setup.set_defaults(func=command_tmux_setup)
+
+
+def gastown_socket() -> str | None:
+    """The socket of the town this command is about (or `GT_TMUX_SOCKET`'s, with no town)."""
+    from gt_mcp_tmux.sources.gastown.town import explicit_socket, find_town, live_socket_name
+
+    town = find_town(configured=command_settings().town_root or None)
+    return live_socket_name(town.root) if town is not None else explicit_socket()
+
+
+def command_tmux_status(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.model import ServerSessions
+    from gt_mcp_tmux.sources.tmux.sessions import gastown_server, list_sessions, user_server
+
+    user = list_sessions(user_server())
+    socket = gastown_socket()
+    gastown = (
+        list_sessions(gastown_server(socket), with_roles=True)
+        if socket
+        else ServerSessions(None, False)
+    )
+    if args.json:
+        print_json({"user": user, "gastown": gastown})
+        return 0
+    from gt_mcp_tmux.render.sessions_panel import servers_view
+
+    console().print(servers_view(user, gastown, time.time()))
+    return 0
+
+
+def command_tmux_setup(args: argparse.Namespace) -> int:
+    import gt_mcp_tmux.cli.tmux_setup as tmux_setup
+
+    conf = tmux_setup.tmux_conf_path()
+    try:
+        if args.remove:
+            result = tmux_setup.remove_block(conf)
+        else:
+            entry = (
+                Path(args.plugin_dir).expanduser().absolute() / "gastown-mcp.tmux"
+                if args.plugin_dir
+                else tmux_setup.default_plugin_entry()
+            )
+            if tmux_setup.tpm_loads_plugin(conf):
+                error_line(
+                    f"note: {conf} already loads gastown-mcp through TPM; the block loads it a second time (harmless)"
+                )
+            result = tmux_setup.install_block(conf, entry)
+    except (tmux_setup.SetupError, OSError) as err:
+        error_line(str(err))
+        return 1
+    print(result.message)
+    if result.backup is not None:
+        print(f"backup: {result.backup}")
+    if result.changed:
+        print(f"reload tmux to apply: tmux source-file {conf}")
+    return 0
