@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,51 +20,23 @@ from pathlib import Path
 
 from bench.common import median, report
 from gt_mcp_tmux.model import Snapshot
+from tests.harness import Screen, TmuxServer
 
-PROJECT = Path(__file__).resolve().parent.parent
 FRAME = "┌─ gastown-mcp "
 
 
-class Tmux:
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def __call__(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-        return done.stdout
-
-
-def wait_until(
-    outer: Tmux, present: str | None, absent: str | None, timeout: float = 20.0
-) -> float:
-    """Poll the outer pane until `present` shows and `absent` does not; the time it happened."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        text = outer("capture-pane", "-p", "-t", "screen")
-        if (present is None or present in text) and (absent is None or absent not in text):
-            return time.perf_counter()
-        time.sleep(0.002)
-    raise TimeoutError(f"screen never showed {present!r} / lost {absent!r}")
-
-
 def key_to_paint(
-    outer: Tmux, key: str, marker: str, close: Sequence[str], runs: int
+    screen: Screen, key: str, marker: str, close: Sequence[str], runs: int
 ) -> list[float]:
     times = []
     for _ in range(runs):
-        wait_until(outer, None, FRAME)
+        screen.shown_at(None, FRAME)
         pressed = time.perf_counter()
-        outer("send-keys", "-t", "screen", "C-b", key)
-        painted = wait_until(outer, marker, None)
+        screen.keys("C-b", key)
+        painted = screen.shown_at(marker)
         times.append((painted - pressed) * 1000)
-        outer("send-keys", "-t", "screen", *close)
-        wait_until(outer, None, FRAME)
+        screen.keys(*close)
+        screen.shown_at(None, FRAME)
     return times
 
 
@@ -93,42 +64,29 @@ def main(runs: int = 10) -> dict[str, float]:
         )
         plain = Path(tmp) / "quick.txt"
         plain.write_text(quick_text(busy_town()))
-        inner = Tmux(f"gtmcp-bench-{uuid.uuid4().hex[:8]}")
-        outer = Tmux(inner.socket + "-screen")
-        inner("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "140", "-y", "45")
+        inner = TmuxServer(f"gtmcp-bench-{uuid.uuid4().hex[:8]}")
+        inner.run("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "140", "-y", "45")
+        screen: Screen | None = None
         try:
-            inner("set", "-g", "@gtmcp-python", sys.executable)
-            inner("set-environment", "-g", "GT_MCP_SNAPSHOT", str(snapshot_file))
-            inner("run-shell", str(PROJECT / "gastown-mcp.tmux"))
+            inner.run("set", "-g", "@gtmcp-python", sys.executable)
+            inner.run("set-environment", "-g", "GT_MCP_SNAPSHOT", str(snapshot_file))
+            inner.load_plugin()
             # The baseline: the same run-shell -b -> display-popup path, running `cat` instead.
             baseline = (
                 f"tmux display-popup -c #{{q:client_name}} -E -w 80% -h 80% -T ' gastown-mcp ' "
                 f"-- sh -c 'cat {plain}; read -r x'"
             )
-            inner("bind-key", "-T", "prefix", "F9", "run-shell", "-b", baseline)
-            attach = f"env -u TMUX tmux -L {inner.socket} attach -t main"
-            outer(
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "screen",
-                "-x",
-                "140",
-                "-y",
-                "45",
-                attach,
-            )
-            outer("set", "-g", "status", "off")
-            wait_until(outer, "[main]", None)
-            key_to_paint(outer, "g", "need attention", ["x"], 2)  # warm the page cache
-            cat = key_to_paint(outer, "F9", "need attention", ["Enter"], runs)
-            quick = key_to_paint(outer, "g", "need attention", ["x"], runs)
-            dashboard = key_to_paint(outer, "G", "Agents 10", ["q"], runs)
+            inner.run("bind-key", "-T", "prefix", "F9", "run-shell", "-b", baseline)
+            screen = Screen(inner, width=140, height=45)
+            screen.shown_at("[main]")
+            key_to_paint(screen, "g", "need attention", ["x"], 2)  # warm the page cache
+            cat = key_to_paint(screen, "F9", "need attention", ["Enter"], runs)
+            quick = key_to_paint(screen, "g", "need attention", ["x"], runs)
+            dashboard = key_to_paint(screen, "G", "Agents 10", ["q"], runs)
         finally:
-            outer("kill-server")
-            inner("kill-server")
+            if screen is not None:
+                screen.close()
+            inner.kill()
     figures = {
         "baseline_ms": median(cat),
         "quick_ms": median(quick),

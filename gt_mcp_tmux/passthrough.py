@@ -1,6 +1,7 @@
 """Hand a command to the real `gt`, byte for byte, by replacing this process.
 
-This module is on the hot path of every `gt-mcp <gt command>`: it imports only `os` and `sys`.
+This module is on the hot path of every `gt-mcp <gt command>`: it imports only `os`, `sys` and
+the plain strings of `messages`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-GT_INSTALL_HINT = "install Gas Town (https://github.com/steveyegge/gastown) or set GT_MCP_GT"
+from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
 
 
 def gt_command_name(environ: os._Environ[str] | dict[str, str] | None = None) -> str:

@@ -6,18 +6,16 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+import libtmux
 import pytest
 
+from tests.harness import Screen, TmuxServer
 from tests.townkit import StandinTown, install_standin_gt, make_town
-from tests.waiting import retry_until
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 def closed_port() -> int:
@@ -71,90 +69,17 @@ def town(tmp_path: Path, standin_bin: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return made
 
 
-class TmuxServer:
-    """A tmux server of the test's own (`tmux -L <unique>`), killed at the end; nothing else is."""
-
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["tmux", "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=20,
-        )
-
-    def out(self, *args: str) -> str:
-        return self.run(*args).stdout.rstrip("\n")
-
-    def option(self, name: str) -> str:
-        return self.out("show-options", "-gqv", name)
-
-    def load_plugin(self) -> None:
-        self.run("run-shell", str(PROJECT / "gastown-mcp.tmux"))
-
-    def kill(self) -> None:
-        self.run("kill-server", check=False)
-
-
 @pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[TmuxServer]:
-    """A fresh tmux server with one detached session and no user config."""
-    server = TmuxServer(f"gtmcp-test-{uuid.uuid4().hex[:10]}")
-    server.run("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "200", "-y", "50")
-    yield server
-    server.kill()
+def tmux(server: libtmux.Server) -> Iterator[TmuxServer]:
+    """A fresh tmux server with one detached session `main` and no user config.
 
-
-class Screen:
-    """What a person sees of a tmux server: a real client attached inside an outer tmux pane.
-
-    The outer server (its own socket) runs `tmux -L <inner> attach`; capturing the outer pane shows
-    the inner server's status line and popups exactly as drawn. `keys` types into that client.
-    """
-
-    def __init__(
-        self, inner: TmuxServer, width: int = 120, height: int = 30, session: str = "main"
-    ) -> None:
-        self.inner = inner
-        self.outer = TmuxServer(f"{inner.socket}-screen")
-        attach = f"env -u TMUX tmux -L {inner.socket} attach -t ={session}:"
-        self.outer.run(
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "screen",
-            "-x",
-            str(width),
-            "-y",
-            str(height),
-            attach,
-        )
-        self.outer.run("set", "-g", "status", "off")
-
-    def text(self) -> str:
-        return self.outer.out("capture-pane", "-p", "-t", "screen")
-
-    def keys(self, *keys: str) -> None:
-        self.outer.run("send-keys", "-t", "screen", *keys)
-
-    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 10.0) -> str:
-        """Poll the screen until `predicate(text)` holds; the last text either way."""
-        shown: list[str] = []
-
-        def look() -> bool:
-            shown[:] = [self.text()]
-            return predicate(shown[0])
-
-        retry_until(look, timeout, every=0.05)
-        return shown[0]
-
-    def close(self) -> None:
-        self.outer.kill()
+    The server is libtmux's pytest plugin's (a socket of its own in this test's TMUX_TMPDIR,
+    reaped after the test); the tests drive it with plain argv calls, as the plugin does."""
+    assert server.socket_name is not None
+    handle = TmuxServer(server.socket_name)
+    handle.run("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "200", "-y", "50")
+    yield handle
+    handle.kill()
 
 
 @pytest.fixture

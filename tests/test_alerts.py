@@ -25,7 +25,7 @@ from gt_mcp_tmux.model import (
     Snapshot,
     SourceHealth,
 )
-from tests.conftest import Screen, TmuxServer
+from tests.harness import Screen, TmuxServer
 
 T0 = 1_800_000_000.0
 

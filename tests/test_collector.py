@@ -19,7 +19,7 @@ import pytest
 
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 from gt_mcp_tmux.collector.control import collector_status, state_path
-from tests.conftest import PROJECT, Screen, TmuxServer
+from tests.harness import PROJECT, Screen, TmuxServer
 from tests.townkit import StandinTown
 from tests.waiting import retry_until
 

@@ -23,7 +23,7 @@ from gt_mcp_tmux.config import (
     load_settings,
     read_config_file,
 )
-from tests.conftest import PROJECT, TmuxServer
+from tests.harness import PROJECT, TmuxServer
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
 

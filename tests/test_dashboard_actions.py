@@ -13,7 +13,8 @@ from gt_mcp_tmux.collector.cache import write_snapshot
 from gt_mcp_tmux.collector.once import collect_once
 from gt_mcp_tmux.config import load_settings
 from gt_mcp_tmux.render.agents_panel import by_attention
-from tests.conftest import Screen, TmuxServer, env_line, run_in_pane
+from tests.conftest import env_line, run_in_pane
+from tests.harness import Screen, TmuxServer
 from tests.townkit import StandinTown
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")

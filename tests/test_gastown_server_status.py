@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gt_mcp_tmux.collector.gastown_server_status import STATUS_REFERENCE, append_to_sessions
-from tests.conftest import PROJECT, TmuxServer
+from tests.harness import PROJECT, TmuxServer
 
 
 def test_reference_matches_what_the_plugin_writes() -> None:

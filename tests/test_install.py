@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.harness import PROJECT
 
 pytestmark = pytest.mark.slow
 INSTALL = str(PROJECT / "install.sh")

@@ -15,7 +15,8 @@ from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
 from gt_mcp_tmux.ui.jump import go_argv
 from gt_mcp_tmux.ui.picker import Choice, PickerState
 from gt_mcp_tmux.ui.sling import parse_ready, sling_argv, sling_targets
-from tests.conftest import Screen, TmuxServer, env_line, run_in_pane
+from tests.conftest import env_line, run_in_pane
+from tests.harness import Screen, TmuxServer
 from tests.townkit import StandinTown
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gt_mcp_tmux.config import default_value
-from tests.conftest import PROJECT
+from tests.harness import PROJECT
 
 pytestmark = pytest.mark.slow
 

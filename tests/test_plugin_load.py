@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import PROJECT, TmuxServer
+from tests.harness import PROJECT, TmuxServer
 
 PLUGIN = PROJECT / "gastown-mcp.tmux"
 STALE = "#{?#{e|>:#{e|-|:%s,#{@_gtmcp_heartbeat}},#{@_gtmcp_stale_after}},#{@_gtmcp_stale},}"

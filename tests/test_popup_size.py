@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Screen, TmuxServer
+from tests.harness import Screen, TmuxServer
 from tests.test_popups import loaded, saved
 from tests.viewkit import busy_town
 

@@ -14,7 +14,7 @@ import pytest
 
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path, write_snapshot
 from gt_mcp_tmux.model import Snapshot
-from tests.conftest import Screen, TmuxServer
+from tests.harness import Screen, TmuxServer
 from tests.townkit import StandinTown
 from tests.viewkit import busy_town, hostile_town
 from tests.waiting import retry_until

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
-from tests.conftest import PROJECT, Screen, TmuxServer
+from tests.harness import PROJECT, Screen, TmuxServer
 from tests.realtown import RealTown, build_agent, make_real_town
 from tests.waiting import retry_until
 

@@ -23,7 +23,7 @@ from gt_mcp_tmux.model import (
     SourceError,
 )
 from gt_mcp_tmux.render.status_line import escape_for_tmux, render_status
-from tests.conftest import Screen, TmuxServer
+from tests.harness import Screen, TmuxServer
 
 PLAIN = Settings(icon_gastown="GT", icon_mail="M", icon_bridge="B", icon_attention="!")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gt_mcp_tmux.cli.tmux_setup import BEGIN, END
-from tests.conftest import PROJECT, TmuxServer
+from tests.harness import PROJECT, TmuxServer
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
 ORIGINALS = {

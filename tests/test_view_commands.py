@@ -19,7 +19,7 @@ import pytest
 from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
 from gt_mcp_tmux.model import GasTown, Snapshot, to_json
 from gt_mcp_tmux.ui.keys import split_keys
-from tests.conftest import TmuxServer
+from tests.harness import TmuxServer
 from tests.townkit import StandinTown
 from tests.viewkit import busy_town, quiet_town
 

@@ -22,9 +22,9 @@ def create_bridge_subparser(sub: Any) -> None:
 
 def command_bridge(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.collector.control import collector_status
-    from gt_mcp_tmux.detect import detect_all
     from gt_mcp_tmux.model import Detection
     from gt_mcp_tmux.render.bridge_view import bridge_view
+    from gt_mcp_tmux.sources.detect import detect_all
     from gt_mcp_tmux.ui.views_data import cached_snapshot, command_snapshot
 
     settings = command_settings(strict=not args.popup)

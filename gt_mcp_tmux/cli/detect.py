@@ -16,7 +16,7 @@ def create_detect_subparser(sub: Any) -> None:
 
 
 def command_detect(args: argparse.Namespace) -> int:
-    from gt_mcp_tmux.detect import detect_all
+    from gt_mcp_tmux.sources.detect import detect_all
 
     settings, problems = loaded_settings(strict=False)  # the diagnostic runs with a bad option
     found = detect_all(settings, config_errors=list(problems))

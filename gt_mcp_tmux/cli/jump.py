@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from gt_mcp_tmux import messages
 from gt_mcp_tmux.cli.common import command_settings, command_snapshot, in_popup_returning
 from gt_mcp_tmux.config import ConfigError
 from gt_mcp_tmux.model import Agent
@@ -60,7 +61,7 @@ def jump(args: argparse.Namespace) -> int:
         )
         return 0
     if not town.socket:
-        raise ConfigError("no Gas Town found: see `gt-mcp detect`")
+        raise ConfigError(messages.NO_TOWN)
     if args.agent:
         agent = _find_agent(targets, args.agent)
         if agent is None:

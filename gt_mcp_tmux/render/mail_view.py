@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from gt_mcp_tmux import messages
 from gt_mcp_tmux.model import AgentMail, Bridge, MailMessage, MailProject, Reservation
 from gt_mcp_tmux.render.ages import ago, parse_time, span
 from gt_mcp_tmux.render.icons import Heading
@@ -20,8 +21,8 @@ from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_lin
 #: Messages shown per project.
 LATEST = 5
 IMPORTANCE_STYLE = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
-START_HINT = "start it: python -m mcp_agent_mail.cli serve-http  (Rust port: am serve-http)"
-URL_HINT = "or point gt-mcp at it: AGENT_MAIL_URL, or `set -g @gtmcp-agent-mail-url <url>`"
+START_HINT = messages.START_AGENT_MAIL
+URL_HINT = messages.POINT_AT_AGENT_MAIL
 
 
 def web_link(url: str, slug: str | None = None) -> str:

@@ -8,6 +8,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
+from gt_mcp_tmux import messages
 from gt_mcp_tmux.model import ServerSessions, TmuxSession
 from gt_mcp_tmux.render.ages import ago, span
 from gt_mcp_tmux.render.literal import literal
@@ -90,7 +91,7 @@ class SessionsView:
         if self.gastown_socket is None:
             return
         if not self.gastown_running:
-            yield Text("server not running (start the town with `gt up`)", style="yellow")
+            yield Text(f"server not running ({messages.START_TOWN})", style="yellow")
         elif not self.gastown_sessions:
             yield Text("no sessions", style="dim")
         else:

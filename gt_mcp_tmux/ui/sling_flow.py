@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.text import Text
 
 from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
 from gt_mcp_tmux.model import Snapshot, SourceError
-from gt_mcp_tmux.passthrough import GT_INSTALL_HINT, resolve_gt
+from gt_mcp_tmux.passthrough import resolve_gt
 from gt_mcp_tmux.render.choices import bead_choices, plain_choices
 from gt_mcp_tmux.ui.keys import KeyReader
 from gt_mcp_tmux.ui.picker import pick

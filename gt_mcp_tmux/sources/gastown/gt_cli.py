@@ -7,8 +7,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
 from gt_mcp_tmux.model import SourceError
-from gt_mcp_tmux.passthrough import GT_INSTALL_HINT, gt_command_name, resolve_gt
+from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
 from gt_mcp_tmux.proc import Finished, TimedOut, run_bounded
 
 

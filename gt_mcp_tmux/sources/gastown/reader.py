@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gt_mcp_tmux.sources.gastown.convoys as convoy_source
 import gt_mcp_tmux.sources.gastown.status as gt_status
+from gt_mcp_tmux import messages
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import (
     Agent,
@@ -48,7 +49,6 @@ from gt_mcp_tmux.sources.gastown.poll_share import TownShare
 from gt_mcp_tmux.sources.gastown.tmux_server import GtTmuxServer, ServerView
 from gt_mcp_tmux.sources.gastown.town import TownLocation, gastown_socket_path, live_socket_name
 
-NO_TOWN_HINT = "no Gas Town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)"
 #: New events kept for `take_new_events` when the collector does not take them.
 MAX_NEW_EVENTS = 1000
 _CHEAP = ("tmux", "heartbeats", "estop", "deacon_heartbeat", "events", "rigs")
@@ -348,7 +348,7 @@ class GasTownReader:
     def gastown(self, now: float) -> GasTown:
         """The merge of the latest results. Cheap: no I/O, no subprocess."""
         if self.town is None or self.root is None:
-            return GasTown(errors=[SourceError("town", "not_found", NO_TOWN_HINT)])
+            return GasTown(errors=[SourceError("town", "not_found", messages.NO_TOWN)])
         with self._lock:
             return self._merge(now)
 
@@ -383,7 +383,7 @@ class GasTownReader:
                 SourceError(
                     "tmux",
                     "down",
-                    f"Gas Town's tmux server ({self.socket}) is not running: start the town with `gt up`",
+                    messages.town_server_down(str(self.socket)),
                 )
             )
         deacon_age = None

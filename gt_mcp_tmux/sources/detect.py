@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+from gt_mcp_tmux import messages
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMailFound, Detection, GastownFound, TmuxFound
 from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
@@ -34,7 +35,7 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
     socket = socket_from = None
     running, count = False, 0
     if town is None:
-        hints.append("no town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)")
+        hints.append(messages.NO_TOWN)
     else:
         named = socket_name_for(town.root)
         socket = live_socket_name(town.root)
@@ -55,9 +56,7 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
                 f" Others: {listed}. Choose with `set -g @gtmcp-town-root <root>`"
             )
         if not running:
-            hints.append(
-                f"Gas Town's tmux server ({socket}) is not running: start the town with `gt up`"
-            )
+            hints.append(messages.town_server_down(socket))
     return GastownFound(
         binary=binary,
         version=version,
