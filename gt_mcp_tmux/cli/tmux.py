@@ -37,15 +37,11 @@ def gastown_socket() -> str | None:
 
 def command_tmux_status(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.model import ServerSessions
-    from gt_mcp_tmux.sources.tmux.sessions import gastown_server, list_sessions, user_server
+    from gt_mcp_tmux.sources.tmux.sessions import gastown_sessions, list_sessions, user_server
 
     user = list_sessions(user_server())
     socket = gastown_socket()
-    gastown = (
-        list_sessions(gastown_server(socket), with_roles=True)
-        if socket
-        else ServerSessions(None, False)
-    )
+    gastown = gastown_sessions(socket) if socket else ServerSessions(None, False)
     if args.json:
         print_json({"user": user, "gastown": gastown})
         return 0

@@ -26,7 +26,6 @@ from gt_mcp_tmux.model import (
     Rig,
     SourceError,
     SourceHealth,
-    TmuxSession,
     from_json,
     to_json,
 )
@@ -399,17 +398,7 @@ class GasTownReader:
             agents=agents,
             rigs=self._merge_rigs(status, rig_pairs, agents),
             convoys=self._current_convoys(now),
-            sessions=[
-                TmuxSession(
-                    name=s.name,
-                    windows=s.windows,
-                    attached=s.attached,
-                    created=s.created,
-                    activity=s.activity,
-                    role=s.role,
-                )
-                for s in (view.sessions if view else [])
-            ],
+            sessions=[s.record() for s in (view.sessions if view else [])],
             events=list(self._feed),
             estop=self._estop.town,
             estop_rigs=list(self._estop.rigs),

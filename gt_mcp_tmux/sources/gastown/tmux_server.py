@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from gt_mcp_tmux.model import SourceError
+from gt_mcp_tmux.model import SourceError, TmuxSession
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
 from gt_mcp_tmux.sources.tmux.runner import SEP
@@ -145,6 +145,17 @@ class GtSession:
     @property
     def role(self) -> str | None:
         return self.env.get("GT_ROLE") or None
+
+    def record(self) -> TmuxSession:
+        """As the record every view prints."""
+        return TmuxSession(
+            name=self.name,
+            windows=self.windows,
+            attached=self.attached,
+            created=self.created,
+            activity=self.activity,
+            role=self.role,
+        )
 
 
 @dataclass(frozen=True, slots=True)
