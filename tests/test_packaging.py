@@ -52,6 +52,16 @@ def test_the_wheel_holds_every_package_and_each_command_starts(tmp_path: Path) -
         assert "Traceback" not in done.stderr, (args, done.stderr)
         assert done.returncode in (0, 1), (args, done.returncode, done.stderr)
         assert done.stdout.strip(), args
+    # the tmux side is not in a wheel: `tmux setup` says where to point it, in one line
+    setup = subprocess.run(
+        [str(venv / "bin" / "gt-mcp"), "tmux", "setup"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert setup.returncode == 1 and "use --plugin-dir" in setup.stderr
+    assert len(setup.stderr.strip().splitlines()) == 1 and "Traceback" not in setup.stderr
 
 
 def shell_array(name: str) -> list[str]:
