@@ -320,17 +320,8 @@ class Fleet:
                 self._say(beat, agent, pane_text.hooked(agent.bead.id, agent.bead.title))
         elif agent.phase == "finishing" and agent.beats <= 0:
             agent.phase = "stopped"
-            beat.killed.append(agent)
             # the daemon reaps a polecat idle after `gt done`: a routine death (daemon.go)
-            self._event(
-                beat,
-                "session_death",
-                agent.session,
-                session=agent.session,
-                agent=agent.address,
-                reason="idle-reap: idle, idle 15m0s (threshold 15m0s)",
-                caller="daemon",
-            )
+            self._session_death(beat, agent, "idle-reap: idle, idle 15m0s (threshold 15m0s)")
 
     def _outcome(self) -> str:
         roll = self.rng.random()
@@ -338,6 +329,10 @@ class Fleet:
 
     def _die(self, agent: Agent, beat: Beat) -> None:
         agent.phase, agent.beats = "dead", self.rng.randint(*DEAD_BEATS)
+        self._session_death(beat, agent, "crash detected by daemon health check")
+
+    def _session_death(self, beat: Beat, agent: Agent, reason: str) -> None:
+        """The session ends, with the event the daemon writes for it (the real payload keys)."""
         beat.killed.append(agent)
         self._event(
             beat,
@@ -345,7 +340,7 @@ class Fleet:
             agent.session,
             session=agent.session,
             agent=agent.address,
-            reason="crash detected by daemon health check",
+            reason=reason,
             caller="daemon",
         )
 
