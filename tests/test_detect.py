@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +84,28 @@ def test_gt_tmux_socket_override(town: StandinTown, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("GT_TMUX_SOCKET", "custom-sock")
     gas = detect_json(town.root)["gastown"]
     assert gas["socket"] == "custom-sock" and gas["socket_from"] == "GT_TMUX_SOCKET"
+
+
+def test_a_frozen_town_server_is_not_called_down(town: StandinTown) -> None:
+    """A server that does not answer (stopped, swapping) is said so, not "start it with gt up"."""
+    subprocess.run(
+        ["tmux", "-L", town.socket, "-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor"],
+        check=True,
+    )
+    pid = int(
+        subprocess.run(
+            ["tmux", "-L", town.socket, "display-message", "-p", "#{pid}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        gas = detect_json(town.root)["gastown"]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        subprocess.run(["tmux", "-L", town.socket, "kill-server"], check=False)
+    assert gas["server_running"] is False
+    assert any("does not answer" in hint for hint in gas["hints"]), gas["hints"]
+    assert not any("gt up" in hint for hint in gas["hints"])

@@ -12,14 +12,14 @@ from gt_mcp_tmux.model import AgentMailFound, Detection, GastownFound, TmuxFound
 from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
 from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
 from gt_mcp_tmux.sources.gastown.gt_cli import gt_version
+from gt_mcp_tmux.sources.gastown.tmux_server import GtTmuxServer
 from gt_mcp_tmux.sources.gastown.town import (
     explicit_socket,
     find_town,
-    gastown_socket_path,
     live_socket_name,
     socket_name_for,
 )
-from gt_mcp_tmux.sources.tmux.runner import popups_supported, session_names_at, tmux_version
+from gt_mcp_tmux.sources.tmux.runner import popups_supported, tmux_version
 
 
 def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
@@ -47,15 +47,18 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
                 f" (started from {os.path.realpath(town.root)}?): run gt from that path,"
                 " or a second copy of the town would start"
             )
-        names = session_names_at(gastown_socket_path(socket))
-        running, count = names is not None, len(names or [])
+        view = GtTmuxServer(socket).look()  # the collector's own reader of that server
+        running, count = view.running, len(view.sessions)
         if town.others:
             listed = ", ".join(str(other) for other in town.others)
             hints.append(
                 f"{len(town.others) + 1} towns' tmux servers run; watching {town.root} (the newest)."
                 f" Others: {listed}. Choose with `set -g @gtmcp-town-root <root>`"
             )
-        if not running:
+        if view.error is not None:
+            # a socket that does not answer (a frozen server) is not a town that is down
+            hints.append(f"Gas Town's tmux server ({socket}) does not answer: {view.error.message}")
+        elif not running:
             hints.append(messages.town_server_down(socket))
     return GastownFound(
         binary=binary,

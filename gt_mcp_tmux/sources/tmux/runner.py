@@ -41,14 +41,6 @@ def popups_supported(version: tuple[int, int]) -> bool:
     return version >= (3, 2)
 
 
-def session_names_at(socket_path: str, timeout: float = 1.0) -> list[str] | None:
-    """Names of the sessions on the server at this socket path; None when none answers."""
-    done = run_tmux(["-S", socket_path, "list-sessions", "-F", "#{session_name}"], None, timeout)
-    if done is None or done.returncode != 0:
-        return None
-    return [line for line in done.stdout.splitlines() if line]
-
-
 def current_server_socket() -> str:
     """The socket path of the tmux server we run under ($TMUX), else the default server's."""
     tmux_env = os.environ.get("TMUX", "")
