@@ -250,7 +250,7 @@ def coerce(key: str, value: Any, origin: str) -> Any:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The TOML file's values (unknown keys are an error); {} when there is no file."""
-    from gt_mcp_tmux.sources.gastown.files import open_regular
+    from gt_mcp_tmux.private_files import open_regular
 
     try:
         with open_regular(path) as fh:  # a FIFO in its place is refused, never waited on

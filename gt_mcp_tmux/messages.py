@@ -6,7 +6,7 @@ Plain strings and functions only: the passthrough path imports this module.
 INSTALL_GT = "install Gas Town (https://github.com/steveyegge/gastown) or set GT_MCP_GT"
 NO_TOWN = "no Gas Town found: cd into it, or set GT_TOWN_ROOT (or @gtmcp-town-root)"
 START_TOWN = "start the town with `gt up`"
-START_AGENT_MAIL = "start it: python -m mcp_agent_mail.cli serve-http (Rust port: am serve-http)"
+START_AGENT_MAIL = "start it: python -m mcp_agent_mail.cli serve-http  (Rust port: am serve-http)"
 POINT_AT_AGENT_MAIL = (
     "or point gt-mcp at it: AGENT_MAIL_URL, or `set -g @gtmcp-agent-mail-url <url>`"
 )

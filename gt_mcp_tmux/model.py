@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 AgentStatus = Literal["working", "idle", "stuck", "stalled", "dead", "stopped"]
+#: The deacon's heartbeat is stale after 5 minutes and very stale after 20 (Gas Town's words).
+WATCHDOG_STALE = 5 * 60.0
+WATCHDOG_VERY_STALE = 20 * 60.0
 #: Statuses that need the overseer's attention, most urgent first.
 ATTENTION_STATUSES: tuple[AgentStatus, ...] = ("stuck", "dead", "stalled")
 ROLES = ("mayor", "deacon", "witness", "refinery", "polecat", "crew", "dog", "boot")
@@ -108,6 +111,17 @@ class Event:
     visibility: str = "feed"
     id: str = ""  # a fingerprint of the line: the same line, whatever rewrote the log, is one event
     payload: dict[str, str] = field(default_factory=dict)  # its scalar payload values, as text
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyBead:
+    """A bead `gt ready --json` lists: what the sling picker offers."""
+
+    id: str
+    title: str
+    priority: int | None = None
+    source: str = ""
+    issue_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,13 @@ def exec_gt(args: list[str]) -> int:
         if os.sep in name and os.path.isfile(name):
             sys.stderr.write(f"gt-mcp: `{name}` is not executable (check GT_MCP_GT)\n")
             return 126
-        sys.stderr.write(f"gt-mcp: `{name}` not found: {GT_INSTALL_HINT}\n")
+        # a typo of one of our own commands reads as a missing install otherwise
+        what = (
+            f"`{args[0]}` is not a gt-mcp command (gt-mcp --help), so it is gt's, and "
+            if args
+            else ""
+        )
+        sys.stderr.write(f"gt-mcp: {what}`{name}` is not found: {GT_INSTALL_HINT}\n")
         return 127
     sys.stdout.flush()
     try:

@@ -1,4 +1,5 @@
-"""Private files of the current user: the runtime folder (0700) and atomic 0600 writes.
+"""Files, safely: the user's private runtime folder (0700), atomic 0600 writes, and opening a
+file for reading that refuses a FIFO or device instead of blocking on it.
 
 The cache, the collector's state and lock, alert acknowledgements and the town poll share all
 live here.
@@ -7,10 +8,12 @@ live here.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 
 def sha256_hex(data: bytes) -> str:
@@ -51,4 +54,21 @@ def write_private(path: Path, text: str) -> None:
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        raise
+
+
+class NotRegular(OSError):
+    """A FIFO, socket, device or folder where a file was expected: refused, never read."""
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """Open a file for reading, refusing anything but a regular file without blocking on it
+    (opening a FIFO for reading would wait for a writer: here it returns at once)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
         raise

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from gt_mcp_tmux.model import Agent, GasTown, Snapshot
-from gt_mcp_tmux.ui.extensions import SafePanelBody, load_extensions
+from gt_mcp_tmux.render.extensions import SafePanelBody, load_extensions
 
 SNAPSHOT = Snapshot(
     1.0, "t", GasTown(agents=[Agent("gastown/nux", "nux", "polecat", status="stuck")])

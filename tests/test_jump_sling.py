@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from gt_mcp_tmux.model import Agent, GasTown, Rig
+from gt_mcp_tmux.render.choices import Choice
+from gt_mcp_tmux.sources.gastown.ready import parse_ready
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
 from gt_mcp_tmux.ui.jump import go_argv
-from gt_mcp_tmux.ui.picker import Choice, PickerState
-from gt_mcp_tmux.ui.sling import parse_ready, sling_argv, sling_targets
+from gt_mcp_tmux.ui.picker import PickerState
+from gt_mcp_tmux.ui.sling import sling_argv, sling_targets
 from tests.conftest import env_line, run_in_pane
 from tests.harness import Screen, TmuxServer
 from tests.townkit import StandinTown

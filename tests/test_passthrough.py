@@ -167,3 +167,26 @@ def test_a_file_that_is_not_executable_is_said_so(
     monkeypatch.setenv("GT_MCP_GT", str(plain))
     done = subprocess.run([GT_MCP, "sling", "x"], capture_output=True, text=True, check=False)
     assert done.returncode == 126 and "is not executable" in done.stderr
+
+
+def test_every_own_command_is_routed_to_gt_mcp() -> None:
+    """A command added to the parser but not to OWN_COMMANDS/SHARED_COMMANDS would go to gt."""
+    from gt_mcp_tmux.cli import OWN_COMMANDS, SHARED_COMMANDS
+    from gt_mcp_tmux.cli.parser import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert sub.choices is not None
+    assert set(sub.choices) == OWN_COMMANDS | set(SHARED_COMMANDS)
+
+
+def test_a_mistyped_own_command_says_so_when_gt_is_missing(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [GT_MCP, "detcet"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GT_MCP_GT": str(tmp_path / "no-gt")},
+        timeout=30,
+    )
+    assert done.returncode == 127
+    assert "`detcet` is not a gt-mcp command" in done.stderr and "not found" in done.stderr

@@ -33,8 +33,8 @@ def collector_down_alert() -> Alert | None:
 
 
 def command_alerts(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.collector.views_data import SNAPSHOT_ENV
     from gt_mcp_tmux.sources.tmux.runner import current_server_socket
-    from gt_mcp_tmux.ui.views_data import SNAPSHOT_ENV
 
     snapshot = command_snapshot(command_settings())
     if args.ack is not None:

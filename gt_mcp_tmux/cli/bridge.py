@@ -22,10 +22,10 @@ def create_bridge_subparser(sub: Any) -> None:
 
 def command_bridge(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.collector.control import collector_status
+    from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot
     from gt_mcp_tmux.model import Detection
     from gt_mcp_tmux.render.bridge_view import bridge_view
     from gt_mcp_tmux.sources.detect import detect_all
-    from gt_mcp_tmux.ui.views_data import cached_snapshot, command_snapshot
 
     settings = command_settings(strict=not args.popup)
     if args.popup:
@@ -42,7 +42,7 @@ def command_bridge(args: argparse.Namespace) -> int:
 
         return in_popup(lambda: run_scrolling(console(), build))
     detection = detect_all(settings)
-    snapshot = command_snapshot(settings)
+    snapshot = cached_or_collected(settings)
     collector = collector_status()
     if args.json:
         print_json(

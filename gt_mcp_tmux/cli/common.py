@@ -46,8 +46,7 @@ def command_settings(strict: bool = True) -> Settings:
 
 def command_snapshot(settings: Settings) -> Snapshot:
     """The snapshot the commands show: $GT_MCP_SNAPSHOT, the fresh cache, or one collection."""
-    from gt_mcp_tmux.ui.views_data import SNAPSHOT_ENV
-    from gt_mcp_tmux.ui.views_data import command_snapshot as cached_or_collected
+    from gt_mcp_tmux.collector.views_data import SNAPSHOT_ENV, cached_or_collected
 
     snapshot = cached_or_collected(settings)
     if snapshot is None:

@@ -23,8 +23,8 @@ def create_dashboard_subparser(sub: Any) -> None:
 
 
 def command_dashboard(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.render.extensions import load_extensions
     from gt_mcp_tmux.ui.dashboard import render_once, run_live
-    from gt_mcp_tmux.ui.extensions import load_extensions
 
     settings = command_settings(strict=not args.popup)
     if args.json:

@@ -18,8 +18,8 @@ def create_mail_subparser(sub: Any) -> None:
 
 
 def command_mail(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot
     from gt_mcp_tmux.render.mail_view import mail_view
-    from gt_mcp_tmux.ui.views_data import cached_snapshot, command_snapshot
 
     if args.popup:
         from gt_mcp_tmux.ui.popups import run_scrolling
@@ -33,7 +33,7 @@ def command_mail(args: argparse.Namespace) -> int:
             )
 
         return in_popup(lambda: run_scrolling(console(), build))
-    snapshot = command_snapshot(command_settings())
+    snapshot = cached_or_collected(command_settings())
     mail = snapshot.agent_mail if snapshot else None
     if args.json:
         print_json(mail)

@@ -35,10 +35,9 @@ def command_status(args: argparse.Namespace) -> int:
 def quick_popup() -> None:
     from rich.text import Text
 
+    from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot
     from gt_mcp_tmux.render.quick_view import quick_status
     from gt_mcp_tmux.ui.popups import show_until_key
-    from gt_mcp_tmux.ui.views_data import cached_snapshot
-    from gt_mcp_tmux.ui.views_data import command_snapshot as cached_or_collected
 
     settings = command_settings(strict=False)
     screen = console()

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gt_mcp_tmux.collector.cache import server_key
-from gt_mcp_tmux.model import Alert, AlertKind, Event, Snapshot
+from gt_mcp_tmux.model import (
+    WATCHDOG_STALE,
+    WATCHDOG_VERY_STALE,
+    Alert,
+    AlertKind,
+    Event,
+    Snapshot,
+)
 from gt_mcp_tmux.private_files import runtime_dir, write_private
 
 #: Alert kinds ranked for display: most urgent first.
@@ -42,9 +49,6 @@ EVENT_KINDS: dict[str, AlertKind] = {
     "merge_failed": "merge_failed",
     "escalation_sent": "escalation",
 }
-#: The deacon's heartbeat is stale after 5 minutes and very stale after 20 (Gas Town's words).
-WATCHDOG_STALE = 5 * 60.0
-WATCHDOG_VERY_STALE = 20 * 60.0
 
 
 def death_is_crash(event: Event) -> bool:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
 from rich.text import Text
 
-from gt_mcp_tmux.model import Agent
+from gt_mcp_tmux.model import Agent, ReadyBead
 from gt_mcp_tmux.render.icons import role_icon, status_glyph
 from gt_mcp_tmux.render.literal import clean
-from gt_mcp_tmux.ui.picker import Choice
-from gt_mcp_tmux.ui.sling import ReadyBead
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Choice(Generic[T]):
+    """One line of a picker: what it shows, what typing matches, what picking it gives."""
+
+    label: Text
+    search: str
+    value: T
 
 
 def agent_choices(agents: list[Agent]) -> list[Choice[Agent]]:

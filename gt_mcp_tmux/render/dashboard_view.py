@@ -20,13 +20,13 @@ from rich.text import Text
 from gt_mcp_tmux.model import HostHealth, ServerSessions, Snapshot
 from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
+from gt_mcp_tmux.render.extensions import ExtensionPanel, SafePanelBody
 from gt_mcp_tmux.render.feed_panel import FeedTable
 from gt_mcp_tmux.render.host_panel import HostTable
 from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.mail_panel import MailSummary
 from gt_mcp_tmux.render.sessions_panel import SessionsView
 from gt_mcp_tmux.render.town_header import header_lines
-from gt_mcp_tmux.ui.extensions import ExtensionPanel, SafePanelBody
 
 PANELS = ("agents", "convoys", "feed", "mail", "sessions", "host")
 #: Below this many lines per panel the live dashboard shows only the agents and the focused panel.

@@ -11,9 +11,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gt_mcp_tmux.collector.alerts import WATCHDOG_STALE, WATCHDOG_VERY_STALE
 from gt_mcp_tmux.config import Settings, default_value
-from gt_mcp_tmux.model import ATTENTION_STATUSES, AgentMail, Alert, Bridge, GasTown, Snapshot
+from gt_mcp_tmux.model import (
+    ATTENTION_STATUSES,
+    WATCHDOG_STALE,
+    WATCHDOG_VERY_STALE,
+    AgentMail,
+    Alert,
+    Bridge,
+    GasTown,
+    Snapshot,
+)
 
 #: User options the collector pushes; the .tmux file rewrites `#{gtmcp_x}` to reference them.
 SEGMENT_OPTIONS = ("@gtmcp_status", "@gtmcp_gastown", "@gtmcp_mail", "@gtmcp_bridge")

@@ -16,16 +16,16 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.text import Text
 
+from gt_mcp_tmux.collector.views_data import cached_snapshot, snapshot_file
 from gt_mcp_tmux.model import Agent, HostHealth, ServerSessions, Snapshot
 from gt_mcp_tmux.render.agents_panel import agent_label, by_attention
 from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame, panel_names
+from gt_mcp_tmux.render.extensions import ExtensionPanel
 from gt_mcp_tmux.render.icons import plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.sources.host import HostSampler
 from gt_mcp_tmux.sources.tmux.sessions import list_sessions, user_server
-from gt_mcp_tmux.ui.extensions import ExtensionPanel
 from gt_mcp_tmux.ui.keys import KeyReader
-from gt_mcp_tmux.ui.views_data import cached_snapshot, snapshot_file
 
 REFRESH_EVERY = 1.0
 SESSIONS_EVERY = 3.0

@@ -14,16 +14,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from gt_mcp_tmux.render.choices import Choice
 from gt_mcp_tmux.ui.keys import KeyReader
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Choice(Generic[T]):
-    label: Text
-    search: str
-    value: T
 
 
 def filter_choices(choices: Sequence[Choice[T]], query: str) -> list[Choice[T]]:

@@ -6,51 +6,7 @@ as its own argv element: a bead title or typed text never becomes shell or tmux 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from gt_mcp_tmux.model import GasTown, SourceError
-from gt_mcp_tmux.sources.gastown.gt_cli import run_gt_json
-
-
-@dataclass(frozen=True, slots=True)
-class ReadyBead:
-    id: str
-    title: str
-    priority: int | None = None
-    source: str = ""
-    issue_type: str = ""
-
-
-def parse_ready(data: Any) -> list[ReadyBead]:
-    """`gt ready --json`: {"sources": [{"name", "issues": [{id, title, priority, ...}]}], ...}."""
-    beads: list[ReadyBead] = []
-    sources = data.get("sources") if isinstance(data, dict) else None
-    for source in sources if isinstance(sources, list) else []:
-        if not isinstance(source, dict):
-            continue
-        for issue in source.get("issues") or []:
-            if isinstance(issue, dict) and isinstance(issue.get("id"), str):
-                priority = issue.get("priority")
-                beads.append(
-                    ReadyBead(
-                        id=issue["id"],
-                        title=str(issue.get("title") or ""),
-                        priority=priority if isinstance(priority, int) else None,
-                        source=str(source.get("name") or ""),
-                        issue_type=str(issue.get("issue_type") or ""),
-                    )
-                )
-    return sorted(
-        beads, key=lambda b: (b.priority if b.priority is not None else 9, b.source, b.id)
-    )
-
-
-def read_ready(root: str | None, timeout: float) -> list[ReadyBead] | SourceError:
-    answer = run_gt_json(["ready", "--json"], "ready", timeout, cwd=root)
-    if answer.error is not None:
-        return answer.error
-    return parse_ready(answer.data)
+from gt_mcp_tmux.model import GasTown
 
 
 def sling_targets(town: GasTown) -> list[tuple[str, str]]:

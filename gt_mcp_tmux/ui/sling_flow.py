@@ -13,9 +13,10 @@ from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
 from gt_mcp_tmux.model import Snapshot, SourceError
 from gt_mcp_tmux.passthrough import resolve_gt
 from gt_mcp_tmux.render.choices import bead_choices, plain_choices
+from gt_mcp_tmux.sources.gastown.ready import read_ready
 from gt_mcp_tmux.ui.keys import KeyReader
 from gt_mcp_tmux.ui.picker import pick
-from gt_mcp_tmux.ui.sling import read_ready, sling_argv, sling_targets
+from gt_mcp_tmux.ui.sling import sling_argv, sling_targets
 
 
 def _wait_for_a_key(console: Console, popup: bool) -> None:

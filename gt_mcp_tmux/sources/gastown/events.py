@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from gt_mcp_tmux.model import Event, SourceError
-from gt_mcp_tmux.private_files import sha256_hex
-from gt_mcp_tmux.sources.gastown.files import open_regular, parse_rfc3339
+from gt_mcp_tmux.private_files import open_regular, sha256_hex
+from gt_mcp_tmux.sources.gastown.files import parse_rfc3339
 
 #: Bytes read before the end when a log is first opened (or found rewritten and big).
 FIRST_WINDOW = 256 * 1024

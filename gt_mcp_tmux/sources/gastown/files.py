@@ -6,17 +6,16 @@ folder and a `stat` per file; a file is parsed again only when its mtime or size
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from gt_mcp_tmux.model import SourceError
+from gt_mcp_tmux.private_files import open_regular
 
 #: Gas Town calls an agent heartbeat stale after 3 minutes.
 HEARTBEAT_FRESH_SECONDS = 180.0
@@ -39,23 +38,6 @@ def parse_rfc3339(value: Any) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
-
-
-class NotRegular(OSError):
-    """A FIFO, socket, device or folder where a file was expected: refused, never read."""
-
-
-def open_regular(path: Path | str) -> BinaryIO:
-    """Open a file for reading, refusing anything but a regular file without blocking on it
-    (opening a FIFO for reading would wait for a writer: here it returns at once)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegular(errno.EINVAL, "not a regular file", str(path))
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _read_small(path: Path) -> str:

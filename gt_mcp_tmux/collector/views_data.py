@@ -28,7 +28,7 @@ def cached_snapshot() -> Snapshot | None:
     return read_snapshot(snapshot_file())
 
 
-def command_snapshot(settings: Settings) -> Snapshot | None:
+def cached_or_collected(settings: Settings) -> Snapshot | None:
     """For commands and first paints: the cache when fresh, else one bounded collection here."""
     if os.environ.get(SNAPSHOT_ENV):
         return cached_snapshot()
