@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -193,6 +194,52 @@ def test_hostile_text_is_shown_never_run(
     assert "ESTOP:#(touch ~/P)#[fg=red]x" in text
     time.sleep(1.5)  # past a status-interval tick: a #() job would have run by now
     assert not (isolated_home / "P").exists()
+
+
+def test_a_themes_pill_keeps_its_background_around_our_segment(
+    tmux: TmuxServer, screen: Screen
+) -> None:
+    """A catppuccin-style module: our coloured pieces inside a pill with its own background.
+    Only our foreground changes and comes back; the pill's blue never resets mid-way."""
+    values = render_status(snap(town(estop=True)), Settings()).as_options()
+    OptionPusher(["-L", tmux.socket]).push(values)
+    tmux.run("set", "-g", "status-right-length", "200")
+    tmux.run("set", "-g", "status-right", "#[fg=black,bg=blue]PILL #{@gtmcp_gastown} END#[default]")
+    screen.wait_for(lambda t: "PILL" in t and "END" in t)
+    painted = screen.outer.out("capture-pane", "-e", "-p", "-t", "screen")
+    line = next(ln for ln in painted.splitlines() if "PILL" in ln)
+    start, end = line.index("PILL"), line.index("END") + len("END")
+    inside = line[start:end]
+    assert "ESTOP" in inside and "\x1b[3" in inside  # our colours are there
+    # every character from the pill's start to its end is drawn on the pill's blue
+    drawn = {at: bg for at, bg in backgrounds(line).items() if start <= at < end}
+    assert set(drawn.values()) == {"44"}, inside
+    assert "#[default]" not in values["@gtmcp_gastown"]
+
+
+def backgrounds(painted: str) -> dict[int, str | None]:
+    """The background SGR code each printed character of `painted` is drawn with."""
+    found: dict[int, str | None] = {}
+    background: str | None = None
+    for match in re.finditer(r"\x1b\[([0-9;]*)m|([^\x1b])", painted):
+        if match.group(2) is not None:
+            found[match.start()] = background
+            continue
+        codes = (match.group(1) or "0").split(";")
+        index = 0
+        while index < len(codes):
+            code = codes[index]
+            if code in ("0", "49"):
+                background = None
+            elif code in ("48",):
+                background = ";".join(codes[index : index + 3])
+                index += 2
+            elif code in ("38",):
+                index += 2
+            elif len(code) == 2 and code.startswith("4"):
+                background = code
+            index += 1
+    return found
 
 
 def test_segment_formats_are_the_users() -> None:

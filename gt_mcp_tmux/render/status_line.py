@@ -46,10 +46,18 @@ def escape_for_tmux(text: str, limit: int = 60) -> str:
 
 
 def _style(colour: str, text: str, bold: bool = False) -> str:
-    """Our own styling around already-escaped text; colours come from the user's options."""
+    """Our own styling around already-escaped text; colours come from the user's options.
+
+    Only the foreground (and bold) is set, and only it is put back after (`#[fg=default]`,
+    `#[nobold]`): never `#[default]`, which would also reset the background of whatever the
+    segment sits in (a catppuccin pill, an oh-my-tmux block) in the middle of the user's bar.
+    """
     colour_name = escape_for_tmux(colour, 30).replace(",", "").replace("]", "")
+    if not colour_name:
+        return text
     attrs = f"fg={colour_name}" + (",bold" if bold else "")
-    return f"#[{attrs}]{text}#[default]"
+    restore = "fg=default" + (",nobold" if bold else "")
+    return f"#[{attrs}]{text}#[{restore}]"
 
 
 @dataclass(frozen=True, slots=True)
