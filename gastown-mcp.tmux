@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gastown-mcp: TPM entry point (also works as `run-shell /path/to/gastown-mcp.tmux`).
 # It only reads options, rewrites our status tokens, binds the keys it was given and starts the
-# collector. Every tmux call is batched: one to read, one to write. Idempotent across reloads.
+# collector. Every tmux call is batched: one to read the options, one to read the prefix key table
+# (so that no key the user bound is taken), one to write. Idempotent across reloads.
 set -u
 
 PLUGIN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,6 +59,7 @@ fi
 
 add set-option -gq @_gtmcp-plugin-dir "$(safe_value "$PLUGIN_DIR")"
 if [ ${#writes[@]} -gt 0 ]; then tmux "${writes[@]}" >/dev/null 2>&1; fi
+[ -n "${restore_file:-}" ] && rm -f "$restore_file"
 
 # --- the collector: one per tmux server, in the background (it keeps itself a singleton) --------
 # It publishes its pid; when that process is alive, a reload starts no Python at all.

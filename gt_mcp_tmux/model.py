@@ -319,6 +319,8 @@ class TmuxFound:
     popups: bool
     inside_tmux: bool
     hints: list[str] = field(default_factory=list)
+    #: Keys the plugin left alone because something else was bound there (inside tmux only).
+    skipped_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,6 @@ GASTOWN_KEYS=(g a n p r)
 READ_OPTIONS=(
   socket_path "S:#{session_name} "
   status-left status-right
-  @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid
+  @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid @_gtmcp-told-skipped
   "${KEY_OPTIONS[@]}"
 )

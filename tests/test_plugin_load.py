@@ -69,7 +69,8 @@ def test_plugin_runs_from_any_cwd(tmux: TmuxServer, tmp_path: Path) -> None:
 
 
 def test_load_is_quick_enough_for_a_reload(tmux: TmuxServer) -> None:
-    """Budget check by counting work, not time: the .tmux file makes at most 2 tmux calls."""
+    """Budget check by counting work, not time: the .tmux file makes at most 3 tmux calls (read
+    the options, read the prefix key table so that no key of the user's is taken, write)."""
     tmux.run("set", "-g", "@gtmcp-python", sys.executable)
     trace = subprocess.run(
         ["bash", "-xc", f". {PLUGIN}"],
@@ -83,4 +84,4 @@ def test_load_is_quick_enough_for_a_reload(tmux: TmuxServer) -> None:
         check=False,
     )
     calls = [ln for ln in trace.stderr.splitlines() if ln.lstrip("+ ").startswith("tmux ")]
-    assert len(calls) <= 2, calls
+    assert len(calls) <= 3, calls

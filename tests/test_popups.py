@@ -3,8 +3,10 @@ loaded, the prefix keys pressed, the screen read back (popups included), and eac
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -216,6 +218,46 @@ def test_keys_are_configurable_and_none_gives_mark_pane_back(tmux: TmuxServer) -
     assert "popup.sh quick" in keys["F"]
     assert "g" not in keys
     assert "popup.sh dashboard" in keys["G"] and "popup.sh bridge" in keys["b"]
+
+
+def prefix_bindings(tmux: TmuxServer) -> dict[str, str]:
+    lines = tmux.out("list-keys", "-T", "prefix").splitlines()
+    return {line.split()[3]: " ".join(line.split()[4:]) for line in lines}
+
+
+def test_a_key_the_user_bound_is_not_taken_and_is_said(tmux: TmuxServer) -> None:
+    """oh-my-tmux binds Prefix+b (buffers) and Prefix+m (mouse): a default key that is bound
+    already stays the user's; tmux's stock mark-pane on m is taken, as documented."""
+    tmux.run("bind-key", "-T", "prefix", "b", "list-buffers")
+    loaded(tmux, None)
+    keys = prefix_bindings(tmux)
+    assert keys["b"] == "list-buffers"
+    assert "popup.sh mail" in keys["m"] and "popup.sh quick" in keys["g"]
+    assert tmux.option("@_gtmcp-skipped-keys").split() == ["b"]
+    loaded(tmux, None)  # a reload changes nothing, and says nothing again
+    assert prefix_bindings(tmux)["b"] == "list-buffers"
+    socket = tmux.out("display-message", "-p", "#{socket_path}")
+    found = subprocess.run(
+        [str(Path(sys.executable).parent / "gt-mcp"), "detect", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMUX": f"{socket},1,0"},
+        timeout=30,
+        check=True,
+    )
+    seen = json.loads(found.stdout)["tmux"]
+    assert seen["skipped_keys"] == ["b"]
+    assert any("Prefix+b" in hint and "@gtmcp-key-bridge" in hint for hint in seen["hints"])
+
+
+def test_a_key_asked_for_is_taken_and_given_back_when_let_go(tmux: TmuxServer) -> None:
+    tmux.run("bind-key", "-T", "prefix", "m", "set", "-g", "mouse")  # the user's own mouse toggle
+    loaded(tmux, None)
+    assert prefix_bindings(tmux)["m"] == "set-option -g mouse"  # not asked for: left alone
+    loaded(tmux, None, **{"@gtmcp-key-mail": "m"})
+    assert "popup.sh mail" in prefix_bindings(tmux)["m"]  # asked for: taken
+    loaded(tmux, None, **{"@gtmcp-key-mail": "none"})
+    assert prefix_bindings(tmux)["m"] == "set-option -g mouse"  # let go: the user's binding is back
 
 
 def test_tmux_before_3_2_opens_a_window_instead(tmux: TmuxServer, tmp_path: Path) -> None:

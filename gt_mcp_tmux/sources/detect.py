@@ -19,7 +19,7 @@ from gt_mcp_tmux.sources.gastown.town import (
     live_socket_name,
     socket_name_for,
 )
-from gt_mcp_tmux.sources.tmux.runner import popups_supported, tmux_version
+from gt_mcp_tmux.sources.tmux.runner import popups_supported, run_tmux, tmux_version
 
 
 def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
@@ -92,14 +92,37 @@ def detect_agent_mail(settings: Settings, timeout: float = 1.0) -> AgentMailFoun
     )
 
 
-def detect_tmux() -> TmuxFound:
+def detect_tmux(settings: Settings | None = None) -> TmuxFound:
     text, version = tmux_version()
     hints: list[str] = []
     if text is None:
         hints.append("tmux is not installed: install tmux 3.2 or newer")
     elif not popups_supported(version):
         hints.append(f"{text} has no popups: views open in a new window (tmux ≥ 3.2 for popups)")
-    return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints)
+    skipped: list[str] = []
+    if os.environ.get("TMUX"):
+        done = run_tmux(["show-option", "-gqv", "@_gtmcp-skipped-keys"])
+        skipped = done.stdout.split() if done is not None and done.returncode == 0 else []
+    for key in skipped:
+        option = _key_option(settings, key)
+        hints.append(
+            f"Prefix+{key} was bound already (yours, a theme's or Gas Town's): left alone;"
+            f" choose another key with `set -g {option} <key>`, or ask for this one there"
+        )
+    return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints, skipped)
+
+
+def _key_option(settings: Settings | None, key: str) -> str:
+    """The @gtmcp-key-* option whose key this is (its value, or its default)."""
+    from gt_mcp_tmux.config import FIELDS, default_value, tmux_option_name
+
+    for name in FIELDS:
+        if not name.startswith("key_"):
+            continue
+        value = getattr(settings, name) if settings is not None else default_value(name)
+        if value == key:
+            return tmux_option_name(name)
+    return "@gtmcp-key-<view>"
 
 
 def detect_all(
@@ -108,6 +131,6 @@ def detect_all(
     return Detection(
         detect_gastown(settings, cwd),
         detect_agent_mail(settings),
-        detect_tmux(),
+        detect_tmux(settings),
         config_errors or [],
     )
