@@ -90,10 +90,17 @@ def test_dashboard_once_reads_this_servers_cache(
     assert "\x1b[" not in out  # NO_COLOR and a pipe: plain text
 
 
-def test_dashboard_once_without_a_snapshot_says_what_to_do(tmux: TmuxServer) -> None:
-    done = gt_mcp("dashboard", "--once", env=inside(tmux), check=True)
-    assert "no snapshot yet: is the collector running?" in done.stdout
+def test_dashboard_once_without_a_collector_collects_once(
+    tmux: TmuxServer, town: StandinTown
+) -> None:
+    """No collector, no cache: `--once` (and `--json`) collect once instead of an empty board."""
+    env = {**inside(tmux), "GT_TOWN_ROOT": str(town.root)}
+    done = gt_mcp("dashboard", "--once", env=env, check=True)
+    assert "no snapshot yet" not in done.stdout
+    assert "gastown/furiosa" in done.stdout and "Deploy v2.0" in done.stdout
     assert "your tmux" in done.stdout and "Host" in done.stdout
+    data = json.loads(gt_mcp("dashboard", "--json", env=env, check=True).stdout)
+    assert {a["address"] for a in data["snapshot"]["gastown"]["agents"]} >= {"gastown/furiosa"}
 
 
 def test_mail_json_is_the_snapshots_agent_mail(tmux: TmuxServer) -> None:

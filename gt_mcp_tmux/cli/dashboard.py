@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from gt_mcp_tmux.cli.common import command_settings, console, in_popup, interactive
+from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.output import print_json
 
 
@@ -28,11 +29,11 @@ def command_dashboard(args: argparse.Namespace) -> int:
 
     settings = command_settings(strict=not args.popup)
     if args.json:
-        return dashboard_json()
+        return dashboard_json(settings)
     extensions = tuple(load_extensions(settings.panels))
     if args.once or not interactive():
         screen = console()
-        screen.print(render_once(screen, settings.stale_after, extensions))
+        screen.print(render_once(screen, settings.stale_after, extensions, settings))
         return 0
     return in_popup(
         lambda: run_live(
@@ -41,11 +42,11 @@ def command_dashboard(args: argparse.Namespace) -> int:
     )
 
 
-def dashboard_json() -> int:
+def dashboard_json(settings: Settings) -> int:
     """What one dashboard frame shows, as data: {snapshot, host, user_sessions}."""
     from gt_mcp_tmux.ui.dashboard import Dashboard
 
-    board = Dashboard()
+    board = Dashboard(collect_with=settings)
     board.refresh()
     time.sleep(0.3)  # CPU percentages need two samples
     print_json(

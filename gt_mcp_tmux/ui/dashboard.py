@@ -16,7 +16,8 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.text import Text
 
-from gt_mcp_tmux.collector.views_data import cached_snapshot, snapshot_file
+from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot, snapshot_file
+from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import Agent, HostHealth, ServerSessions, Snapshot
 from gt_mcp_tmux.render.agents_panel import agent_label, by_attention
 from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame, panel_names
@@ -35,10 +36,16 @@ class Dashboard:
     """The dashboard's state between frames: data, focus, the picked agent, a message."""
 
     def __init__(
-        self, stale_after: float = 30.0, extensions: tuple[ExtensionPanel, ...] = ()
+        self,
+        stale_after: float = 30.0,
+        extensions: tuple[ExtensionPanel, ...] = (),
+        collect_with: Settings | None = None,
     ) -> None:
+        """`collect_with`: with no cache at all (no collector), collect once with these settings
+        (a few seconds at most) instead of showing an empty board; a popup passes None."""
         self.stale_after = stale_after
         self.extensions = extensions
+        self._collect_with = collect_with
         self.jump_to: Agent | None = None  # set by Enter; run_live does the jump
         self.snapshot: Snapshot | None = None
         self._snapshot_stamp: tuple[int, int] | None = None
@@ -62,6 +69,9 @@ class Dashboard:
         if force or stamp != self._snapshot_stamp or self.snapshot is None:
             self.snapshot = cached_snapshot()
             self._snapshot_stamp = stamp
+        if self.snapshot is None and self._collect_with is not None:
+            self.snapshot = cached_or_collected(self._collect_with)  # no collector: once
+            self._collect_with = None
         self.sampler.set_socket(self.snapshot.gastown.socket if self.snapshot else None)
         self.host = self.sampler.sample()
         now = time.monotonic()
@@ -148,10 +158,13 @@ class Dashboard:
 
 
 def render_once(
-    console: Console, stale_after: float = 30.0, extensions: tuple[ExtensionPanel, ...] = ()
+    console: Console,
+    stale_after: float = 30.0,
+    extensions: tuple[ExtensionPanel, ...] = (),
+    collect_with: Settings | None = None,
 ) -> RenderableType:
     """One frame at the console's width, every panel at its natural height."""
-    board = Dashboard(stale_after, extensions)
+    board = Dashboard(stale_after, extensions, collect_with)
     board.refresh()
     time.sleep(0.3)  # CPU percentages need two samples
     board.host = board.sampler.sample()
