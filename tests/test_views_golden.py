@@ -157,3 +157,53 @@ def test_hostile_text_is_printed_literally_even_with_colour() -> None:
     assert "#(touch /tmp/gtmcp-pwned)" in text
     assert "[31mesc" in text and "\x1b" in HOSTILE
     assert "\x1b[31mesc" not in out  # the escape from the data never reaches the terminal
+
+
+ESCAPES = "\x1b]52;c;SGVsbG8=\x07\x1b[2J\x1b[H\x9b31m"  # an OSC 52 clipboard write, a screen clear
+
+
+def test_text_from_outside_never_writes_an_escape_to_the_terminal() -> None:
+    """gt's output, a collector's last error, detection hints: printed as text, never run by the
+    terminal (no clipboard write, no screen clear)."""
+    import io
+
+    from rich.console import Console
+
+    from gt_mcp_tmux.model import (
+        AgentMailFound,
+        CollectorStatus,
+        Detection,
+        GastownFound,
+        SourceHealth,
+        TmuxFound,
+    )
+    from gt_mcp_tmux.render.collector_view import collector_table
+    from gt_mcp_tmux.render.detect_view import detection_table
+
+    status = CollectorStatus(
+        True,
+        42,
+        "/tmp/s",
+        last_error=f"gt said {ESCAPES}",
+        sources=[SourceHealth(f"src{ESCAPES}", last_error=f"boom {ESCAPES}")],
+    )
+    found = Detection(
+        GastownFound(
+            "/usr/bin/gt",
+            f"gt version {ESCAPES}",
+            "/t",
+            "cwd",
+            "t-abc123",
+            "town path",
+            True,
+            1,
+            hints=[f"hint {ESCAPES}"],
+        ),
+        AgentMailFound("http://127.0.0.1:1", False, None, f"refused {ESCAPES}"),
+        TmuxFound("tmux 3.3a", True, False),
+    )
+    for renderable in (collector_table(status), detection_table(found)):
+        out = io.StringIO()
+        Console(file=out, width=100, color_system=None, force_terminal=True).print(renderable)
+        assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
+        assert "SGVsbG8" in out.getvalue()  # the text itself is shown, only its escapes go

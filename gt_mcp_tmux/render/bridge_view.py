@@ -11,7 +11,7 @@ from gt_mcp_tmux.model import Bridge, CollectorStatus, Detection, Snapshot
 from gt_mcp_tmux.render.collector_view import collector_table
 from gt_mcp_tmux.render.detect_view import detection_table
 from gt_mcp_tmux.render.icons import Heading
-from gt_mcp_tmux.render.literal import literal
+from gt_mcp_tmux.render.literal import clean, literal
 
 BRIDGE_HINTS = {
     "down": "the bridge needs both sides: see the fixes above",
@@ -28,7 +28,7 @@ def heading(title: str) -> Heading:
 
 def hint(text: str) -> Text:
     line = Text("→ ", style="yellow")
-    line.append(text)
+    line.append(clean(text))  # hints carry paths and errors from outside
     return line
 
 

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from gt_mcp_tmux.model import CollectorStatus
 from gt_mcp_tmux.render.ages import ago
+from gt_mcp_tmux.render.literal import clean
 
 
 def collector_table(status: CollectorStatus, now: float | None = None) -> RenderableType:
@@ -25,7 +26,7 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
         head.append("  start it with `gt-mcp collector start` (inside tmux) or reload tmux")
     if status.last_error:
         head.append("\nlast error: ", style="red")
-        head.append(status.last_error)
+        head.append(clean(status.last_error))
     if not status.sources:
         return head
     table = Table(box=None, padding=(0, 1), show_edge=False)
@@ -36,9 +37,9 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
     table.add_column("last error", overflow="fold", ratio=1)
     for source in status.sources:
         table.add_row(
-            Text(source.name),
+            Text(clean(source.name)),
             Text(f"{source.interval:g}s"),
             Text(ago(source.last_ok, now)),
-            Text(source.last_error or "", style="red"),
+            Text(clean(source.last_error or ""), style="red"),
         )
     return Group(head, table)

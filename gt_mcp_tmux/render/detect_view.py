@@ -7,13 +7,14 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.model import Detection
+from gt_mcp_tmux.render.literal import clean
 
 OK = Text("✔", style="green")
 NO = Text("✘", style="bold red")
 
 
 def _row(table: Table, found: bool, what: str, detail: str) -> None:
-    table.add_row(OK if found else NO, Text(what, style="bold"), Text(detail))
+    table.add_row(OK if found else NO, Text(what, style="bold"), Text(clean(detail)))
 
 
 def detection_table(found: Detection) -> RenderableType:
@@ -53,5 +54,5 @@ def detection_table(found: Detection) -> RenderableType:
     fixes = Text()
     for hint in hints:
         fixes.append("→ ", style="yellow")
-        fixes.append(hint + "\n")
+        fixes.append(clean(hint) + "\n")
     return Group(table, Text(""), fixes)

@@ -13,6 +13,7 @@ from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
 from gt_mcp_tmux.model import Snapshot, SourceError
 from gt_mcp_tmux.passthrough import resolve_gt
 from gt_mcp_tmux.render.choices import bead_choices, plain_choices
+from gt_mcp_tmux.render.literal import clean
 from gt_mcp_tmux.sources.gastown.ready import read_ready
 from gt_mcp_tmux.ui.keys import KeyReader
 from gt_mcp_tmux.ui.picker import pick
@@ -36,7 +37,7 @@ def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> in
         return 127
     ready = read_ready(town.root, settings.gt_timeout)
     if isinstance(ready, SourceError):
-        console.print(Text(f"cannot list ready beads: {ready.message}", style="red"))
+        console.print(Text(f"cannot list ready beads: {clean(ready.message)}", style="red"))
         _wait_for_a_key(console, popup)
         return 1
     if not ready:
@@ -51,13 +52,18 @@ def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> in
         return 0
     console.print(
         Text.assemble(
-            ("sling ", "bold"), (bead.id, "bold cyan"), " ", bead.title, " → ", (target, "bold")
+            ("sling ", "bold"),
+            (clean(bead.id), "bold cyan"),
+            " ",
+            clean(bead.title),
+            " → ",
+            (clean(target), "bold"),
         )
     )
     args_text = console.input("natural-language args (Enter to skip): ").strip()
     formula = console.input("formula, e.g. shiny (Enter to skip): ").strip()
     argv = sling_argv(bead.id, target, args_text, formula)
-    console.print(Text("gt " + shlex.join(argv), style="bold"))
+    console.print(Text(clean("gt " + shlex.join(argv)), style="bold"))
     if console.input("run it? type y and Enter (anything else cancels): ").strip().lower() not in (
         "y",
         "yes",
