@@ -44,11 +44,20 @@ for side in status-left status-right; do
 done
 
 # --- python: the venv install.sh made (or @gtmcp-python); tell once when it is missing ----------
+# A TPM user's first load happens before any client is attached, where a message is lost: the
+# reminder waits in a client-attached hook (once: the hook removes itself), and the keys are
+# bound anyway (popup.sh says exactly what to run).
 PYTHON="$(value_or @gtmcp-python "$GTMCP_DEFAULT_PYTHON")"
 if [ ! -x "$PYTHON" ]; then
   if [ -z "${opt[@_gtmcp-told-install]-}" ]; then
-    add display-message "gastown-mcp: run $PLUGIN_DIR/install.sh once to finish the set-up"
-    add set-option -gq @_gtmcp-told-install 1
+    reminder="gastown-mcp: run $PLUGIN_DIR/install.sh once to finish the set-up"
+    if [ "${opt[client_name]-}" ]; then
+      add display-message "$(safe_value "${reminder//#/##}")"
+      add set-option -gq @_gtmcp-told-install 1
+    else
+      hook="display-message $(printf '%q' "${reminder//#/##}") ; set-option -gq @_gtmcp-told-install 1 ; set-hook -gu client-attached[4747]"
+      add set-hook -g "client-attached[4747]" "$(safe_value "$hook")"
+    fi
   fi
   PYTHON=""
 fi

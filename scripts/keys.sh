@@ -7,7 +7,7 @@
 # tmux's own stock binding of a key (Prefix+m: mark pane) is taken, as documented; a key the user
 # asked for (@gtmcp-key-*) is taken whatever is bound there. Whatever we take is remembered, and
 # given back when we let go of the key (a reload with other settings, `none`).
-if [ -n "${PYTHON:-}" ] && [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then
+if [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then  # bound even before install.sh: popup.sh says what to run
   launcher="$(printf '%q' "$PLUGIN_DIR/scripts/popup.sh")"
   # tmux's stock prefix bindings of the keys we may take (tmux 3.2-3.4)
   declare -A STOCK=([m]="select-pane -m" [M]="select-pane -M")

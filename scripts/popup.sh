@@ -53,7 +53,9 @@ case "$size" in
 esac
 [ -n "${python:-}" ] || python="$GTMCP_DEFAULT_PYTHON"
 if [ ! -x "$python" ]; then
-  tmux display-message "gastown-mcp: its Python is missing: run the plugin's install.sh, or set @gtmcp-python"
+  # the path is data: `#` and `%` would be read as a format and a strftime sequence
+  installer="$(printf '%s' "$(dirname "$here")/install.sh" | sed 's/#/##/g; s/%/%%/g')"
+  tmux display-message "gastown-mcp: not installed yet: run $installer (or set @gtmcp-python)"
   exit 0  # the message says it; a non-zero exit would cover it with tmux's error
 fi
 case "$cwd" in *"

@@ -21,7 +21,7 @@ KEY_VIEWS=(quick dashboard mail bridge jump sling)
 GASTOWN_KEYS=(g a n p r)
 
 READ_OPTIONS=(
-  socket_path "S:#{session_name} "
+  socket_path client_name "S:#{session_name} "
   status-left status-right
   @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid @_gtmcp-told-skipped
   "${KEY_OPTIONS[@]}"

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.harness import PROJECT, TmuxServer
+from tests.harness import PROJECT, Screen, TmuxServer
+from tests.waiting import retry_until
 
 PLUGIN = PROJECT / "gastown-mcp.tmux"
 STALE = "#{?#{e|>:#{e|-|:%s,#{@_gtmcp_heartbeat}},#{@_gtmcp_stale_after}},#{@_gtmcp_stale},}"
@@ -42,13 +43,26 @@ def test_status_line_without_tokens_is_left_alone(tmux: TmuxServer) -> None:
     assert tmux.option("status-right") == before
 
 
-def test_missing_install_is_told_once(tmux: TmuxServer, tmp_path: Path) -> None:
+def test_missing_install_is_told_at_the_first_attach_once(tmux: TmuxServer, tmp_path: Path) -> None:
+    """A TPM user's first load runs before any client is attached: the reminder waits for the
+    first client (a client-attached hook that removes itself), and every key already works."""
     tmux.run("set", "-g", "@gtmcp-python", str(tmp_path / "no-venv" / "python"))
     tmux.load_plugin()
-    assert tmux.option("@_gtmcp-told-install") == "1"
-    tmux.run("set", "-g", "@_gtmcp-told-install", "2")  # a second load must not tell again
+    assert tmux.option("@_gtmcp-told-install") == ""  # nobody has seen it yet
+    assert "popup.sh quick" in tmux.out("list-keys", "-T", "prefix", "g")
+    screen = Screen(tmux)
+    try:
+        text = screen.wait_for(lambda t: "install.sh once" in t)
+        assert "run " in text and "install.sh once to finish the set-up" in text
+        assert retry_until(lambda: tmux.option("@_gtmcp-told-install") == "1", 5)
+        assert "4747" not in tmux.out("show-hooks", "-g")  # told once: the hook is gone
+        screen.keys("C-b", "g")
+        assert "not installed yet: run" in screen.wait_for(lambda t: "not installed yet" in t)
+    finally:
+        screen.close()
+    tmux.run("set", "-g", "@_gtmcp-told-install", "2")  # a later load must not tell again
     tmux.load_plugin()
-    assert tmux.option("@_gtmcp-told-install") == "2"
+    assert tmux.option("@_gtmcp-told-install") == "2" and "4747" not in tmux.out("show-hooks", "-g")
 
 
 def test_plugin_runs_from_any_cwd(tmux: TmuxServer, tmp_path: Path) -> None:

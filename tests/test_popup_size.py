@@ -45,5 +45,5 @@ def test_a_missing_python_is_said_in_a_message(
     loaded(tmux, saved(busy_town(), tmp_path))
     tmux.run("set", "-g", "@gtmcp-python", str(tmp_path / "gone" / "python"))
     screen.keys("C-b", "g")
-    text = screen.wait_for(lambda t: "its Python is missing" in t)
-    assert "its Python is missing" in text and "returned" not in text
+    text = screen.wait_for(lambda t: "not installed yet" in t)
+    assert "not installed yet: run" in text and "install.sh" in text and "returned" not in text
