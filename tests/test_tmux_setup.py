@@ -115,3 +115,51 @@ def test_unquotable_plugin_path_is_refused(isolated_home: Path, tmp_path: Path) 
     done = setup("--plugin-dir", str(plugin))
     assert done.returncode == 1 and "cannot quote" in done.stderr
     assert not (isolated_home / ".tmux.conf").exists()
+
+
+def test_remove_takes_only_the_block_whatever_the_user_did_around_it(isolated_home: Path) -> None:
+    """The user moved the block between two lines: removing it joins nothing."""
+    conf = isolated_home / ".tmux.conf"
+    conf.write_bytes(b"set -g mouse on\n")
+    assert setup().returncode == 0
+    text = conf.read_bytes()
+    start = text.index(BEGIN)
+    end = text.index(END) + len(END) + 1
+    block = text[start:end]
+    conf.write_bytes(b"set -g a 1\n" + block + b"set -g b 2\n")
+    assert setup("--remove").returncode == 0
+    assert conf.read_bytes() == b"set -g a 1\nset -g b 2\n"
+
+
+def test_stray_markers_never_take_the_users_lines(isolated_home: Path) -> None:
+    conf = isolated_home / ".tmux.conf"
+    stray = BEGIN + b"\nset -g keep-me 1\nset -g and-me 2\n" + END + b"\n"
+    conf.write_bytes(b"# an old copy, pasted by hand:\n" + stray)
+    assert setup("--remove").returncode == 0
+    assert conf.read_bytes() == b"# an old copy, pasted by hand:\n" + stray  # not our block
+
+
+def test_a_crlf_file_keeps_its_line_endings(isolated_home: Path) -> None:
+    conf = isolated_home / ".tmux.conf"
+    conf.write_bytes(b"set -g mouse on\r\n")
+    assert setup().returncode == 0
+    crlf = conf.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    conf.write_bytes(crlf)  # an editor made the whole file CRLF
+    again = setup()
+    assert again.returncode == 0 and "already loads" in again.stdout
+    assert setup("--remove").returncode == 0
+    assert conf.read_bytes() == b"set -g mouse on\r\n"
+
+
+def test_a_read_only_conf_is_refused_and_no_temp_file_is_left(isolated_home: Path) -> None:
+    conf = isolated_home / ".tmux.conf"
+    conf.write_bytes(b"set -g mouse on\n")
+    conf.chmod(0o444)
+    try:
+        done = setup()
+        assert done.returncode == 1  # even for root: the mode is the user's word
+        assert "read-only" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+        assert conf.read_bytes() == b"set -g mouse on\n"
+        assert not list(isolated_home.glob(".*.tmp")) and not list(isolated_home.glob("*.bak"))
+    finally:
+        conf.chmod(0o644)

@@ -19,10 +19,19 @@ from gt_mcp_tmux import PLUGIN_DIR
 
 BEGIN = b"# >>> gastown-mcp >>>"
 END = b"# <<< gastown-mcp <<<"
-#: The block always starts with a newline of its own, so removing it restores a file that had no
-#: final newline, or a final blank line, exactly.
+COMMENT = b"# Added by `gt-mcp tmux setup`; `gt-mcp tmux setup --remove` takes it out."
+#: Our block exactly: the two markers as whole lines with our comment and one run-shell line
+#: between them, in either line ending. A stray marker elsewhere (a copy in a comment, half a
+#: block) never matches, so no line of the user's between two markers is ever taken.
 BLOCK_RE = re.compile(
-    rb"(?:\n|\A)" + re.escape(BEGIN) + rb"\n(?:.*\n)*?" + re.escape(END) + rb"\n?"
+    rb"^"
+    + re.escape(BEGIN)
+    + rb"\r?\n"
+    + re.escape(COMMENT)
+    + rb"\r?\nrun-shell [^\r\n]*\r?\n"
+    + re.escape(END)
+    + rb"(?:\r?\n|\Z)",
+    re.M,
 )
 PLAIN_PATH = re.compile(r"^[A-Za-z0-9_./@%+=:,~-]+$")
 UNSAFE_CHARS = set("'\"$`\\#\n\r")
@@ -67,7 +76,7 @@ def block(entry: Path) -> bytes:
         [
             b"",
             BEGIN,
-            b"# Added by `gt-mcp tmux setup`; `gt-mcp tmux setup --remove` takes it out.",
+            COMMENT,
             run_line(entry),
             END,
             b"",
@@ -86,7 +95,13 @@ def backup_path(path: Path, now: float | None = None) -> Path:
 
 
 def _write(path: Path, data: bytes, old: bytes | None) -> Path | None:
-    """Back up `old` (when the file existed), then write `data` in place keeping the mode."""
+    """Back up `old` (when the file existed), then write `data` in place keeping the mode.
+
+    A file the user made read-only is refused (replacing it would go around that), and the
+    temporary file never outlives a failed write."""
+    # root can write anything: the mode bits are still the user's word
+    if old is not None and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o200):
+        raise SetupError(f"{path} is read-only: make it writable, or add the block by hand")
     backup = None
     if old is not None:
         backup = backup_path(path)
@@ -94,10 +109,13 @@ def _write(path: Path, data: bytes, old: bytes | None) -> Path | None:
         os.chmod(backup, path.stat().st_mode & 0o777)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.gastown-mcp.tmp")
-    tmp.write_bytes(data)
-    if old is not None:
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        if old is not None:
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return backup
 
 
@@ -117,9 +135,15 @@ def install_block(conf: Path, entry: Path) -> SetupResult:
     wanted = block(entry)
     if old is not None:
         found = BLOCK_RE.search(old)
-        if found and found.group(0).rstrip(b"\n") == wanted.rstrip(b"\n"):
+        ending = b"\r\n" if found and b"\r\n" in found.group(0) else b"\n"
+        ours = wanted.strip(b"\n").replace(b"\n", ending)
+        if found and found.group(0).rstrip(b"\r\n") == ours:
             return SetupResult(conf, False, None, f"{conf} already loads gastown-mcp")
-        new = BLOCK_RE.sub(lambda _: wanted, old, count=1) if found else old + wanted
+        if found:  # an older block: replaced in place, in the file's own line ending
+            rest = found.group(0)[len(found.group(0).rstrip(b"\r\n")) :]
+            new = old[: found.start()] + ours + rest + old[found.end() :]
+        else:
+            new = old + wanted
     else:
         new = wanted.lstrip(b"\n")  # a new file starts with the block, not a blank line
     backup = _write(target, new, old)
@@ -132,9 +156,25 @@ def remove_block(conf: Path) -> SetupResult:
     old = _read(target)
     if old is None or not BLOCK_RE.search(old):
         return SetupResult(conf, False, None, f"{conf} has no gastown-mcp block")
-    new = BLOCK_RE.sub(b"", old)
+    new = _without_block(old)
     backup = _write(target, new, old)
     return SetupResult(conf, True, backup, f"removed the gastown-mcp block from {conf}")
+
+
+def _without_block(text: bytes) -> bytes:
+    """The file with our block's lines taken out and every other byte as it was. At the end of
+    the file, the line ending before the block goes too: `setup` put it there (its block starts
+    on a line of its own), so a file that had no final newline gets it back exactly."""
+    found = BLOCK_RE.search(text)
+    if found is None:
+        return text
+    before, after = text[: found.start()], text[found.end() :]
+    if not after:
+        if before.endswith(b"\r\n"):
+            before = before[:-2]
+        elif before.endswith(b"\n"):
+            before = before[:-1]
+    return before + after
 
 
 def tpm_loads_plugin(conf: Path) -> bool:
