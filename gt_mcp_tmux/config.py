@@ -248,8 +248,14 @@ def coerce(key: str, value: Any, origin: str) -> Any:
     return text
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The TOML file's values (unknown keys are an error); {} when there is no file."""
+#: The last values each config file gave without a syntax error, by path: a long-lived reader
+#: (the collector re-reads every 10 s) keeps them while the file is being edited.
+_LAST_GOOD: dict[str, dict[str, Any]] = {}
+
+
+def read_config_raw(path: Path) -> dict[str, Any]:
+    """The TOML file's table as written; {} when there is no file. ConfigError (naming the line)
+    when it is not TOML, and the values last read from it are kept by `load_settings`."""
     from gt_mcp_tmux.private_files import open_regular
 
     try:
@@ -265,13 +271,20 @@ def read_config_file(path: Path) -> dict[str, Any]:
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{path}: {err}") from None
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        raise ConfigError(f"{path}: unknown option {unknown[0]!r} (see `gt-mcp config init`)")
-    return {key: coerce(key, value, str(path)) for key, value in data.items()}
+    return data
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML file's values, checked (the first unknown or bad option is an error)."""
+    values: dict[str, Any] = {}
+    for key, value in read_config_raw(path).items():
+        if key not in FIELDS:
+            raise ConfigError(f"{path}: unknown option {key!r} (see `gt-mcp config init`)")
+        values[key] = coerce(key, value, str(path))
+    return values
 
 
 def read_tmux_options(socket_args: list[str] | None = None, timeout: float = 1.0) -> dict[str, str]:
@@ -309,12 +322,24 @@ def load_settings(
                 raise
             errors.append(str(err))
 
-    try:
-        values.update(read_config_file(config_path(env)))
-    except ConfigError as err:
-        if strict:
-            raise
-        errors.append(str(err))
+    path = config_path(env)
+    if strict:
+        values.update(read_config_file(path))
+    else:
+        # a file being edited: a syntax error keeps the values it last gave; one bad or unknown
+        # option is left out alone, the others still count
+        try:
+            table = read_config_raw(path)
+            _LAST_GOOD[str(path)] = table
+        except ConfigError as err:
+            table = _LAST_GOOD.get(str(path), {})
+            kept = " (the values it last gave are kept)" if table else ""
+            errors.append(f"{err}{kept}")
+        for key, raw in table.items():
+            if key not in FIELDS:
+                errors.append(f"{path}: unknown option {key!r} (see `gt-mcp config init`)")
+                continue
+            take(key, raw, str(path))
     for key in FIELDS:
         raw = env.get(env_var_name(key))
         if raw:

@@ -131,3 +131,30 @@ def test_a_fifo_in_place_of_the_config_file_is_refused_at_once(tmp_path: Path) -
     os.mkfifo(path)
     with pytest.raises(ConfigError, match="not a regular file"):
         read_config_file(path)
+
+
+def test_a_file_with_a_syntax_error_keeps_the_last_good_values_and_names_the_line(
+    tmp_path: Path,
+) -> None:
+    """The collector re-reads the file while the user edits it: a half-typed line costs nothing."""
+    conf = tmp_path / "gt-mcp" / "config.toml"
+    conf.parent.mkdir()
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    conf.write_text('status_interval = 45\nicon_gastown = "GT"\n')
+    settings, errors = load_settings(environ=env, strict=False)
+    assert (settings.status_interval, settings.icon_gastown, errors) == (45, "GT", [])
+    conf.write_text('status_interval = 45\nicon_gastown = "GT\nmail_interval = 9\n')
+    settings, errors = load_settings(environ=env, strict=False)
+    assert (settings.status_interval, settings.icon_gastown) == (45, "GT")  # kept
+    (error,) = errors
+    assert "line 2" in error and "the values it last gave are kept" in error
+
+
+def test_one_bad_option_leaves_the_others_in_force(tmp_path: Path) -> None:
+    conf = tmp_path / "gt-mcp" / "config.toml"
+    conf.parent.mkdir()
+    conf.write_text('status_interval = "soon"\nicon_gastown = "GT"\nno_such = 1\n')
+    settings, errors = load_settings(environ={"XDG_CONFIG_HOME": str(tmp_path)}, strict=False)
+    assert settings.icon_gastown == "GT" and settings.status_interval == 30
+    assert len(errors) == 2 and any("status_interval" in e for e in errors)
+    assert any("unknown option 'no_such'" in e for e in errors)
