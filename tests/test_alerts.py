@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -219,7 +220,7 @@ def test_messages_are_escaped_for_display_message(
 ) -> None:
     notify_clients(["-L", tmux.socket], [HOSTILE, HOSTILE])
     text = screen.wait_for(lambda t: "gastown-mcp:" in t)
-    assert "gastown/#(touch ~/P) is stuck: #[fg=red]%H;$(id)`id` (+1 more)" in text
+    assert "2 new: gastown/#(touch ~/P) is stuck: #[fg=red]%H;$(id)`id` (+1 more" in text
     time.sleep(0.5)
     assert not (isolated_home / "P").exists()
     assert message_commands([], [HOSTILE]) == []
@@ -299,3 +300,56 @@ def test_alerts_says_when_the_collector_is_down() -> None:
     )
     alerts = json.loads(done.stdout)["alerts"]
     assert alerts[0]["id"] == "down:collector" and alerts[0]["kind"] == "down"
+
+
+def test_messages_are_one_at_a_time_coalesced_urgent_only_and_leave_the_bar_visible() -> None:
+    """A burst of crashes: at most one 3 s message every 20 s (the bar visible 85% of the time),
+    what fired meanwhile comes as one `N new:` message, and non-urgent kinds never cover the bar."""
+    from gt_mcp_tmux.collector.announce import (
+        MESSAGE_EVERY,
+        MESSAGE_MS,
+        MessageGate,
+        message_text,
+    )
+
+    gate = MessageGate()
+    shown: list[tuple[float, list[Alert]]] = []
+    for second in range(120):  # a crash every 2 s for two minutes, a landed convoy every 5 s
+        fired = []
+        if second % 2 == 0:
+            fired.append(
+                Alert(f"session_death:{second}", "session_death", f"crash {second}", second)
+            )
+        if second % 5 == 0:
+            fired.append(Alert(f"convoy_landed:{second}", "convoy_landed", "landed", second))
+        batch = gate.offer(fired, float(second))
+        if batch:
+            shown.append((float(second), batch))
+    starts = [at for at, _ in shown]
+    assert all(b - a >= MESSAGE_EVERY for a, b in itertools.pairwise(starts))
+    covered = len(shown) * MESSAGE_MS / 1000
+    assert covered / 120 <= 0.15
+    assert all(a.kind == "session_death" for _, batch in shown for a in batch)
+    assert sum(len(batch) for _, batch in shown) >= 50  # nothing urgent is dropped, only grouped
+    assert message_text(shown[1][1]).startswith("gastown-mcp: 10 new: crash")
+
+
+def test_alerts_and_acks_survive_a_collector_restart(tmp_path: Path) -> None:
+    from gt_mcp_tmux.collector.alerts import load_tracker, save_tracker
+
+    crash = Event(
+        "2026-11-25T08:00:00Z",
+        "session_death",
+        "gt-nux",
+        "nux died",
+        id="x1",
+        payload={"reason": "crash detected by daemon health check"},
+    )
+    before = AlertTracker(hold=1)
+    before.update(snap(0, [polecat("dead")]), [crash])
+    before.acknowledge(["dead:gastown/nux"])
+    save_tracker(before, "/tmp/some-socket")
+    after = AlertTracker(hold=1)
+    load_tracker(after, "/tmp/some-socket")
+    assert [a.id for a in after.current()] == ["session_death:x1"]  # still open; the ack held
+    assert after.update(snap(1, [polecat("dead")]), [crash]) == []  # nothing announced again

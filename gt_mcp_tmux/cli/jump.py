@@ -9,7 +9,7 @@ from typing import Any
 from gt_mcp_tmux import messages
 from gt_mcp_tmux.cli.common import command_settings, command_snapshot, in_popup_returning
 from gt_mcp_tmux.config import ConfigError
-from gt_mcp_tmux.model import Agent
+from gt_mcp_tmux.model import Agent, Snapshot
 from gt_mcp_tmux.output import print_json
 
 
@@ -39,7 +39,8 @@ def jump(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.ui.jump import go, jump_targets, session_exists
 
     settings = command_settings()
-    town = command_snapshot(settings).gastown
+    snapshot = command_snapshot(settings)
+    town = snapshot.gastown
     targets = jump_targets(town)
     if args.json:
         print_json(
@@ -76,4 +77,16 @@ def jump(args: argparse.Namespace) -> int:
     if not agent.session or not agent.running or not session_exists(town.socket, agent.session):
         raise ConfigError(f"{agent.address} has no live session to jump to ({agent.status})")
     after = os.getpid() if args.popup else None
+    _acknowledge_alerts_of(agent, snapshot)  # before: outside tmux, `go` becomes the attach
     return go(town.socket, agent.session, settings.jump_mode, args.client, after_pid=after)
+
+
+def _acknowledge_alerts_of(agent: Agent, snapshot: Snapshot) -> None:
+    """Going to an agent is seeing what its alerts said: they are acknowledged (they come back if
+    the condition clears and returns)."""
+    ids = [a.id for a in snapshot.alerts if a.agent in (agent.address, agent.session)]
+    if ids and os.environ.get("TMUX"):
+        from gt_mcp_tmux.collector.alerts import request_ack
+        from gt_mcp_tmux.sources.tmux.runner import current_server_socket
+
+        request_ack(current_server_socket(), ids)

@@ -21,8 +21,10 @@ from gt_mcp_tmux.model import (
     AlertKind,
     Event,
     Snapshot,
+    from_json,
+    to_json,
 )
-from gt_mcp_tmux.private_files import runtime_dir, write_private
+from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
 
 #: Alert kinds ranked for display: most urgent first.
 URGENCY = (
@@ -69,7 +71,8 @@ def _is_alert_event(event: Event) -> bool:
     return event.type not in ("session_death", "mass_death") or death_is_crash(event)
 
 
-def _urgency(alert: Alert) -> tuple[int, float]:
+def urgency(alert: Alert) -> tuple[int, float]:
+    """Sort key: most urgent kind first, then newest."""
     rank = URGENCY.index(alert.kind) if alert.kind in URGENCY else len(URGENCY)
     return rank, -alert.since
 
@@ -237,11 +240,45 @@ class AlertTracker:
 
     def current(self) -> list[Alert]:
         alive = [*self.active.values(), *self.event_alerts.values()]
-        return sorted((a for a in alive if a.id not in self.acked), key=_urgency)
+        return sorted((a for a in alive if a.id not in self.acked), key=urgency)
 
     def acknowledge(self, ids: Iterable[str]) -> None:
         known = set(self.active) | set(self.event_alerts)
         self.acked |= {i for i in ids if i in known}
+
+
+# --- alerts and acks outlive the collector: a restart forgets nothing, announces nothing again ---
+def tracker_path(socket_path: str) -> Path:
+    return runtime_dir() / f"alerts-{server_key(socket_path)}.json"
+
+
+def save_tracker(tracker: AlertTracker, socket_path: str) -> None:
+    """What is open and what was acknowledged (state alerts, event alerts, acks)."""
+    data = {
+        "active": [to_json(a) for a in tracker.active.values()],
+        "events": [to_json(a) for a in tracker.event_alerts.values()],
+        "acked": sorted(tracker.acked),
+    }
+    write_private(tracker_path(socket_path), json.dumps(data))
+
+
+def load_tracker(tracker: AlertTracker, socket_path: str) -> None:
+    """Take back what a previous collector of this server left (nothing when unreadable)."""
+    try:
+        with open_regular(tracker_path(socket_path)) as fh:
+            data = json.loads(fh.read(4 * 1024 * 1024))
+    except (OSError, ValueError, RecursionError):
+        return
+    if not isinstance(data, dict):
+        return
+    for key, target in (("active", tracker.active), ("events", tracker.event_alerts)):
+        for item in data.get(key) or []:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                alert = from_json(Alert, item)
+                target[alert.id] = alert
+    acked = data.get("acked")
+    if isinstance(acked, list):
+        tracker.acked = {str(i) for i in acked}
 
 
 # --- acknowledgements travel from `gt-mcp alerts --ack` to the collector through a file -------

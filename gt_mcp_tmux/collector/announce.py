@@ -11,26 +11,66 @@ import shlex
 import threading
 from collections.abc import Callable
 
+from gt_mcp_tmux.collector.alerts import urgency
 from gt_mcp_tmux.model import Alert, to_json
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.render.status_line import escape_for_message
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 HOOK_TIMEOUT = 10.0
+_HOOK_TURN = threading.Lock()
+#: Kinds worth a message over the user's bar; the others are counted in `⚑` (and go to the hook).
+URGENT_KINDS = frozenset(
+    {"estop", "dead", "stuck", "session_death", "merge_failed", "escalation", "watchdog"}
+)
+#: A message shows this long...
+MESSAGE_MS = 3000
+#: ...and at most once in this many seconds: in a burst of alerts the bar stays visible at least
+#: 85% of the time (3 s of every 20); what fires meanwhile waits and comes as one message.
+MESSAGE_EVERY = 20.0
+
+
+class MessageGate:
+    """At most one message at a time, coalesced, urgent kinds only, rate-limited."""
+
+    def __init__(self, every: float = MESSAGE_EVERY) -> None:
+        self.every = every
+        self.waiting: dict[str, Alert] = {}
+        self.last_shown: float | None = None
+
+    def offer(self, fired: list[Alert], now: float) -> list[Alert]:
+        """Take this cycle's new alerts; the batch to show now (empty while it must wait)."""
+        for alert in fired:
+            if alert.kind in URGENT_KINDS:
+                self.waiting[alert.id] = alert
+        if not self.waiting:
+            return []
+        if self.last_shown is not None and now - self.last_shown < self.every:
+            return []
+        batch = sorted(self.waiting.values(), key=urgency)  # the most urgent one is named
+        self.waiting.clear()
+        self.last_shown = now
+        return batch
+
+
+def message_text(alerts: list[Alert]) -> str:
+    """`3 new: <the most urgent> (+2 more)`, escaped for display-message."""
+    first = alerts[0]
+    head = f"{len(alerts)} new: " if len(alerts) > 1 else ""
+    more = f" (+{len(alerts) - 1} more: gt-mcp alerts)" if len(alerts) > 1 else ""
+    return "gastown-mcp: " + head + escape_for_message(first.message) + more
 
 
 def message_commands(clients: list[str], alerts: list[Alert]) -> list[str]:
-    """One batched argv: a display-message per client naming the newest alert (and how many)."""
+    """One batched argv: a display-message per client with the batch in one line."""
     if not clients or not alerts:
         return []
-    first = alerts[0]
-    more = f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
-    text = "gastown-mcp: " + escape_for_message(first.message) + more
+    text = message_text(alerts)
     argv: list[str] = []
     for client in clients:
         if argv:
             argv.append(";")
-        argv += ["display-message", "-c", client, "-d", "5000", text]
+        argv += ["display-message", "-c", client, "-d", str(MESSAGE_MS), text]
     return argv
 
 
@@ -74,9 +114,10 @@ def run_hooks_in_background(
         return
 
     def work() -> None:
-        for alert in alerts:
-            problem = run_hook(command, alert)
-            if problem and on_problem is not None:
-                on_problem(problem)
+        with _HOOK_TURN:  # one hook at a time, whatever the number of batches
+            for alert in alerts:
+                problem = run_hook(command, alert)
+                if problem and on_problem is not None:
+                    on_problem(problem)
 
     threading.Thread(target=work, name="alert-hook", daemon=True).start()

@@ -34,11 +34,12 @@ def log_path(socket_path: str) -> Path:
 
 def forget_server(socket_path: str) -> None:
     """Remove what was kept for a tmux server that is gone: snapshot, acks, state, log, lock."""
-    from gt_mcp_tmux.collector.alerts import acks_path
+    from gt_mcp_tmux.collector.alerts import acks_path, tracker_path
 
     for path in (
         snapshot_path(socket_path),
         acks_path(socket_path),
+        tracker_path(socket_path),
         state_path(socket_path),
         log_path(socket_path),
         log_path(socket_path).with_suffix(".log.1"),

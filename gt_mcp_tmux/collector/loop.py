@@ -23,8 +23,13 @@ from pathlib import Path
 
 from gt_mcp_tmux import PACKAGE_DIR, __version__
 from gt_mcp_tmux.bridge import link
-from gt_mcp_tmux.collector.alerts import AlertTracker, take_ack_requests
-from gt_mcp_tmux.collector.announce import notify_clients, run_hooks_in_background
+from gt_mcp_tmux.collector.alerts import (
+    AlertTracker,
+    load_tracker,
+    save_tracker,
+    take_ack_requests,
+)
+from gt_mcp_tmux.collector.announce import MessageGate, notify_clients, run_hooks_in_background
 from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
@@ -84,6 +89,9 @@ class Collector:
         self.started = 0.0
         self.next_append = 0.0
         self.tracker = AlertTracker(hold=self.settings.alert_hold)
+        load_tracker(self.tracker, socket_path)  # what a previous collector left: open, acked
+        self.gate = MessageGate()
+        self.saved_alerts = ""
         #: Conditions already true when the collector starts fire quietly (no message, no hook).
         self.quiet_cycles = self.settings.alert_hold + 1
 
@@ -196,7 +204,22 @@ class Collector:
         self._acknowledge_requests()
         current = self.tracker.current()
         self._announce([a for a in fired if a in current])
+        self._save_alerts()
         return replace(snapshot, alerts=current)
+
+    def _save_alerts(self) -> None:
+        """Keep what is open and acknowledged on disk when it changed (a restart forgets none)."""
+        state = repr(
+            (
+                sorted(self.tracker.active),
+                sorted(self.tracker.event_alerts),
+                sorted(self.tracker.acked),
+            )
+        )
+        if state != self.saved_alerts:
+            with contextlib.suppress(OSError):
+                save_tracker(self.tracker, self.socket_path)
+            self.saved_alerts = state
 
     def _acknowledge_requests(self) -> None:
         ids = take_ack_requests(self.socket_path)
@@ -210,11 +233,11 @@ class Collector:
         if self.quiet_cycles > 0:
             self.quiet_cycles -= 1
             return
-        if not fired:
-            return
-        if self.settings.alert_display:
-            notify_clients(self.server_args, fired)
-        run_hooks_in_background(self.settings.alert_command, fired, self._note_error)
+        batch = self.gate.offer(fired, time.monotonic())  # also lets a waiting batch out
+        if batch and self.settings.alert_display:
+            notify_clients(self.server_args, batch)
+        if fired:
+            run_hooks_in_background(self.settings.alert_command, fired, self._note_error)
 
     def publish(self, snapshot: Snapshot, now: float) -> None:
         options = render_status(snapshot, self.settings).as_options()
