@@ -342,6 +342,34 @@ def test_an_event_line_becomes_an_alert_on_the_bar_a_message_and_the_hook(
             view.close()
 
 
+def test_an_acknowledged_alert_stays_acknowledged_across_a_collector_restart(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restarting the collector (an update, a crash, a reload) forgets no alert and no ack."""
+    with plugin_server(town, monkeypatch) as server:
+        option_when(server, "@gtmcp_status", lambda v: "6/7" in v)
+        town.estop(reason="halt")
+        option_when(server, "@gtmcp_status", lambda v: "⚑2" in v)  # ESTOP and the stuck nux
+        env = {**os.environ, "TMUX": f"{socket_path(server)},1,0"}
+        gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+        subprocess.run([gt_mcp, "alerts", "--ack", "estop"], env=env, check=True, timeout=30)
+        option_when(server, "@gtmcp_status", lambda v: "⚑1" in v)
+        first = server.option("@_gtmcp-collector-pid")
+        psutil.Process(int(first)).kill()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(int(first)).wait(timeout=10)
+        server.load_plugin()
+        option_when(server, "@_gtmcp-collector-pid", lambda v: v.isdigit() and v != first)
+        time.sleep(4)  # a few cycles of the new collector
+        assert "⚑1" in server.option("@gtmcp_status")  # ESTOP still acknowledged, nux still open
+        alerts = json.loads(
+            subprocess.run(
+                [gt_mcp, "alerts", "--json"], env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )["alerts"]
+        assert [a["id"] for a in alerts] == ["stuck:gastown/nux"]
+
+
 def test_gt_calls_in_flight_end_with_the_collector(
     town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

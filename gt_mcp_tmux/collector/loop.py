@@ -251,8 +251,11 @@ class Collector:
             options["@_gtmcp_heartbeat"] = str(int(now))
         if self.pusher.push(options) and "@_gtmcp_heartbeat" in options:
             self.last_heartbeat = now
-        body = json.dumps(to_json(snapshot.gastown), sort_keys=True) + json.dumps(
-            to_json(snapshot.agent_mail), sort_keys=True
+        # the alerts count too: `gt-mcp alerts --ack ID` reads them from the cache
+        body = (
+            json.dumps(to_json(snapshot.gastown), sort_keys=True)
+            + json.dumps(to_json(snapshot.agent_mail), sort_keys=True)
+            + ",".join(a.id for a in snapshot.alerts)
         )
         if body != self.last_cache_json or now - self.last_cache_write >= 5:
             write_snapshot(snapshot, snapshot_path(self.socket_path))
