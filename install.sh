@@ -32,7 +32,10 @@ if [ "$mode" = uninstall ]; then
   rm -rf "$DATA_DIR"
   # the collectors' cache and state (gt_mcp_tmux/cache.py: runtime_dir)
   if [ -n "${XDG_RUNTIME_DIR:-}" ]; then rm -rf "$XDG_RUNTIME_DIR/gastown-mcp"; else rm -rf "/tmp/gastown-mcp-$(id -u)"; fi
-  say "removed $DATA_DIR and $LINK (your config in ${XDG_CONFIG_HOME:-$HOME/.config}/gt-mcp is kept)"
+  say "removed $DATA_DIR, $LINK and the collectors' state"
+  say "kept: your config (${XDG_CONFIG_HOME:-$HOME/.config}/gt-mcp) and your tmux.conf"
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/gastown-mcp"
+  if [ -d "$cache" ]; then say "kept: $cache (the tests' Agent Mail venv; remove it by hand)"; fi
   exit 0
 fi
 
@@ -45,12 +48,14 @@ for candidate in python3 python3.13 python3.12 python3.11 python3.10; do
   fi
 done
 [ -n "$PYTHON" ] || die "needs python3 >= 3.10 with venv: install it (Debian/Ubuntu: apt-get install python3 python3-venv)"
+# Debian's python3 has the venv module but not ensurepip until python3-venv is installed
+"$PYTHON" -c 'import ensurepip' 2>/dev/null ||
+  die "$PYTHON cannot make a virtual environment: install python3-venv (Debian/Ubuntu: apt-get install python3-venv)"
 command -v tmux >/dev/null 2>&1 || die "needs tmux >= 3.2: install it (Debian/Ubuntu: apt-get install tmux)"
 tmux_version=$(tmux -V | sed 's/[^0-9.]*\([0-9]*\.[0-9]*\).*/\1/')
 case "$tmux_version" in
   1.*|2.*|3.0*|3.1*) say "tmux $tmux_version is older than 3.2: views open in windows instead of popups" ;;
 esac
-command -v git >/dev/null 2>&1 || die "needs git: install it (Debian/Ubuntu: apt-get install git)"
 
 # --- the virtual environment (skipped when it is already up to date) -------------------------
 want="$(cat "$PLUGIN_DIR/pyproject.toml") mode=$mode python=$PYTHON dir=$PLUGIN_DIR"
@@ -59,6 +64,11 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c '
 else
   say "installing into $VENV (about a minute the first time)"
   mkdir -p "$DATA_DIR"
+  # a half-made venv (an interrupted run, a Python upgraded under it) is made again
+  if [ -d "$VENV" ] && ! "$VENV/bin/python" -c 'import pip' >/dev/null 2>&1; then
+    say "the venv in $VENV is broken: making it again"
+    rm -rf "$VENV"
+  fi
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" || die "could not create a venv: install python3-venv"
   extra=""; [ "$mode" = dev ] && extra="[dev]"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \

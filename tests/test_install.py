@@ -88,14 +88,41 @@ def test_install_twice_then_uninstall(tmp_path: Path) -> None:
     assert gone.returncode == 0
     assert not (home / "run" / "gastown-mcp").exists()
     assert not link.exists() and not (home / ".local" / "share" / "gastown-mcp").exists()
+    assert "kept: your config" in gone.stdout  # it says what it left
+
+
+def test_without_git_and_with_a_half_made_venv(tmp_path: Path) -> None:
+    """git is not needed; a venv left broken by an interrupted run is made again."""
+    home = tmp_path / "home"
+    broken = home / ".local" / "share" / "gastown-mcp" / "venv" / "bin"
+    broken.mkdir(parents=True)
+    (broken / "python").write_text("#!/bin/sh\nexit 1\n")
+    (broken / "python").chmod(0o755)
+    folder = tool_dir(tmp_path, "python3", "tmux")  # no git on this PATH
+    done = run_install(home, f"{home}/.local/bin:{folder}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "broken: making it again" in done.stdout
+    assert (home / ".local" / "bin" / "gt-mcp").is_symlink()
+
+
+def test_a_python_without_venv_support_is_one_line(tmp_path: Path) -> None:
+    """Debian's python3 without python3-venv: no ensurepip, so no venv can be made."""
+    folder = tool_dir(tmp_path, "tmux")
+    (folder / "python3").write_text(
+        f'#!/bin/sh\ncase "$*" in *ensurepip*) exit 1 ;; esac\nexec {sys.executable} "$@"\n'
+    )
+    (folder / "python3").chmod(0o755)
+    done = run_install(tmp_path, str(folder))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "install python3-venv" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize(
     ("missing", "says"),
-    [("tmux", "needs tmux >= 3.2"), ("git", "needs git"), ("python3", "needs python3 >= 3.10")],
+    [("tmux", "needs tmux >= 3.2"), ("python3", "needs python3 >= 3.10")],
 )
 def test_missing_prerequisite_is_one_line(tmp_path: Path, missing: str, says: str) -> None:
-    tools = [t for t in ("python3", "tmux", "git") if t != missing]
+    tools = [t for t in ("python3", "tmux") if t != missing]
     folder = tool_dir(tmp_path, *tools)
     done = run_install(tmp_path, str(folder))
     assert done.returncode == 1
