@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness import TmuxServer
 from tests.townkit import StandinTown, make_town
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
@@ -109,3 +110,24 @@ def test_a_frozen_town_server_is_not_called_down(town: StandinTown) -> None:
     assert gas["server_running"] is False
     assert any("does not answer" in hint for hint in gas["hints"]), gas["hints"]
     assert not any("gt up" in hint for hint in gas["hints"])
+
+
+def test_a_status_length_that_cuts_our_segment_is_said(tmux: TmuxServer) -> None:
+    """tmux's default status-right-length (40) cuts a busy segment mid-number: detect says so."""
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.run("set", "-g", "status-right", "#{gtmcp_status} %H:%M %d-%b-%y")
+    tmux.load_plugin()
+    tmux.run("set", "-g", "@gtmcp_status", "⚑2 ⛽ 12/14 ⚠3 40/52 ✉ 13 !2 ⚿25 ⚔1 ⇄ 12")
+    env = {**os.environ, "TMUX": f"{tmux.out('display-message', '-p', '#{socket_path}')},1,0"}
+    done = subprocess.run(
+        [GT_MCP, "detect", "--json"], capture_output=True, text=True, env=env, timeout=30
+    )
+    hints = json.loads(done.stdout)["tmux"]["hints"]
+    assert any(
+        "status-right-length is 40" in h and "set -g status-right-length" in h for h in hints
+    ), hints
+    tmux.run("set", "-g", "status-right-length", "120")
+    done = subprocess.run(
+        [GT_MCP, "detect", "--json"], capture_output=True, text=True, env=env, timeout=30
+    )
+    assert not any("status-right-length" in h for h in json.loads(done.stdout)["tmux"]["hints"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import time
+import unicodedata
 from pathlib import Path
 
 from gt_mcp_tmux import messages
@@ -103,6 +105,7 @@ def detect_tmux(settings: Settings | None = None) -> TmuxFound:
     if os.environ.get("TMUX"):
         done = run_tmux(["show-option", "-gqv", "@_gtmcp-skipped-keys"])
         skipped = done.stdout.split() if done is not None and done.returncode == 0 else []
+        hints += status_length_hints()
     for key in skipped:
         option = _key_option(settings, key)
         hints.append(
@@ -110,6 +113,47 @@ def detect_tmux(settings: Settings | None = None) -> TmuxFound:
             f" choose another key with `set -g {option} <key>`, or ask for this one there"
         )
     return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints, skipped)
+
+
+_STYLE_RE = re.compile(r"#\[[^\]]*\]")
+
+
+def shown_width(expanded: str) -> int:
+    """Columns a status string takes once tmux drew it: styles take none, `##` is one `#`,
+    wide characters (most emoji) two."""
+    text = _STYLE_RE.sub("", expanded).replace("##", "#")
+    return sum(
+        2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text if ch.isprintable()
+    )
+
+
+def status_length_hints() -> list[str]:
+    """When `status-right-length`/`status-left-length` will cut the status line as it is now
+    (tmux cuts at a column: `⇄ 12` shows as `⇄ 1`), what to set instead."""
+    fields = ["status-left", "T:status-left", "status-left-length"]
+    fields += ["status-right", "T:status-right", "status-right-length"]
+    done = run_tmux(["display-message", "-p", "\n".join("#{" + f + "}" for f in fields)])
+    if done is None or done.returncode != 0:
+        return []
+    lines = done.stdout.split("\n")
+    if len(lines) < 6:
+        return []
+    found: list[str] = []
+    for side, (raw, text, length) in (("left", lines[0:3]), ("right", lines[3:6])):
+        if "@gtmcp_" not in raw:
+            continue  # our segment is not on this side
+        try:
+            limit = int(length)
+        except ValueError:
+            continue
+        need = shown_width(text)
+        if need > limit:
+            wanted = (need // 10 + 1) * 10
+            found.append(
+                f"status-{side}-length is {limit}, your status-{side} needs {need} columns now:"
+                f" tmux cuts it (numbers lose digits); set -g status-{side}-length {wanted}"
+            )
+    return found
 
 
 def _key_option(settings: Settings | None, key: str) -> str:
