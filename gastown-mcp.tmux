@@ -34,7 +34,7 @@ add() { if [ ${#writes[@]} -gt 0 ]; then writes+=(";"); fi; writes+=("$@"); }
 safe_value() { local v="$1"; [ "${v%;}" != "$v" ] && v="${v%;}\\;"; printf '%s' "$v"; }
 
 # --- status tokens: #{gtmcp_x} -> <stale marker>#{@gtmcp_x}; nothing else of the user's changes --
-for side in status-left status-right; do
+for side in "${TOKEN_OPTIONS[@]}"; do
   current="${opt[$side]-}"
   rewritten="$current"
   for token in "${STATUS_TOKENS[@]}"; do

@@ -20,9 +20,17 @@ KEY_VIEWS=(quick dashboard mail bridge jump sling)
 # Gas Town binds these on its own tmux server (prefix g a n p r): there they stay Gas Town's.
 GASTOWN_KEYS=(g a n p r)
 
+# Where a user may write our tokens: the status line's sides, every line of a multi-line status
+# (status 2..5) and the window list's formats.
+TOKEN_OPTIONS=(
+  status-left status-right
+  "status-format[0]" "status-format[1]" "status-format[2]" "status-format[3]" "status-format[4]"
+  window-status-format window-status-current-format
+)
+
 READ_OPTIONS=(
   socket_path client_name "S:#{session_name} "
-  status-left status-right
+  "${TOKEN_OPTIONS[@]}"
   @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid @_gtmcp-told-skipped
   "${KEY_OPTIONS[@]}"
 )

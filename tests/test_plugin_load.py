@@ -99,3 +99,18 @@ def test_load_is_quick_enough_for_a_reload(tmux: TmuxServer) -> None:
     )
     calls = [ln for ln in trace.stderr.splitlines() if ln.lstrip("+ ").startswith("tmux ")]
     assert len(calls) <= 3, calls
+
+
+def test_tokens_work_in_every_status_line_and_the_window_list(tmux: TmuxServer) -> None:
+    """A two-line status (status-format[1]) and the window list's formats take the tokens too."""
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.run("set", "-g", "status", "2")
+    tmux.run("set", "-g", "status-format[1]", "#[align=right]#{gtmcp_status}")
+    tmux.run("set", "-g", "window-status-format", "#I:#W #{gtmcp_gastown}")
+    default_first_line = tmux.out("show-options", "-gv", "status-format[0]")
+    tmux.load_plugin()
+    assert "#{@gtmcp_status}" in tmux.out("show-options", "-gv", "status-format[1]")
+    assert "#{@gtmcp_gastown}" in tmux.out("show-options", "-gwv", "window-status-format")
+    assert tmux.out("show-options", "-gv", "status-format[0]") == default_first_line
+    tmux.run("set", "-g", "@gtmcp_status", "STATUS-HERE")
+    assert "STATUS-HERE" in tmux.out("display-message", "-p", "#{E:status-format[1]}")
