@@ -3,6 +3,7 @@ loaded, the prefix keys pressed, the screen read back (popups included), and eac
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path, write_snapshot
-from gt_mcp_tmux.model import Snapshot
+from gt_mcp_tmux.model import Agent, Snapshot
 from tests.harness import Screen, TmuxServer
 from tests.townkit import StandinTown
 from tests.viewkit import busy_town, hostile_town
@@ -84,6 +85,31 @@ def test_quick_status_shows_the_fleet_and_closes_on_any_key(
     assert "Deploy v2.0" in text and "3/5" in text
     assert "⚔ home-me-gt-gastown: GreenCastle src/** ⇄ BlueLake src/api.py" in text
     screen.keys("x")
+    assert closed(screen.wait_for(closed))
+
+
+def test_quick_status_shows_what_fits_and_scrolls_to_every_agent(
+    tmux: TmuxServer, screen: Screen, tmp_path: Path
+) -> None:
+    """30 agents: as many as fit, most urgent first; ↓ turns it into a scrolling view of all."""
+    snapshot = busy_town()
+    many = [
+        Agent(f"r/p{i:02d}", f"p{i:02d}", "polecat", rig="r", running=True, status="working")
+        for i in range(30)
+    ]
+    snapshot = dataclasses.replace(
+        snapshot, gastown=dataclasses.replace(snapshot.gastown, agents=many)
+    )
+    loaded(tmux, saved(snapshot, tmp_path))
+    screen.keys("C-b", "g")
+    text = screen.wait_for(has("any key closes", "more"))
+    assert "r/p00" in text and "r/p29" not in text and "more" in text
+    screen.keys("Down")
+    text = screen.wait_for(has("q close"))
+    screen.keys("End")
+    text = screen.wait_for(has("r/p29"))
+    assert "r/p29" in text  # every agent can be reached
+    screen.keys("q")
     assert closed(screen.wait_for(closed))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from gt_mcp_tmux.cli.common import command_settings, command_snapshot, console, in_popup
 from gt_mcp_tmux.output import print_json
 
-QUICK_FOOTER = "any key closes"
+QUICK_FOOTER = "any key closes · ↑↓ PgUp PgDn: every agent"
 
 
 def create_status_subparser(sub: Any) -> None:
@@ -37,7 +37,7 @@ def quick_popup() -> None:
 
     from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot
     from gt_mcp_tmux.render.quick_view import quick_status
-    from gt_mcp_tmux.ui.popups import show_until_key
+    from gt_mcp_tmux.ui.popups import SCROLL_START, run_scrolling, show_until_key
 
     settings = command_settings(strict=False)
     screen = console()
@@ -57,4 +57,11 @@ def quick_popup() -> None:
     else:
         height = max(screen.height - 1, 5)
         body = quick_status(snapshot, time.time(), height=height, stale_after=settings.stale_after)
-    show_until_key(screen, body, footer)
+    key = show_until_key(screen, body, footer)
+    if snapshot is not None and key in SCROLL_START:
+        # as many agents as fit, most urgent first; a scroll key shows them all, and scrolls
+        def whole() -> Any:
+            latest = cached_snapshot() or snapshot
+            return quick_status(latest, time.time(), stale_after=settings.stale_after)
+
+        run_scrolling(screen, whole, hint="q close · ↑↓ PgUp PgDn Home End scroll")

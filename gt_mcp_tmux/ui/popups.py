@@ -18,13 +18,20 @@ SCROLL = {"up": -1, "down": 1, "k": -1, "j": 1}
 PAGE = {"pgup": -1, "pgdn": 1, " ": 1}
 
 
-def show_until_key(console: Console, renderable: RenderableType, footer: Text) -> None:
-    """Print `renderable` and `footer` (no newline after it, so nothing scrolls), wait for a key."""
+#: Keys that turn a static view into a scrolling one (any other key closes it).
+SCROLL_START = frozenset({"up", "down", "pgup", "pgdn", "end"})
+
+
+def show_until_key(console: Console, renderable: RenderableType, footer: Text) -> str | None:
+    """Print `renderable` and `footer` (no newline after it, so nothing scrolls), wait for a key;
+    the key pressed."""
     with KeyReader() as keys:
         console.print(renderable)
         console.print(footer, end="")
-        while keys.read(None) == "resize":
-            pass
+        key = keys.read(None)
+        while key == "resize":
+            key = keys.read(None)
+        return key
 
 
 def run_scrolling(
