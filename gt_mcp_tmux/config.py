@@ -128,6 +128,12 @@ class Settings:
         "popup", "how a jump from your own tmux opens the agent", choices=("popup", "window")
     )
     # Looks
+    segment_width: int = _opt(
+        0,
+        "most columns #{gtmcp_status} may take (0: no limit): whole pieces go, never digits",
+        minimum=0,
+        maximum=500,
+    )
     format_status: str = _opt(
         "{alerts} {gastown} {mail} {bridge}",
         "#{gtmcp_status}: pieces alerts, gastown, mail, bridge",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from gt_mcp_tmux.model import to_json
@@ -25,3 +27,15 @@ def console(width: int | None = None) -> Console:
     from rich.console import Console
 
     return Console(width=width, highlight=False, emoji=False)
+
+
+_STYLE_RE = re.compile(r"#\[[^\]]*\]")
+
+
+def shown_width(expanded: str) -> int:
+    """Columns a tmux status string takes once drawn: styles take none, `##` is one `#`, wide
+    characters (most emoji) two."""
+    text = _STYLE_RE.sub("", expanded).replace("##", "#")
+    return sum(
+        2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text if ch.isprintable()
+    )

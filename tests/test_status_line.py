@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from pathlib import Path
@@ -261,3 +262,26 @@ def test_segment_formats_are_the_users() -> None:
 def test_a_format_naming_an_unknown_piece_falls_back_to_the_default() -> None:
     broken = Settings(icon_gastown="GT", icon_attention="!", format_gastown="{agents} {nope} {")
     assert visible(render_status(snap(town()), broken).gastown) == "GT 3/4 !2 3/5"
+
+
+def test_a_segment_that_must_shrink_drops_whole_pieces_never_digits() -> None:
+    from gt_mcp_tmux.output import shown_width
+
+    mail = AgentMail(
+        "u",
+        "ok",
+        unread_total=13,
+        urgent_unread=2,
+        reservations_active=25,
+        conflicts=[Conflict("p", "a", "x", "b", "y")],
+    )
+    bridge = Bridge("linked", [BridgeLink("p", "gastown"), BridgeLink("q", "gastown")] * 6)
+    whole = render_status(snap(town(estop=True), mail, bridge), PLAIN).status
+    assert "B 12" in visible(whole)
+    for limit in (40, 30, 20, 14):
+        settings = dataclasses.replace(PLAIN, segment_width=limit)
+        shown = visible(render_status(snap(town(estop=True), mail, bridge), settings).status)
+        assert shown_width(shown) <= limit or shown.startswith("GT 3/4"), (limit, shown)
+        # what is shown is whole: every number that shows is a number the full segment has
+        assert set(shown.split()) <= set(visible(whole).split()), (limit, shown)
+        assert "GT 3/4" in shown and "ESTOP" in shown  # the count and ESTOP stay

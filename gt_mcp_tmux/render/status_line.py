@@ -22,6 +22,7 @@ from gt_mcp_tmux.model import (
     GasTown,
     Snapshot,
 )
+from gt_mcp_tmux.output import shown_width
 
 #: User options the collector pushes; the .tmux file rewrites `#{gtmcp_x}` to reference them.
 SEGMENT_OPTIONS = ("@gtmcp_status", "@gtmcp_gastown", "@gtmcp_mail", "@gtmcp_bridge")
@@ -83,7 +84,9 @@ _FAILURE_WORDS = {
 }
 
 
-def gastown_segment(town: GasTown, settings: Settings) -> str:
+def gastown_segment(
+    town: GasTown, settings: Settings, without: frozenset[str] = frozenset()
+) -> str:
     """`⛽ 5/7 ⚠2 3/5 deacon 6m ESTOP`: running/total agents, attention, convoy progress, a stale
     watchdog (the deacon's heartbeat age), ESTOP, failures."""
     icon = escape_for_tmux(settings.icon_gastown, 8)
@@ -118,6 +121,8 @@ def gastown_segment(town: GasTown, settings: Settings) -> str:
     failure = _worst_failure(town)
     if failure:
         pieces["failure"] = _style(settings.color_alert, failure)
+    for name in without:
+        pieces[name] = ""
     return fill(settings.format_gastown, pieces, "format_gastown")
 
 
@@ -186,6 +191,19 @@ def alerts_segment(alerts: list[Alert], settings: Settings) -> str:
     )
 
 
+#: What the combined segment gives up first when `segment_width` is too small: whole pieces,
+#: least telling first (the running count and ESTOP stay to the end).
+DROP_ORDER = (
+    "bridge",
+    "mail",
+    "gastown:convoys",
+    "gastown:watchdog",
+    "alerts",
+    "gastown:failure",
+    "gastown:attention",
+)
+
+
 def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
     town = snapshot.gastown
     gastown = gastown_segment(town, settings)
@@ -193,9 +211,21 @@ def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
     bridge = bridge_segment(snapshot.bridge, town, snapshot.agent_mail, settings)
     alerts = alerts_segment(snapshot.alerts, settings)
     pieces = {"alerts": alerts, "gastown": gastown, "mail": mail, "bridge": bridge}
-    return StatusStrings(
-        fill(settings.format_status, pieces, "format_status"), gastown, mail, bridge
-    )
+    combined = fill(settings.format_status, pieces, "format_status")
+    limit = settings.segment_width
+    dropped: set[str] = set()
+    for piece in DROP_ORDER:
+        if not limit or shown_width(combined) <= limit:
+            break
+        dropped.add(piece)
+        parts = dict(pieces)
+        for name in ("alerts", "mail", "bridge"):
+            if name in dropped:
+                parts[name] = ""
+        inner = frozenset(p.split(":", 1)[1] for p in dropped if p.startswith("gastown:"))
+        parts["gastown"] = gastown_segment(town, settings, inner) if inner else gastown
+        combined = fill(settings.format_status, parts, "format_status")
+    return StatusStrings(combined, gastown, mail, bridge)
 
 
 def fill(template: str, pieces: dict[str, str], option: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import time
-import unicodedata
 from pathlib import Path
 
 from gt_mcp_tmux import messages
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMailFound, Detection, GastownFound, TmuxFound
+from gt_mcp_tmux.output import shown_width
 from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
 from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
 from gt_mcp_tmux.sources.gastown.gt_cli import gt_version
@@ -113,18 +112,6 @@ def detect_tmux(settings: Settings | None = None) -> TmuxFound:
             f" choose another key with `set -g {option} <key>`, or ask for this one there"
         )
     return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints, skipped)
-
-
-_STYLE_RE = re.compile(r"#\[[^\]]*\]")
-
-
-def shown_width(expanded: str) -> int:
-    """Columns a status string takes once tmux drew it: styles take none, `##` is one `#`,
-    wide characters (most emoji) two."""
-    text = _STYLE_RE.sub("", expanded).replace("##", "#")
-    return sum(
-        2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text if ch.isprintable()
-    )
 
 
 def status_length_hints() -> list[str]:
