@@ -370,6 +370,22 @@ def test_an_acknowledged_alert_stays_acknowledged_across_a_collector_restart(
         assert [a["id"] for a in alerts] == ["stuck:gastown/nux"]
 
 
+def test_a_status_line_too_short_for_the_bar_is_said_once(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load of a new user: tmux's status-right-length would cut the segment."""
+    with plugin_server(town, monkeypatch) as server:
+        server.run("set", "-g", "status-right-length", "8")
+        view = Screen(server)
+        try:
+            text = view.wait_for(lambda t: "status-right-length 8 cuts" in t, timeout=20)
+            assert "set -g status-right-length" in text
+        finally:
+            view.close()
+        told = server.option("@_gtmcp-told-length")
+        assert "status-right-length 8 cuts" in told  # said once: a restart does not say it again
+
+
 def test_gt_calls_in_flight_end_with_the_collector(
     town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -124,7 +124,8 @@ def test_a_status_length_that_cuts_our_segment_is_said(tmux: TmuxServer) -> None
     )
     hints = json.loads(done.stdout)["tmux"]["hints"]
     assert any(
-        "status-right-length is 40" in h and "set -g status-right-length" in h for h in hints
+        "status-right-length 40 cuts the bar" in h and "set -g status-right-length" in h
+        for h in hints
     ), hints
     tmux.run("set", "-g", "status-right-length", "120")
     done = subprocess.run(

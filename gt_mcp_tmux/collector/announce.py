@@ -74,6 +74,20 @@ def message_commands(clients: list[str], alerts: list[Alert]) -> list[str]:
     return argv
 
 
+def tell_clients(server_args: list[str], text: str) -> None:
+    """One line (already ours, or escaped) on every client of the server."""
+    listed = run_tmux([*server_args, "list-clients", "-F", "#{client_name}"])
+    if listed is None or listed.returncode != 0:
+        return
+    argv: list[str] = []
+    for client in (c for c in listed.stdout.splitlines() if c):
+        if argv:
+            argv.append(";")
+        argv += ["display-message", "-c", client, "-d", str(MESSAGE_MS * 2), text]
+    if argv:
+        run_tmux([*server_args, *argv])
+
+
 def notify_clients(server_args: list[str], alerts: list[Alert]) -> None:
     listed = run_tmux([*server_args, "list-clients", "-F", "#{client_name}"])
     if listed is None or listed.returncode != 0:

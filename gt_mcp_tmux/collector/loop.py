@@ -29,7 +29,12 @@ from gt_mcp_tmux.collector.alerts import (
     save_tracker,
     take_ack_requests,
 )
-from gt_mcp_tmux.collector.announce import MessageGate, notify_clients, run_hooks_in_background
+from gt_mcp_tmux.collector.announce import (
+    MessageGate,
+    notify_clients,
+    run_hooks_in_background,
+    tell_clients,
+)
 from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
@@ -38,7 +43,7 @@ from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
 from gt_mcp_tmux.model import AgentMail, Alert, Snapshot, SourceHealth, to_json
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
-from gt_mcp_tmux.render.status_line import render_status, stale_marker
+from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from gt_mcp_tmux.sources.gastown.reader import GasTownReader
 from gt_mcp_tmux.sources.gastown.town import TownLocation, find_town, live_socket_name, logical_cwd
@@ -50,6 +55,8 @@ LOG_LIMIT = 256 * 1024
 #: One Agent Mail refresh may take this long: it runs in its own thread, never holding the bar,
 #: and a 200-agent fleet over HTTP needs ~2.5 s (the SQLite fast path ~25 ms).
 MAIL_BUDGET = 15.0
+#: The cycle at which the collector looks once whether the status line has room for the bar.
+ROOM_CHECK_CYCLE = 5
 
 
 def installed_version() -> str | None:
@@ -86,6 +93,7 @@ class Collector:
         self.next_settings_read = time.monotonic() + 10
         self.next_version_check = time.monotonic() + 5
         self.cycles = 0
+        self.room_checks = 0
         self.started = 0.0
         self.next_append = 0.0
         self.tracker = AlertTracker(hold=self.settings.alert_hold)
@@ -266,6 +274,21 @@ class Collector:
         self._find_town(time.monotonic())
         self.publish(self.build_snapshot(now), now)
         self._append_on_gastown_server(now)
+        self._check_room()
+
+    def _check_room(self) -> None:
+        """Once the bar shows real numbers, say (once per hint) when status-*-length cuts it."""
+        self.room_checks += 1
+        if self.room_checks != ROOM_CHECK_CYCLE:
+            return
+        from gt_mcp_tmux.sources.detect import status_length_hints
+
+        hints = status_length_hints(self.server_args)
+        told = run_tmux([*self.server_args, "show-option", "-gqv", "@_gtmcp-told-length"])
+        said = told.stdout.strip() if told is not None and told.returncode == 0 else ""
+        if hints and hints[0] != said:
+            tell_clients(self.server_args, "gastown-mcp: " + escape_for_message(hints[0], 200))
+            run_tmux([*self.server_args, "set-option", "-gq", "@_gtmcp-told-length", hints[0]])
 
     def _append_on_gastown_server(self, now: float) -> None:
         """Running inside Gas Town's own server with `append`: join its per-session status-right."""

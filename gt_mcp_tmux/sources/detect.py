@@ -114,12 +114,14 @@ def detect_tmux(settings: Settings | None = None) -> TmuxFound:
     return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints, skipped)
 
 
-def status_length_hints() -> list[str]:
+def status_length_hints(server_args: list[str] | None = None) -> list[str]:
     """When `status-right-length`/`status-left-length` will cut the status line as it is now
     (tmux cuts at a column: `⇄ 12` shows as `⇄ 1`), what to set instead."""
     fields = ["status-left", "T:status-left", "status-left-length"]
     fields += ["status-right", "T:status-right", "status-right-length"]
-    done = run_tmux(["display-message", "-p", "\n".join("#{" + f + "}" for f in fields)])
+    done = run_tmux(
+        [*(server_args or []), "display-message", "-p", "\n".join("#{" + f + "}" for f in fields)]
+    )
     if done is None or done.returncode != 0:
         return []
     lines = done.stdout.split("\n")
@@ -137,8 +139,8 @@ def status_length_hints() -> list[str]:
         if need > limit:
             wanted = (need // 10 + 1) * 10
             found.append(
-                f"status-{side}-length is {limit}, your status-{side} needs {need} columns now:"
-                f" tmux cuts it (numbers lose digits); set -g status-{side}-length {wanted}"
+                f"status-{side}-length {limit} cuts the bar (it needs {need}, and numbers would"
+                f" lose digits): set -g status-{side}-length {wanted}"
             )
     return found
 
