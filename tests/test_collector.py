@@ -308,6 +308,21 @@ def test_a_reload_restarts_a_collector_that_died(user_tmux: TmuxServer) -> None:
     assert second != first and [p.pid for p in collectors_for(path)] == [int(second)]
 
 
+def test_a_frozen_collector_never_blocks_a_reload(user_tmux: TmuxServer) -> None:
+    """A collector stopped in its tracks (SIGSTOP, a hung disk) still holds its lock: a reload
+    returns at once all the same (TmuxServer.run would time out), and starts no second one."""
+    path = socket_path(user_tmux)
+    pid = int(option_when(user_tmux, "@_gtmcp-collector-pid", lambda v: v.isdigit()))
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for _ in range(3):
+            user_tmux.load_plugin()
+        time.sleep(1)
+        assert [p.pid for p in collectors_for(path)] == [pid]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
 def test_an_event_line_becomes_an_alert_on_the_bar_a_message_and_the_hook(
     town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
