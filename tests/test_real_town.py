@@ -276,7 +276,10 @@ def gt_callers(log: Path) -> set[int]:
     callers: set[int] = set()
     for line in log.read_text().splitlines() if log.exists() else []:
         ppid, _, argv = line.partition(" ")
-        if argv.startswith(("status", "convoy list")) and int(ppid) != os.getpid():
+        words = argv.split()
+        polls = words[:1] == ["status"] or words[:2] == ["convoy", "list"]
+        # not `status-line`: that is Gas Town's own status-right job, run by its tmux server
+        if polls and int(ppid) != os.getpid():
             callers.add(int(ppid))
     return callers
 
