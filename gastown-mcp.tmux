@@ -51,7 +51,7 @@ PYTHON="$(value_or @gtmcp-python "$GTMCP_DEFAULT_PYTHON")"
 if [ ! -x "$PYTHON" ]; then
   if [ -z "${opt[@_gtmcp-told-install]-}" ]; then
     reminder="gastown-mcp: run $PLUGIN_DIR/install.sh once to finish the set-up"
-    if [ "${opt[client_name]-}" ]; then
+    if [ -n "${opt["S:#{?session_attached,1,}"]-}" ]; then  # a client is attached: tell it now
       add display-message "$(safe_value "${reminder//#/##}")"
       add set-option -gq @_gtmcp-told-install 1
     else

@@ -18,7 +18,7 @@ if [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then  # bound even before install.sh: 
     # list-keys: bind-key [-r] -T prefix KEY COMMAND... (the command kept verbatim)
     if [[ "$line" =~ $keyline ]]; then current[${BASH_REMATCH[2]}]="${BASH_REMATCH[3]}"; fi
   done < <(tmux list-keys -T prefix 2>/dev/null)
-  option_of() { printf '@_gtmcp-prev-key-%s' "$(printf '%s' "$1" | tr -c 'A-Za-z0-9' '_')"; }
+  option_of() { printf '@_gtmcp-prev-key-%s' "${1//[^A-Za-z0-9]/_}"; }
   bound=""
   skipped=""
   declare -A wanted=()

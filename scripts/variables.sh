@@ -29,7 +29,7 @@ TOKEN_OPTIONS=(
 )
 
 READ_OPTIONS=(
-  socket_path client_name "S:#{session_name} "
+  socket_path "S:#{?session_attached,1,}" "S:#{session_name} "
   "${TOKEN_OPTIONS[@]}"
   @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid @_gtmcp-told-skipped
   "${KEY_OPTIONS[@]}"

@@ -114,3 +114,16 @@ def test_tokens_work_in_every_status_line_and_the_window_list(tmux: TmuxServer) 
     assert tmux.out("show-options", "-gv", "status-format[0]") == default_first_line
     tmux.run("set", "-g", "@gtmcp_status", "STATUS-HERE")
     assert "STATUS-HERE" in tmux.out("display-message", "-p", "#{E:status-format[1]}")
+
+
+def test_a_reload_with_a_client_attached_tells_at_once(tmux: TmuxServer, tmp_path: Path) -> None:
+    screen = Screen(tmux)
+    try:
+        screen.wait_for(lambda t: bool(t.strip()))
+        tmux.run("set", "-g", "@gtmcp-python", str(tmp_path / "no-venv" / "python"))
+        tmux.load_plugin()
+        assert "install.sh once" in screen.wait_for(lambda t: "install.sh once" in t)
+        assert tmux.option("@_gtmcp-told-install") == "1"
+        assert "4747" not in tmux.out("show-hooks", "-g")  # nothing left waiting
+    finally:
+        screen.close()
