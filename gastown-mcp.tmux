@@ -24,7 +24,7 @@ value_or() { local v="${opt[$1]-}"; printf '%s' "${v:-$2}"; }
 ON_GASTOWN_SERVER=""
 socket_name="${opt[socket_path]-}"; socket_name="${socket_name##*/}"
 if [[ "$socket_name" =~ ^[a-z0-9-]+-[0-9a-f]{6}$ ]]; then
-  sessions=" ${opt["S:#{session_name} "]-}"
+  sessions=" ${opt[$SESSIONS_FORMAT]-}"
   if [ "$sessions" = " " ] || [[ "$sessions" == *" hq-"* ]]; then ON_GASTOWN_SERVER=1; fi
 fi
 
@@ -51,7 +51,7 @@ PYTHON="$(value_or @gtmcp-python "$GTMCP_DEFAULT_PYTHON")"
 if [ ! -x "$PYTHON" ]; then
   if [ -z "${opt[@_gtmcp-told-install]-}" ]; then
     reminder="gastown-mcp: run $PLUGIN_DIR/install.sh once to finish the set-up"
-    if [ -n "${opt["S:#{?session_attached,1,}"]-}" ]; then  # a client is attached: tell it now
+    if [ -n "${opt[$ATTACHED_FORMAT]-}" ]; then  # a client is attached: tell it now
       add display-message "$(safe_value "${reminder//#/##}")"
       add set-option -gq @_gtmcp-told-install 1
     else

@@ -28,8 +28,12 @@ TOKEN_OPTIONS=(
   window-status-format window-status-current-format
 )
 
+# Formats read with the options (bash cannot take these texts as a literal array key: use these)
+ATTACHED_FORMAT='S:#{?session_attached,1,}'
+SESSIONS_FORMAT='S:#{session_name} '
+
 READ_OPTIONS=(
-  socket_path "S:#{?session_attached,1,}" "S:#{session_name} "
+  socket_path "$ATTACHED_FORMAT" "$SESSIONS_FORMAT"
   "${TOKEN_OPTIONS[@]}"
   @gtmcp-python @_gtmcp-told-install @_gtmcp-bound-keys @_gtmcp-collector-pid @_gtmcp-told-skipped
   "${KEY_OPTIONS[@]}"

@@ -122,8 +122,10 @@ def test_a_reload_with_a_client_attached_tells_at_once(tmux: TmuxServer, tmp_pat
         screen.wait_for(lambda t: bool(t.strip()))
         tmux.run("set", "-g", "@gtmcp-python", str(tmp_path / "no-venv" / "python"))
         tmux.load_plugin()
-        assert "install.sh once" in screen.wait_for(lambda t: "install.sh once" in t)
+        # told now: the mark is set in the same tmux call as the message, after it (a failed
+        # display-message would stop the call), and nothing is left waiting for an attach.
+        # (The message itself shows for tmux's display-time, too short to catch every time.)
         assert tmux.option("@_gtmcp-told-install") == "1"
-        assert "4747" not in tmux.out("show-hooks", "-g")  # nothing left waiting
+        assert "4747" not in tmux.out("show-hooks", "-g")
     finally:
         screen.close()
