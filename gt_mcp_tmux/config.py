@@ -10,7 +10,6 @@ import dataclasses
 import math
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +48,8 @@ class Settings:
 
     # Where things are
     town_root: str = _opt("", "Gas Town root; empty = find it the way gt does")
+    gascity: bool = _opt(True, "watch Gas City at all (a city found the way gc finds it)")
+    city_root: str = _opt("", "Gas City folder or registered name; empty = find it the way gc does")
     agent_mail_url: str = _opt(
         "http://127.0.0.1:8765", "MCP Agent Mail base URL", env="AGENT_MAIL_URL"
     )
@@ -69,6 +70,12 @@ class Settings:
         1.0, "tmux sessions, heartbeats, ESTOP, events every N s", minimum=0.5, maximum=10
     )
     mail_interval: float = _opt(5.0, "Agent Mail every N s", minimum=1, maximum=3600)
+    city_api_interval: float = _opt(
+        3.0,
+        "Gas City's supervisor API every N s (without it, gc commands every status_interval)",
+        minimum=1,
+        maximum=3600,
+    )
     gt_timeout: float = _opt(20.0, "kill a gt call after N s", minimum=1, maximum=600)
     stale_after: int = _opt(
         30, "the bar shows stale when the collector is silent N s", minimum=5, maximum=3600
@@ -135,18 +142,23 @@ class Settings:
         maximum=500,
     )
     format_status: str = _opt(
-        "{alerts} {gastown} {mail} {bridge}",
-        "#{gtmcp_status}: pieces alerts, gastown, mail, bridge",
+        "{alerts} {gastown} {gascity} {mail} {bridge}",
+        "#{gtmcp_status}: pieces alerts, gastown, gascity, mail, bridge",
     )
     format_gastown: str = _opt(
         "{agents} {attention} {convoys} {watchdog} {estop} {failure}",
         "#{gtmcp_gastown}: pieces agents, attention, convoys, watchdog, estop, failure",
+    )
+    format_gascity: str = _opt(
+        "{agents} {attention} {convoys} {failure}",
+        "#{gtmcp_gascity}: pieces agents, attention, convoys, failure",
     )
     format_mail: str = _opt(
         "{unread} {urgent} {reservations} {conflicts}",
         "#{gtmcp_mail} when up: pieces unread, urgent, reservations, conflicts",
     )
     icon_gastown: str = _opt("⛽", "icon before the Gas Town segment")
+    icon_gascity: str = _opt("▦", "icon before the Gas City segment")
     icon_mail: str = _opt("✉", "icon before the Agent Mail segment")
     icon_bridge: str = _opt("⇄", "icon before the bridge segment")
     icon_attention: str = _opt("⚠", "marks agents needing attention")
@@ -272,13 +284,11 @@ def read_config_raw(path: Path) -> dict[str, Any]:
     except OSError as err:
         raise ConfigError(f"{path}: {err.strerror}") from None
     # Loaded only when there is a file: the collector keeps its memory small.
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    from gt_mcp_tmux import toml_text
+
     try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        data = toml_text.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, toml_text.TOMLDecodeError) as err:
         raise ConfigError(f"{path}: {err}") from None
     return data
 

@@ -38,7 +38,8 @@ class SourceError:
 
 @dataclass(frozen=True, slots=True)
 class Agent:
-    """One Gas Town agent, merged from `gt status --json`, its tmux session and its heartbeat."""
+    """One agent: a town's (merged from `gt status --json`, its tmux session and its heartbeat)
+    or a city's (from the supervisor's sessions and the city's tmux server)."""
 
     address: str
     name: str
@@ -150,6 +151,35 @@ class GasTown:
 
 
 @dataclass(frozen=True, slots=True)
+class GasCity:
+    """Everything known about the watched Gas City, shaped like `GasTown` where the two agree.
+
+    `via` says where the sessions came from: `api` (the supervisor's HTTP API), `gc` (the CLI,
+    when the supervisor does not answer) or None (only the city's tmux server was read).
+    """
+
+    city: str | None = None
+    root: str | None = None
+    found_by: str | None = None
+    socket: str | None = None
+    server_running: bool = False
+    gc_version: str | None = None
+    api_url: str | None = None
+    via: str | None = None
+    supervisor_running: bool = False
+    controller_running: bool | None = None
+    agents: list[Agent] = field(default_factory=list)
+    rigs: list[Rig] = field(default_factory=list)
+    convoys: list[Convoy] = field(default_factory=list)
+    sessions: list[TmuxSession] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    human_unread: int = 0
+    errors: list[SourceError] = field(default_factory=list)
+    #: Roots of other cities found too (not watched: `@gtmcp-city-root` chooses).
+    other_cities: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class MailAgent:
     name: str
     program: str = ""
@@ -258,6 +288,8 @@ AlertKind = Literal[
     "conflict",
     "down",
     "watchdog",
+    "crash_loop",
+    "order_failed",
 ]
 ALERT_KINDS: tuple[str, ...] = typing.get_args(AlertKind)
 
@@ -282,6 +314,8 @@ class Snapshot:
     bridge: Bridge | None = None
     sources: list[SourceHealth] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    #: The watched Gas City (`root` None: none); added after the rest, so it comes last.
+    gascity: GasCity = field(default_factory=GasCity)
 
 
 # --- what the diagnostic and control commands print as JSON -----------------------------------

@@ -19,7 +19,6 @@ import urllib.parse
 from typing import Any
 
 from gt_mcp_tmux.model import MailAgent, MailMessage, MailProject, Reservation
-from gt_mcp_tmux.sources.agent_mail.http_lite import HttpError, Response, request
 from gt_mcp_tmux.sources.agent_mail.reading import (
     VARIANT_PYPI,
     VARIANT_RUST,
@@ -28,6 +27,7 @@ from gt_mcp_tmux.sources.agent_mail.reading import (
     MailReading,
     iso_utc,
 )
+from gt_mcp_tmux.sources.http_lite import HttpError, Response, request
 
 MCP_PATHS = ("/mcp/", "/api/")
 #: Largest answer read (bytes); a bigger one is an error rather than a memory spike.

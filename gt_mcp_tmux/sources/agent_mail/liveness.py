@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from gt_mcp_tmux.sources.agent_mail.http_lite import HttpError, request
+from gt_mcp_tmux.sources.http_lite import HttpError, request
 
 
 @dataclass(frozen=True, slots=True)

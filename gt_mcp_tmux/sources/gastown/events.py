@@ -17,6 +17,7 @@ import json
 import stat
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -211,8 +212,20 @@ class EventTail:
     list that `take_new()` empties, so alerts fire only for fresh events.
     """
 
-    def __init__(self, path: Path, feed_size: int = FEED_SIZE, since: float | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        feed_size: int = FEED_SIZE,
+        since: float | None = None,
+        parse: Callable[[bytes], Event | str | None] = parse_event_line,
+        identical_are_distinct: bool = True,
+    ) -> None:
+        """`parse`: one line to an Event (Gas City's lines have their own parser);
+        `identical_are_distinct`: two identical lines are two events (Gas Town: two deaths in
+        one second), else the second is the same event written twice (Gas City's writers)."""
         self.path = path
+        self.parse = parse
+        self.identical_are_distinct = identical_are_distinct
         self.since = time.time() if since is None else since
         self.feed: deque[Event] = deque(maxlen=feed_size)
         self.bytes_read = 0  # total bytes read from disk, for tests and benchmarks
@@ -325,7 +338,9 @@ class EventTail:
             self._seen.move_to_end(key)
             if len(self._seen) > SEEN_LIMIT:
                 self._seen.popitem(last=False)
-            event = parse_event_line(raw)
+            if count > 1 and not self.identical_are_distinct:
+                continue
+            event = self.parse(raw)
             if isinstance(event, str):
                 self._skip(event)
             elif event is not None:

@@ -56,7 +56,7 @@ _TWINS = {"gt_status_fast": "gt_status", "gt_status": "gt_status_fast"}
 
 
 @dataclass
-class _Source:
+class SourceRecord:
     """One source's record for `health()` and `GasTown.errors`."""
 
     name: str
@@ -100,7 +100,7 @@ class GasTownReader:
             "convoys": float(settings.convoy_interval),
         }
         self._sources = {
-            name: _Source(name, intervals.get(name, files)) for name in (*_GT, *_CHEAP)
+            name: SourceRecord(name, intervals.get(name, files)) for name in (*_GT, *_CHEAP)
         }
         self._view: ServerView | None = None
         self._heartbeats: dict[str, Heartbeat] = {}
@@ -414,7 +414,7 @@ class GasTownReader:
             return list(self._shared_convoys)
         return self._board.current(now) if self._convoys_seen else []
 
-    def _superseded(self, source: _Source) -> bool:
+    def _superseded(self, source: SourceRecord) -> bool:
         """A failed gt status (fast or full) that the other kind has since run fine."""
         twin = _TWINS.get(source.name)
         later = self._sources[twin].last_ok if twin else None

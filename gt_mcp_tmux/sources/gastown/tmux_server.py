@@ -212,7 +212,9 @@ def parse_panes(text: str) -> list[_Building]:
     return list(sessions.values())
 
 
-def parse_env_batch(text: str) -> dict[str, dict[str, str]]:
+def parse_env_batch(
+    text: str, kept: tuple[str, ...] = KEPT_ENV_PREFIXES
+) -> dict[str, dict[str, str]]:
     """Output of the batched `display-message` + `show-environment` calls, by session id."""
     found: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
@@ -221,17 +223,23 @@ def parse_env_batch(text: str) -> dict[str, dict[str, str]]:
             current = found.setdefault(line[len(_ENV_MARK) :], {})
         elif current is not None and "=" in line and not line.startswith("-"):
             key, _, value = line.partition("=")
-            if key.startswith(KEPT_ENV_PREFIXES):
+            if key.startswith(kept):
                 current[key] = value
     return found
 
 
 class GtTmuxServer:
-    """Looks at one Gas Town tmux server; remembers session environments between looks."""
+    """Looks at one Gas Town tmux server; remembers session environments between looks.
 
-    def __init__(self, socket: str, timeout: float = 2.0) -> None:
+    A Gas City server is looked at the same way, keeping its sessions' `GC_*` variables.
+    """
+
+    def __init__(
+        self, socket: str, timeout: float = 2.0, kept_env: tuple[str, ...] = KEPT_ENV_PREFIXES
+    ) -> None:
         self.socket = socket
         self.timeout = timeout
+        self.kept_env = kept_env
         self.tmux_calls = 0  # for tests and benchmarks
         self._env: dict[tuple[str, float], dict[str, str]] = {}
 
@@ -300,7 +308,7 @@ class GtTmuxServer:
         answer = self._tmux(args[:-1])
         if isinstance(answer, SourceError):
             return
-        envs = parse_env_batch(answer[1])
+        envs = parse_env_batch(answer[1], self.kept_env)
         if answer[0] != 0 and envs:
             # tmux stops at the first failing command: the last session it marked is gone
             envs.pop(list(envs)[-1])

@@ -1,0 +1,1 @@
+"""Gas City (`gc`): finding a city, its supervisor API, `gc` calls, its tmux server, events."""

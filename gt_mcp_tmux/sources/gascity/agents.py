@@ -1,0 +1,128 @@
+"""A city's agents as the same `Agent` records a town's are: one per live session of the city.
+
+The supervisor's sessions say who each one is (template, alias, rig) and its state; the city's
+tmux server says whether its agent really runs (gc keeps `remain-on-exit` on: a crashed agent's
+pane stays, dead). Without the supervisor and `gc`, a tmux session's `GC_*` variables say who.
+
+Status (see the README's Gas City section):
+- `dead`: quarantined (crash-looped past `max_restarts`), or crash-looping now (woken again and
+  again: see `CRASH_LOOP_WAKES`), or meant to be active while its pane is dead;
+- `working`: running, with tmux activity in the last `WORKING_SECONDS`;
+- `idle`: running, quiet;
+- `stopped`: asleep, suspended, draining or gone (Gas City's own rest states).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from gt_mcp_tmux.model import Agent, AgentStatus
+from gt_mcp_tmux.sources.gascity.records import CitySession
+from gt_mcp_tmux.sources.gastown.tmux_server import GtSession
+
+#: A running agent whose pane changed in this many seconds is working (the agents' TUIs redraw
+#: while they think; an idle prompt is still).
+WORKING_SECONDS = 90.0
+#: Wakes of one session within `CRASH_LOOP_WINDOW` that make a crash loop (Gas City writes no
+#: crash event in 0.15.1: its controller restarts the session, `session.woke` each time).
+CRASH_LOOP_WAKES = 3
+CRASH_LOOP_WINDOW = 600.0
+_RESTING = ("asleep", "suspended", "draining")
+
+
+def session_from_env(session: GtSession) -> CitySession | None:
+    """Who a tmux session is, from its `GC_*` variables (None: not a city agent's session)."""
+    env = session.env
+    template = env.get("GC_TEMPLATE", "")
+    if not template:
+        return None
+    return CitySession(
+        id=env.get("GC_SESSION_ID", ""),
+        template=template,
+        state="active",
+        session_name=session.name,
+        alias=env.get("GC_ALIAS") or env.get("GC_AGENT", ""),
+        rig=env.get("GC_RIG") or None,
+        origin=env.get("GC_SESSION_ORIGIN", ""),
+    )
+
+
+def city_status(
+    city_session: CitySession,
+    tmux: GtSession | None,
+    sessions_known: bool,
+    crash_looping: bool,
+    now: float,
+) -> tuple[bool, AgentStatus]:
+    """(running, status) of one session."""
+    if sessions_known:
+        running = tmux is not None and tmux.agent_alive
+    else:
+        running = bool(city_session.running)
+    state = city_session.state
+    if state == "quarantined" or crash_looping:
+        return running, "dead"
+    if state in _RESTING or state == "closed":
+        return running, "stopped"
+    if not running:
+        # active (or awake) yet nothing runs: between a crash and its restart, or gone
+        return False, "dead" if sessions_known and tmux is not None else "stopped"
+    activity = tmux.activity if tmux is not None else (city_session.last_active or 0.0)
+    return True, "working" if now - activity < WORKING_SECONDS else "idle"
+
+
+def merge_city_agents(
+    api_sessions: list[CitySession] | None,
+    tmux_sessions: Iterable[GtSession],
+    sessions_known: bool,
+    crash_loops: Mapping[str, int],
+    now: float,
+) -> list[Agent]:
+    """One Agent per session the supervisor lists (or, without it, per city tmux session)."""
+    by_name = {s.name: s for s in tmux_sessions}
+    known: list[CitySession]
+    if api_sessions is not None:
+        known = list(api_sessions)
+        listed = {s.session_name for s in known}
+        # a session the supervisor does not list yet (just started) still counts
+        known += [
+            found
+            for name, tmux in by_name.items()
+            if name not in listed and (found := session_from_env(tmux)) is not None
+        ]
+    else:
+        known = [found for tmux in by_name.values() if (found := session_from_env(tmux))]
+    agents = []
+    for city_session in known:
+        tmux = by_name.get(city_session.session_name)
+        wakes = crash_loops.get(city_session.address, 0) + crash_loops.get(
+            city_session.session_name, 0
+        )
+        running, status = city_status(
+            city_session, tmux, sessions_known, wakes >= CRASH_LOOP_WAKES, now
+        )
+        activity = tmux.activity if tmux is not None else None
+        agents.append(
+            Agent(
+                address=city_session.address,
+                name=city_session.address.rsplit("/", 1)[-1],
+                role=city_session.role,
+                rig=city_session.rig,
+                session=city_session.session_name,
+                running=running,
+                state=city_session.state,
+                status=status,
+                last_activity=activity or city_session.last_active,
+                agent_info=city_session.template,
+                pane_command=tmux.pane_command if tmux is not None else None,
+            )
+        )
+    return sorted(agents, key=_order)
+
+
+_ROLE_RANK = {"mayor": 0, "deacon": 1, "witness": 2, "refinery": 3, "polecat": 5}
+
+
+def _order(agent: Agent) -> tuple[int, str, int, str]:
+    city_wide = 0 if agent.rig is None else 1
+    return city_wide, agent.rig or "", _ROLE_RANK.get(agent.role, 4), agent.address

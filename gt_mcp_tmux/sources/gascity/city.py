@@ -1,0 +1,200 @@
+"""Where the Gas City is, what it is called and where its supervisor and tmux server listen,
+found the way `gc` finds them (Gas City's city_discovery.go, at v0.15.1).
+
+The order: the configured root (or a registered name), the nearest `city.toml` above the
+current folder (innermost, searched up to `$HOME` or `GC_CEILING_DIRECTORIES` and never past it;
+a bare `.gc/` folder is the fallback), `GC_CITY` / `GC_CITY_PATH` / `GC_CITY_ROOT`, then the
+user's registry (`${GC_HOME:-~/.gc}/cities.toml`): the cities whose tmux server runs first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gt_mcp_tmux import toml_text
+from gt_mcp_tmux.sources.gastown.town import gastown_socket_dirs
+
+CITY_FILE = "city.toml"
+#: The supervisor's port when `supervisor.toml` does not say (Gas City's default).
+DEFAULT_SUPERVISOR_PORT = 8372
+CITY_VARIABLES = ("GC_CITY", "GC_CITY_PATH", "GC_CITY_ROOT")
+#: A city file bigger than this is not read (it is a few kilobytes).
+_MAX_TOML = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CityLocation:
+    """A city folder and how it was found (`config`, `cwd`, `GC_CITY`, `registry`, ...).
+
+    `others`: further cities of the user (the registry), not watched: `@gtmcp-city-root` chooses.
+    """
+
+    root: Path
+    name: str
+    found_by: str
+    socket: str
+    others: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    name: str
+    path: Path
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; {} when it is missing, too big or not TOML (never raises)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(_MAX_TOML + 1)
+        if len(raw) > _MAX_TOML:
+            return {}
+        return toml_text.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, toml_text.TOMLDecodeError):
+        return {}
+
+
+def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def is_city_root(path: Path) -> bool:
+    return (path / CITY_FILE).is_file()
+
+
+def gc_home(environ: Mapping[str, str]) -> Path:
+    configured = environ.get("GC_HOME", "")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(environ.get("HOME") or Path.home()) / ".gc"
+
+
+def _ceilings(environ: Mapping[str, str]) -> list[Path]:
+    raw = environ.get("GC_CEILING_DIRECTORIES", "").strip()
+    if raw:
+        return [Path(p).absolute() for p in raw.split(os.pathsep) if p.strip()]
+    home = environ.get("HOME") or str(Path.home())
+    return [Path(home).absolute()] if home else []
+
+
+def find_city_above(start: Path, environ: Mapping[str, str]) -> Path | None:
+    """The innermost folder at or above `start` with a `city.toml` (a ceiling is searched, never
+    crossed); else the innermost with a `.gc/` folder (not /tmp's, not GC_HOME's)."""
+    ceilings = set(_ceilings(environ))
+    ignored = {Path("/tmp"), gc_home(environ).parent}
+    legacy: Path | None = None
+    current = start.absolute()
+    for folder in (current, *current.parents):
+        if is_city_root(folder):
+            return folder
+        if legacy is None and folder not in ignored and (folder / ".gc").is_dir():
+            legacy = folder
+        if folder in ceilings:
+            break
+    return legacy
+
+
+def registered_cities(environ: Mapping[str, str]) -> list[Registered]:
+    """The user's cities as `gc cities` lists them (`$GC_HOME/cities.toml`)."""
+    data = read_toml(gc_home(environ) / "cities.toml")
+    entries = data.get("cities")
+    found: list[Registered] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        path = _text(entry.get("path"))
+        if path:
+            found.append(Registered(_text(entry.get("name")) or Path(path).name, Path(path)))
+    return found
+
+
+def city_name(root: Path, environ: Mapping[str, str]) -> str:
+    """`[workspace] name` of city.toml, else the registry's name for the folder, else its name."""
+    name = _text(_table(read_toml(root / CITY_FILE), "workspace").get("name"))
+    if name:
+        return name
+    for entry in registered_cities(environ):
+        if os.path.realpath(entry.path) == os.path.realpath(root):
+            return entry.name
+    return root.name
+
+
+def city_socket(root: Path, name: str) -> str:
+    """The city's tmux socket name: `[session] socket` of city.toml, else the city's name (gc
+    neither hashes nor sanitises it)."""
+    socket = _text(_table(read_toml(root / CITY_FILE), "session").get("socket"))
+    return socket or name
+
+
+def socket_running(socket: str) -> bool:
+    """A socket file of that name exists where gc's servers live (gc, like gt, ignores
+    TMUX_TMPDIR)."""
+    return any((folder / socket).exists() for folder in gastown_socket_dirs())
+
+
+def supervisor_url(environ: Mapping[str, str]) -> str:
+    """The supervisor's API base: `[supervisor] bind`/`port` of `$GC_HOME/supervisor.toml`."""
+    table = _table(read_toml(gc_home(environ) / "supervisor.toml"), "supervisor")
+    port = table.get("port")
+    port = port if isinstance(port, int) and 0 < port < 65536 else DEFAULT_SUPERVISOR_PORT
+    bind = _text(table.get("bind"))
+    host = "127.0.0.1" if bind in ("", "0.0.0.0", "localhost") else bind
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _location(
+    root: Path, found_by: str, environ: Mapping[str, str], others: tuple[Path, ...] = ()
+) -> CityLocation:
+    name = city_name(root, environ)
+    return CityLocation(root, name, found_by, city_socket(root, name), others)
+
+
+def _by_name(wanted: str, environ: Mapping[str, str]) -> Path | None:
+    for entry in registered_cities(environ):
+        if entry.name == wanted:
+            return entry.path
+    return None
+
+
+def find_city(
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    configured: str | None = None,
+) -> CityLocation | None:
+    """Find the city to watch (see the module's docstring for the order)."""
+    env = os.environ if environ is None else environ
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_absolute() and not is_city_root(path):
+            path = _by_name(configured, env) or path
+        return _location(path.absolute(), "config", env)
+    if cwd is None:
+        from gt_mcp_tmux.sources.gastown.town import logical_cwd
+
+        cwd = logical_cwd()
+    above = find_city_above(cwd, env)
+    if above is not None:
+        return _location(above, "cwd", env)
+    for var in CITY_VARIABLES:
+        value = env.get(var, "")
+        if value and is_city_root(Path(value)):
+            return _location(Path(value), var, env)
+    registered = [c for c in registered_cities(env) if is_city_root(c.path)]
+    if not registered:
+        return None
+    # a city whose tmux server runs is the one worth watching; the rest are said, not watched
+    located = [_location(c.path, "registry", env) for c in registered]
+    located.sort(key=lambda c: not socket_running(c.socket))
+    first, rest = located[0], tuple(c.root for c in located[1:])
+    return CityLocation(first.root, first.name, first.found_by, first.socket, rest)
