@@ -9,14 +9,29 @@ rig's folder (`Rig.path`) counts as in the rig; one equal to or under the rig's 
 (`Rig.repo`) links to the rig alone. Agents are named only when Gas Town knows them
 (`GasTown.agents`), so a stale worktree of a removed polecat links to its rig, not to a ghost.
 Projects elsewhere stay unlinked.
+
+A Gas City is joined the same way by path (its folder and its rigs' folders); and where the
+city's mail backend is Agent Mail itself (`GC_MAIL=exec:...gc-mail-mcp-agent-mail`), its agents
+ARE Agent Mail agents: an Agent Mail agent named like a city agent (its name, or the gc name its
+task description holds) is joined to that agent by identity, wherever the project lives.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 
-from gt_mcp_tmux.model import Agent, AgentMail, Bridge, BridgeLink, GasTown, Rig
+from gt_mcp_tmux.model import (
+    Agent,
+    AgentMail,
+    Bridge,
+    BridgeLink,
+    GasCity,
+    GasTown,
+    MailProject,
+    Rig,
+)
 
 
 def _norm(path: str) -> str:
@@ -76,46 +91,85 @@ def _town_agent(agents: Sequence[Agent], folder: str) -> str | None:
     return None
 
 
-def _link_one(project: str, key: str, gastown: GasTown, roots: list[str]) -> BridgeLink | None:
-    rigs: dict[str, Rig] = {rig.name: rig for rig in gastown.rigs}
+def _link_one(
+    project: str, key: str, rigs: list[Rig], agents: list[Agent], roots: list[str]
+) -> BridgeLink | None:
+    by_name: dict[str, Rig] = {rig.name: rig for rig in rigs}
     inside_town: list[str] | None = None
     for root in roots:
         parts = _relative_parts(key, root)
         if parts is None:
             continue
-        if parts and parts[0] in rigs:
-            return _link_in_rig(project, parts[0], parts[1:], gastown.agents)
+        if parts and parts[0] in by_name:
+            return _link_in_rig(project, parts[0], parts[1:], agents)
         inside_town = parts
-    for rig in gastown.rigs:
+    for rig in rigs:
         parts = _relative_parts(key, _norm(rig.path or ""))
         if parts is not None:
-            return _link_in_rig(project, rig.name, parts, gastown.agents)
+            return _link_in_rig(project, rig.name, parts, agents)
         if _relative_parts(key, _norm(rig.repo or "")) is not None:
             return BridgeLink(project=project, rig=rig.name)  # its folders are source, not agents
     if inside_town is None:
         return None
     folder = inside_town[0] if inside_town else ""
-    return BridgeLink(project=project, agent=_town_agent(gastown.agents, folder))
+    return BridgeLink(project=project, agent=_town_agent(agents, folder))
 
 
-def link(gastown: GasTown, mail: AgentMail) -> Bridge:
-    """How the two sides join; `state` is linked|unlinked|partial|down, `errors` says what is missing."""
+def _city_identities(project: MailProject, city: GasCity) -> list[BridgeLink]:
+    """City agents that are this project's Agent Mail agents (Gas City's mail backend)."""
+    names: dict[str, Agent] = {}
+    for agent in city.agents:
+        for alias in (agent.address, agent.session or "", agent.name):
+            if alias:
+                names.setdefault(alias.lower(), agent)
+    found = []
+    for mail_agent in project.agents:
+        wanted = (mail_agent.name, mail_agent.task_description.strip())
+        match = next((names[w.lower()] for w in wanted if w and w.lower() in names), None)
+        if match is not None:
+            found.append(
+                BridgeLink(project.slug, match.rig, match.address, "gascity", by="identity")
+            )
+    return found
+
+
+def _city_links(mail: AgentMail, city: GasCity) -> list[BridgeLink]:
+    roots = _town_roots(city.root or "")
+    links: list[BridgeLink] = []
+    for project in mail.projects:
+        identities = _city_identities(project, city)
+        if identities:
+            links += identities
+            continue
+        found = _link_one(project.slug, _norm(project.human_key), city.rigs, city.agents, roots)
+        if found is not None:
+            links.append(replace(found, orchestrator="gascity"))
+    return links
+
+
+def link(gastown: GasTown, mail: AgentMail, gascity: GasCity | None = None) -> Bridge:
+    """How the sides join; `state` is linked|unlinked|partial|down, `errors` says what is missing."""
     errors = []
-    town_up = bool(gastown.root)
+    city_up = gascity is not None and bool(gascity.root)
+    orchestrator_up = bool(gastown.root) or city_up
     mail_up = mail.state == "ok"
-    if not town_up:
+    if not orchestrator_up:
         errors.append("Gas Town: town not found")
     if not mail_up:
         detail = f": {mail.error}" if mail.error else ""
         errors.append(f"Agent Mail: {mail.state}{detail}")
-    if not town_up and not mail_up:
+    if not orchestrator_up and not mail_up:
         return Bridge(state="down", errors=errors)
-    if not (town_up and mail_up):
+    if not (orchestrator_up and mail_up):
         return Bridge(state="partial", errors=errors)
-    roots = _town_roots(gastown.root or "")
     links = []
-    for project in mail.projects:
-        found = _link_one(project.slug, _norm(project.human_key), gastown, roots)
-        if found is not None:
-            links.append(found)
+    if gastown.root:
+        roots = _town_roots(gastown.root)
+        for project in mail.projects:
+            key = _norm(project.human_key)
+            found = _link_one(project.slug, key, gastown.rigs, gastown.agents, roots)
+            if found is not None:
+                links.append(found)
+    if gascity is not None and city_up:
+        links += _city_links(mail, gascity)
     return Bridge(state="linked" if links else "unlinked", links=links)

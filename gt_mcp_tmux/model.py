@@ -188,6 +188,8 @@ class MailAgent:
     urgent_unread: int = 0
     acks_pending: int = 0
     last_active: str | None = None
+    #: What the agent said it does; Gas City's Agent Mail backend names its gc agent there.
+    task_description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,11 +255,17 @@ class BridgeLink:
     project: str
     rig: str | None = None
     agent: str | None = None
+    #: Whose rig and agent: `gastown` (a town's) or `gascity` (a city's).
+    orchestrator: str = "gastown"
+    #: How the agent was joined: `path` (where the project lives) or `identity` (a city agent
+    #: that is itself an Agent Mail agent: Gas City's mail backend is Agent Mail).
+    by: str = "path"
 
 
 @dataclass(frozen=True, slots=True)
 class Bridge:
-    """How Agent Mail projects join Gas Town rigs and agents. `state`: linked|unlinked|partial|down."""
+    """How Agent Mail projects join Gas Town's and Gas City's rigs and agents.
+    `state`: linked|unlinked|partial|down."""
 
     state: str = "down"
     links: list[BridgeLink] = field(default_factory=list)

@@ -5,7 +5,7 @@
 # shellcheck source=scripts/paths.sh
 . "$PLUGIN_DIR/scripts/paths.sh"  # GTMCP_DATA_DIR, GTMCP_DEFAULT_PYTHON
 
-STATUS_TOKENS=(gtmcp_status gtmcp_gastown gtmcp_mail gtmcp_bridge)
+STATUS_TOKENS=(gtmcp_status gtmcp_gastown gtmcp_gascity gtmcp_mail gtmcp_bridge)
 # What a token becomes: tmux itself computes staleness from the collector's heartbeat (%s is now),
 # so a dead collector shows as stale without any process running per tick.
 # shellcheck disable=SC2016

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gt_mcp_tmux import messages
 from gt_mcp_tmux.cli.common import command_settings, command_snapshot, in_popup_returning
 from gt_mcp_tmux.config import ConfigError
 from gt_mcp_tmux.model import Agent, Snapshot
 from gt_mcp_tmux.output import print_json
+
+if TYPE_CHECKING:
+    from gt_mcp_tmux.ui.jump import JumpTarget
 
 
 def create_jump_subparser(sub: Any) -> None:
@@ -28,10 +31,11 @@ def command_jump(args: argparse.Namespace) -> int:
     return jump(args)
 
 
-def _find_agent(agents: list[Agent], wanted: str) -> Agent | None:
-    for agent in agents:
+def _find_target(targets: list[JumpTarget], wanted: str) -> JumpTarget | None:
+    for target in targets:
+        agent = target.agent
         if wanted in (agent.address, agent.address.rstrip("/"), agent.name, agent.session):
-            return agent
+            return target
     return None
 
 
@@ -41,44 +45,54 @@ def jump(args: argparse.Namespace) -> int:
     settings = command_settings()
     snapshot = command_snapshot(settings)
     town = snapshot.gastown
-    targets = jump_targets(town)
+    targets = jump_targets(snapshot)
     if args.json:
         print_json(
             {
                 "socket": town.socket,
                 "agents": [
                     {
-                        "address": a.address,
-                        "role": a.role,
-                        "rig": a.rig,
-                        "status": a.status,
-                        "session": a.session,
-                        "running": a.running,
-                        "work_title": a.work_title,
+                        "address": t.agent.address,
+                        "role": t.agent.role,
+                        "rig": t.agent.rig,
+                        "status": t.agent.status,
+                        "session": t.agent.session,
+                        "running": t.agent.running,
+                        "work_title": t.agent.work_title,
+                        "orchestrator": t.orchestrator,
+                        "socket": t.socket,
                     }
-                    for a in targets
+                    for t in targets
                 ],
             }
         )
         return 0
-    if not town.socket:
+    if not targets and not town.socket and not snapshot.gascity.socket:
         raise ConfigError(messages.NO_TOWN)
     if args.agent:
-        agent = _find_agent(targets, args.agent)
-        if agent is None:
+        target = _find_target(targets, args.agent)
+        if target is None:
             raise ConfigError(f"no agent {args.agent!r} (see `gt-mcp jump --json`)")
     else:
         from gt_mcp_tmux.render.choices import agent_choices
         from gt_mcp_tmux.ui.picker import pick
 
-        agent = pick(agent_choices(targets), "jump to")
-        if agent is None:
+        agents = [t.agent for t in targets]
+        chosen = pick(agent_choices(agents), "jump to")
+        if chosen is None:
             return 0
-    if not agent.session or not agent.running or not session_exists(town.socket, agent.session):
+        target = targets[next(i for i, a in enumerate(agents) if a is chosen)]
+    agent, socket = target.agent, target.socket
+    if (
+        not socket
+        or not agent.session
+        or not agent.running
+        or not session_exists(socket, agent.session)
+    ):
         raise ConfigError(f"{agent.address} has no live session to jump to ({agent.status})")
     after = os.getpid() if args.popup else None
     _acknowledge_alerts_of(agent, snapshot)  # before: outside tmux, `go` becomes the attach
-    return go(town.socket, agent.session, settings.jump_mode, args.client, after_pid=after)
+    return go(socket, agent.session, settings.jump_mode, args.client, after_pid=after)
 
 
 def _acknowledge_alerts_of(agent: Agent, snapshot: Snapshot) -> None:

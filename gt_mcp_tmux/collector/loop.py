@@ -40,11 +40,13 @@ from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, t
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
-from gt_mcp_tmux.model import AgentMail, Alert, Snapshot, SourceHealth, to_json
+from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth, to_json
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
+from gt_mcp_tmux.sources.gascity.city import CityLocation, find_city
+from gt_mcp_tmux.sources.gascity.reader import GasCityReader
 from gt_mcp_tmux.sources.gastown.reader import GasTownReader
 from gt_mcp_tmux.sources.gastown.town import TownLocation, find_town, live_socket_name, logical_cwd
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
@@ -81,7 +83,10 @@ class Collector:
         self.lock = threading.Lock()
         self.settings, self.config_errors = self._load_settings()
         self.town: TownLocation | None = None
-        self.reader: OrchestratorReader = GasTownReader(self.settings, None)
+        self.reader: OrchestratorReader[GasTown] = GasTownReader(self.settings, None)
+        self.city: CityLocation | None = None
+        self.city_reader: OrchestratorReader[GasCity] = GasCityReader(self.settings, None)
+        self.next_city_search = 0.0
         self.mail: AgentMail | None = None
         self.mail_health = SourceHealth("agent_mail", interval=self.settings.mail_interval)
         self.pusher = OptionPusher(self.server_args)
@@ -118,6 +123,21 @@ class Collector:
             self.town = found
             with self.lock:
                 self.reader = GasTownReader(self.settings, found, share=True)
+            with self.town_changed:
+                self.town_generation += 1
+                self.town_changed.notify_all()
+            self.wake.set()
+
+    def _find_city(self, now: float) -> None:
+        if self.city is not None or now < self.next_city_search or not self.settings.gascity:
+            return
+        self.next_city_search = now + 10  # a file walk and the registry: cheap
+        environ = {**os.environ, **self._server_environment("GC_CITY", "GC_CITY_PATH", "GC_HOME")}
+        found = find_city(logical_cwd(), environ, configured=self.settings.city_root or None)
+        if found is not None:
+            self.city = found
+            with self.lock:
+                self.city_reader = GasCityReader(self.settings, found)
             with self.town_changed:
                 self.town_generation += 1
                 self.town_changed.notify_all()
@@ -160,6 +180,12 @@ class Collector:
 
     def _convoy_job(self) -> None:
         self.reader.refresh_convoys()
+        self.city_reader.refresh_convoys()
+        self.wake.set()
+
+    def _city_job(self) -> None:
+        """The city's supervisor API (cheap GETs; `gc` itself only when it is down)."""
+        self.city_reader.refresh_status(fast=True)
         self.wake.set()
 
     def _mail_job(self) -> None:
@@ -195,20 +221,24 @@ class Collector:
 
     def build_snapshot(self, now: float) -> Snapshot:
         with self.lock:
-            reader = self.reader
+            reader, city_reader = self.reader, self.city_reader
         reader.refresh_cheap(now)
-        town = reader.gastown(now)
+        city_reader.refresh_cheap(now)
+        town = reader.view(now)
+        city = city_reader.view(now)
         mail = self.mail
-        bridge = link(town, mail) if mail is not None and mail.state != "off" else None
+        bridge = link(town, mail, city) if mail is not None and mail.state != "off" else None
         snapshot = Snapshot(
             collected_at=now,
             version=__version__,
             gastown=town,
             agent_mail=mail,
             bridge=bridge,
-            sources=[*reader.health(), self.mail_health],
+            sources=[*reader.health(), *city_reader.health(), self.mail_health],
+            gascity=city,
         )
-        fired = self.tracker.update(snapshot, reader.take_new_events())
+        events = reader.take_new_events() + city_reader.take_new_events()
+        fired = self.tracker.update(snapshot, events)
         self._acknowledge_requests()
         current = self.tracker.current()
         self._announce([a for a in fired if a in current])
@@ -262,6 +292,7 @@ class Collector:
         # the alerts count too: `gt-mcp alerts --ack ID` reads them from the cache
         body = (
             json.dumps(to_json(snapshot.gastown), sort_keys=True)
+            + json.dumps(to_json(snapshot.gascity), sort_keys=True)
             + json.dumps(to_json(snapshot.agent_mail), sort_keys=True)
             + ",".join(a.id for a in snapshot.alerts)
         )
@@ -272,6 +303,7 @@ class Collector:
     def cycle(self) -> None:
         now = time.time()
         self._find_town(time.monotonic())
+        self._find_city(time.monotonic())
         self.publish(self.build_snapshot(now), now)
         self._append_on_gastown_server(now)
         self._check_room()
@@ -324,6 +356,7 @@ class Collector:
             "started": self.started,
             "socket": self.socket_path,
             "town_root": str(self.town.root) if self.town else None,
+            "city_root": str(self.city.root) if self.city else None,
             "last_error": self.last_error,
             "config_errors": self.config_errors,
         }
@@ -357,9 +390,11 @@ class Collector:
         for problem in self.config_errors:
             self._log(f"config: {problem}")
         self._find_town(time.monotonic())
+        self._find_city(time.monotonic())
         self._every("gt_status", lambda: self.settings.status_interval, self._gt_status_job)
         self._every("convoys", lambda: self.settings.convoy_interval, self._convoy_job)
         self._every("agent_mail", lambda: self.settings.mail_interval, self._mail_job)
+        self._every("city_api", lambda: self.settings.city_api_interval, self._city_job)
         last_cycle = 0.0
         while not self.stop.is_set():
             if not self.server_alive():
@@ -421,6 +456,7 @@ def run_collector(socket_path: str) -> int:
         collector.stop.set()
         stopped = stop_all_children()  # gt calls still in flight end with us
         collector.reader.close()
+        collector.city_reader.close()
         collector._log(
             f"collector exiting: {reason}" + (f" ({stopped} gt calls stopped)" if stopped else "")
         )

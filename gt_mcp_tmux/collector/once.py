@@ -10,9 +10,11 @@ from gt_mcp_tmux import __version__
 from gt_mcp_tmux.bridge import link
 from gt_mcp_tmux.collector.cache import read_snapshot
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.model import AgentMail, Snapshot
+from gt_mcp_tmux.model import AgentMail, GasCity, GasTown, Snapshot
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
+from gt_mcp_tmux.sources.gascity.city import find_city
+from gt_mcp_tmux.sources.gascity.reader import GasCityReader
 from gt_mcp_tmux.sources.gastown.reader import GasTownReader
 from gt_mcp_tmux.sources.gastown.town import find_town
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
@@ -26,7 +28,9 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
     # gt is killed before the budget ends, so no gt outlives this command
     settings = replace(settings, gt_timeout=min(settings.gt_timeout, max(budget - 0.5, 1.0)))
     town = find_town(configured=settings.town_root or None)
-    reader: OrchestratorReader = GasTownReader(settings, town)
+    reader: OrchestratorReader[GasTown] = GasTownReader(settings, town)
+    city = find_city(configured=settings.city_root or None) if settings.gascity else None
+    city_reader: OrchestratorReader[GasCity] = GasCityReader(settings, city)
     mail_box: list[AgentMail] = []
 
     def mail_job() -> None:
@@ -37,12 +41,17 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
         )
 
     # a full status: a fast one has no mail counts, and "0 unread" would be a guess
-    jobs = [lambda: reader.refresh_status(fast=False), reader.refresh_convoys, mail_job]
+    def city_job() -> None:
+        city_reader.refresh_status(fast=False)
+        city_reader.refresh_convoys()
+
+    jobs = [lambda: reader.refresh_status(fast=False), reader.refresh_convoys, mail_job, city_job]
     threads = [threading.Thread(target=job, daemon=True) for job in jobs]
     for thread in threads:
         thread.start()
     now = time.time()
     reader.refresh_cheap(now)
+    city_reader.refresh_cheap(now)
     deadline = time.monotonic() + budget
     for thread in threads:
         thread.join(max(deadline - time.monotonic(), 0))
@@ -51,7 +60,8 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
         for thread in threads:
             thread.join(2.0)
     now = time.time()
-    gastown = reader.gastown(now)
+    gastown = reader.view(now)
+    gascity = city_reader.view(now)
     mail = (
         mail_box[0]
         if mail_box
@@ -62,8 +72,9 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
         version=__version__,
         gastown=gastown,
         agent_mail=mail,
-        bridge=link(gastown, mail) if mail.state != "off" else None,
-        sources=reader.health(),
+        bridge=link(gastown, mail, gascity) if mail.state != "off" else None,
+        sources=[*reader.health(), *city_reader.health()],
+        gascity=gascity,
     )
 
 

@@ -16,16 +16,25 @@ from gt_mcp_tmux.model import (
     ATTENTION_STATUSES,
     WATCHDOG_STALE,
     WATCHDOG_VERY_STALE,
+    Agent,
     AgentMail,
     Alert,
     Bridge,
+    Convoy,
+    GasCity,
     GasTown,
     Snapshot,
 )
 from gt_mcp_tmux.output import shown_width
 
 #: User options the collector pushes; the .tmux file rewrites `#{gtmcp_x}` to reference them.
-SEGMENT_OPTIONS = ("@gtmcp_status", "@gtmcp_gastown", "@gtmcp_mail", "@gtmcp_bridge")
+SEGMENT_OPTIONS = (
+    "@gtmcp_status",
+    "@gtmcp_gastown",
+    "@gtmcp_gascity",
+    "@gtmcp_mail",
+    "@gtmcp_bridge",
+)
 
 
 def escape_for_message(text: str, limit: int = 120) -> str:
@@ -67,11 +76,11 @@ class StatusStrings:
     gastown: str
     mail: str
     bridge: str
+    gascity: str = ""
 
     def as_options(self) -> dict[str, str]:
-        return dict(
-            zip(SEGMENT_OPTIONS, (self.status, self.gastown, self.mail, self.bridge), strict=True)
-        )
+        values = (self.status, self.gastown, self.gascity, self.mail, self.bridge)
+        return dict(zip(SEGMENT_OPTIONS, values, strict=True))
 
 
 _FAILURE_WORDS = {
@@ -84,30 +93,45 @@ _FAILURE_WORDS = {
 }
 
 
-def gastown_segment(
-    town: GasTown, settings: Settings, without: frozenset[str] = frozenset()
-) -> str:
-    """`⛽ 5/7 ⚠2 3/5 deacon 6m ESTOP`: running/total agents, attention, convoy progress, a stale
-    watchdog (the deacon's heartbeat age), ESTOP, failures."""
-    icon = escape_for_tmux(settings.icon_gastown, 8)
-    if town.root is None:
-        return _style(settings.color_dim, f"{icon} no town")
-    pieces = dict.fromkeys(("agents", "attention", "convoys", "watchdog", "estop", "failure"), "")
-    total = len(town.agents)
-    running = sum(1 for agent in town.agents if agent.running)
+def _fleet_pieces(
+    agents: list[Agent], convoys: list[Convoy], icon: str, name: str, settings: Settings
+) -> dict[str, str]:
+    """The pieces a town and a city share: `agents` (running/total), `attention`, `convoys`."""
+    pieces = dict.fromkeys(("agents", "attention", "convoys"), "")
+    total = len(agents)
+    running = sum(1 for agent in agents if agent.running)
     head_colour = settings.color_ok if total and running else settings.color_dim
-    # with several towns up, say which one this is (detect says how to choose another)
-    name = f"{escape_for_tmux(town.town or '', 16)} " if town.other_towns else ""
     pieces["agents"] = _style(head_colour, f"{icon} {name}{running}/{total}")
-    attention = sum(1 for agent in town.agents if agent.status in ATTENTION_STATUSES)
+    attention = sum(1 for agent in agents if agent.status in ATTENTION_STATUSES)
     if attention:
         marker = escape_for_tmux(settings.icon_attention, 8)
         pieces["attention"] = _style(settings.color_warn, f"{marker}{attention}", bold=True)
-    open_convoys = [c for c in town.convoys if c.status != "closed"]
-    if open_convoys:
+    open_convoys = [c for c in convoys if c.status != "closed"]
+    whole = sum(c.total for c in open_convoys)
+    if open_convoys and whole:
         done = sum(c.completed for c in open_convoys)
-        whole = sum(c.total for c in open_convoys)
         pieces["convoys"] = _style(settings.color_dim, f"{done}/{whole}")
+    elif open_convoys:  # progress unknown (a city's gc convoy list has not answered yet)
+        pieces["convoys"] = _style(settings.color_dim, f"{len(open_convoys)}c")
+    return pieces
+
+
+def gastown_segment(
+    town: GasTown,
+    settings: Settings,
+    without: frozenset[str] = frozenset(),
+    city_watched: bool = False,
+) -> str:
+    """`⛽ 5/7 ⚠2 3/5 deacon 6m ESTOP`: running/total agents, attention, convoy progress, a stale
+    watchdog (the deacon's heartbeat age), ESTOP, failures. Empty when there is no town but a
+    city is watched (a Gas City user has no town to be told about)."""
+    icon = escape_for_tmux(settings.icon_gastown, 8)
+    if town.root is None:
+        return "" if city_watched else _style(settings.color_dim, f"{icon} no town")
+    # with several towns up, say which one this is (detect says how to choose another)
+    name = f"{escape_for_tmux(town.town or '', 16)} " if town.other_towns else ""
+    pieces = _fleet_pieces(town.agents, town.convoys, icon, name, settings)
+    pieces.update(dict.fromkeys(("watchdog", "estop", "failure"), ""))
     age = town.deacon_heartbeat_age
     if age is not None and age >= WATCHDOG_STALE:
         colour = settings.color_alert if age >= WATCHDOG_VERY_STALE else settings.color_warn
@@ -124,6 +148,36 @@ def gastown_segment(
     for name in without:
         pieces[name] = ""
     return fill(settings.format_gastown, pieces, "format_gastown")
+
+
+_CITY_FAILURE_RANK = {"city_tmux": 0, "city_sessions": 1, "city_api": 2, "city_convoys": 9}
+
+
+def gascity_segment(
+    city: GasCity, settings: Settings, without: frozenset[str] = frozenset()
+) -> str:
+    """`▦ 4/5 ⚠1 0/3 !supervisor`: running/total agents, attention, convoys, what is down (the
+    city's tmux server, its controller, the supervisor). Empty when no city is watched."""
+    if city.root is None:
+        return ""
+    icon = escape_for_tmux(settings.icon_gascity, 8)
+    name = f"{escape_for_tmux(city.city or '', 16)} " if city.other_cities else ""
+    pieces = _fleet_pieces(city.agents, city.convoys, icon, name, settings)
+    pieces["failure"] = ""
+    failing = [e for e in city.errors if e.kind in _FAILURE_WORDS]
+    if failing:
+        error = min(failing, key=lambda e: _CITY_FAILURE_RANK.get(e.source, 5))
+        word = _FAILURE_WORDS[error.kind].replace("gt ", "gc ")
+        if error.source == "city_convoys":
+            word = word.replace("gc ", "convoys ")
+        pieces["failure"] = _style(settings.color_alert, f"!{word}")
+    elif city.controller_running is False:
+        pieces["failure"] = _style(settings.color_alert, "!stopped")
+    elif not city.supervisor_running and city.via is not None:
+        pieces["failure"] = _style(settings.color_warn, "!supervisor")
+    for piece in without:
+        pieces[piece] = ""
+    return fill(settings.format_gascity, pieces, "format_gascity")
 
 
 #: Which failure the bar names when several sources fail: the town's own server and status
@@ -167,13 +221,19 @@ def mail_segment(mail: AgentMail | None, settings: Settings) -> str:
 
 
 def bridge_segment(
-    bridge: Bridge | None, town: GasTown, mail: AgentMail | None, settings: Settings
+    bridge: Bridge | None,
+    town: GasTown,
+    mail: AgentMail | None,
+    settings: Settings,
+    city: GasCity | None = None,
 ) -> str:
     """`⇄ 2`: both sides up and linked (links count), else which side is missing."""
     icon = escape_for_tmux(settings.icon_bridge, 8)
     if mail is None or mail.state == "off":
         return ""
-    gas_up = town.root is not None and town.server_running
+    gas_up = (town.root is not None and town.server_running) or (
+        city is not None and city.root is not None and city.server_running
+    )
     mail_up = mail.state == "ok"
     if gas_up and mail_up:
         links = len(bridge.links) if bridge else 0
@@ -196,21 +256,32 @@ def alerts_segment(alerts: list[Alert], settings: Settings) -> str:
 DROP_ORDER = (
     "bridge",
     "mail",
+    "gascity:convoys",
     "gastown:convoys",
     "gastown:watchdog",
     "alerts",
+    "gascity:failure",
     "gastown:failure",
+    "gascity:attention",
     "gastown:attention",
 )
 
 
 def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
-    town = snapshot.gastown
-    gastown = gastown_segment(town, settings)
+    town, city = snapshot.gastown, snapshot.gascity
+    city_watched = city.root is not None
+    gastown = gastown_segment(town, settings, city_watched=city_watched)
+    gascity = gascity_segment(city, settings)
     mail = mail_segment(snapshot.agent_mail, settings)
-    bridge = bridge_segment(snapshot.bridge, town, snapshot.agent_mail, settings)
+    bridge = bridge_segment(snapshot.bridge, town, snapshot.agent_mail, settings, city)
     alerts = alerts_segment(snapshot.alerts, settings)
-    pieces = {"alerts": alerts, "gastown": gastown, "mail": mail, "bridge": bridge}
+    pieces = {
+        "alerts": alerts,
+        "gastown": gastown,
+        "gascity": gascity,
+        "mail": mail,
+        "bridge": bridge,
+    }
     combined = fill(settings.format_status, pieces, "format_status")
     limit = settings.segment_width
     dropped: set[str] = set()
@@ -223,9 +294,13 @@ def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
             if name in dropped:
                 parts[name] = ""
         inner = frozenset(p.split(":", 1)[1] for p in dropped if p.startswith("gastown:"))
-        parts["gastown"] = gastown_segment(town, settings, inner) if inner else gastown
+        if inner:
+            parts["gastown"] = gastown_segment(town, settings, inner, city_watched)
+        inner_city = frozenset(p.split(":", 1)[1] for p in dropped if p.startswith("gascity:"))
+        if inner_city:
+            parts["gascity"] = gascity_segment(city, settings, inner_city)
         combined = fill(settings.format_status, parts, "format_status")
-    return StatusStrings(combined, gastown, mail, bridge)
+    return StatusStrings(combined, gastown, mail, bridge, gascity)
 
 
 def fill(template: str, pieces: dict[str, str], option: str) -> str:

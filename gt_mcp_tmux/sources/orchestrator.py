@@ -1,4 +1,4 @@
-"""The face every orchestrator source shows the collector: Gas Town now, Gas City next.
+"""The face every orchestrator source shows the collector: Gas Town's and Gas City's.
 
 An orchestrator reader finds its town (or city) once, then answers four kinds of refresh at its
 own pace: the cheap look (files and its tmux server, every second or two, no CLI call), the
@@ -9,13 +9,16 @@ collector, the bridge, the alerts and every view speak records, never `gt` or `g
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from gt_mcp_tmux.model import Event, GasTown, SourceHealth
+from gt_mcp_tmux.model import Event, SourceHealth
+
+View = TypeVar("View", covariant=True)
 
 
-class OrchestratorReader(Protocol):
-    """What the collector and a one-off collection need of an orchestrator's sources."""
+class OrchestratorReader(Protocol[View]):
+    """What the collector and a one-off collection need of an orchestrator's sources; `View`
+    is its merged record (`GasTown` for a town, `GasCity` for a city)."""
 
     def refresh_cheap(self, now: float) -> None:
         """Files and the orchestrator's tmux server: cheap enough for every cycle."""
@@ -29,7 +32,7 @@ class OrchestratorReader(Protocol):
     def take_new_events(self) -> list[Event]:
         """Events that appeared since the last call (never the backlog found at start)."""
 
-    def gastown(self, now: float) -> GasTown:
+    def view(self, now: float) -> View:
         """The merged view of the latest results; no I/O."""
 
     def health(self) -> list[SourceHealth]:

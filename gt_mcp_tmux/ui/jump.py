@@ -10,17 +10,31 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 
-from gt_mcp_tmux.model import Agent, GasTown
+from gt_mcp_tmux.model import Agent, Snapshot
 from gt_mcp_tmux.render.icons import status_rank
 from gt_mcp_tmux.render.status_line import escape_for_tmux
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 
-def jump_targets(town: GasTown) -> list[Agent]:
-    """Every agent, most urgent first (as in every agent list), then by address."""
-    return sorted(town.agents, key=lambda a: (status_rank(a.status), a.address))
+@dataclass(frozen=True, slots=True)
+class JumpTarget:
+    """An agent and the tmux server its session lives on (a town's or a city's)."""
+
+    agent: Agent
+    socket: str | None
+    orchestrator: str  # gastown | gascity
+
+
+def jump_targets(snapshot: Snapshot) -> list[JumpTarget]:
+    """Every agent of the town and the city, most urgent first (as in every agent list), then
+    by address."""
+    town, city = snapshot.gastown, snapshot.gascity
+    targets = [JumpTarget(a, town.socket, "gastown") for a in town.agents]
+    targets += [JumpTarget(a, city.socket, "gascity") for a in city.agents]
+    return sorted(targets, key=lambda t: (status_rank(t.agent.status), t.agent.address))
 
 
 def session_target(session: str) -> str:

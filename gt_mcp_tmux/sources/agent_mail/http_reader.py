@@ -234,6 +234,7 @@ class HttpMailReader:
                     urgent_unread=counted.get((slug, str(item["name"]), "urgent-unread"), 0),
                     acks_pending=counted.get((slug, str(item["name"]), "ack-required"), 0),
                     last_active=iso_utc(item.get("last_active_ts")),
+                    task_description=str(item.get("task_description") or "")[:200],
                 )
                 for owner, item in listed
                 if owner == slug

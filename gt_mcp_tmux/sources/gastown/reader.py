@@ -344,6 +344,9 @@ class GasTownReader:
 
     # --- the merged view --------------------------------------------------------------------
 
+    def view(self, now: float) -> GasTown:
+        return self.gastown(now)
+
     def gastown(self, now: float) -> GasTown:
         """The merge of the latest results. Cheap: no I/O, no subprocess."""
         if self.town is None or self.root is None:
