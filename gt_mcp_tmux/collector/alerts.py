@@ -29,11 +29,13 @@ from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
 #: Alert kinds ranked for display: most urgent first.
 URGENCY = (
     "estop",
+    "crash_loop",
     "dead",
     "stuck",
     "session_death",
     "watchdog",
     "merge_failed",
+    "order_failed",
     "escalation",
     "conflict",
     "stalled",
@@ -50,6 +52,13 @@ EVENT_KINDS: dict[str, AlertKind] = {
     "mass_death": "session_death",
     "merge_failed": "merge_failed",
     "escalation_sent": "escalation",
+    # Gas City's (`session.idle_killed` is the health patrol's routine: feed only)
+    "session.crashed": "session_death",
+    "session.stranded": "session_death",
+    "session.quarantined": "crash_loop",
+    "order.failed": "order_failed",
+    "controller.stopped": "down",
+    "convoy.closed": "convoy_landed",
 }
 
 
@@ -110,12 +119,41 @@ def state_conditions(snapshot: Snapshot) -> dict[str, Alert]:
         reason = f": {town.estop_reason}" if town.estop_reason else ""
         alert_id = "estop" if town.estop else "estop:" + ",".join(town.estop_rigs)
         found[alert_id] = Alert(alert_id, "estop", f"ESTOP in force{where}{reason}", now)
+    found.update(city_conditions(snapshot))
     mail = snapshot.agent_mail
     if mail is not None:
         for c in mail.conflicts:
             alert_id = f"conflict:{c.project}:{c.agent_a}:{c.path_a}:{c.agent_b}:{c.path_b}"
             message = f"reservation conflict in {c.project}: {c.agent_a} {c.path_a} vs {c.agent_b} {c.path_b}"
             found[alert_id] = Alert(alert_id, "conflict", message, now)
+    return found
+
+
+#: A city agent's states that mean it keeps dying (`crash-loop`: woken again and again).
+CRASH_LOOP_STATES = ("quarantined", "crash-loop")
+
+
+def city_conditions(snapshot: Snapshot) -> dict[str, Alert]:
+    """The city's state alerts: agents needing attention (a crash loop named as one), and its
+    tmux server gone while the city is watched."""
+    city, now = snapshot.gascity, snapshot.collected_at
+    found: dict[str, Alert] = {}
+    if city.root is None:
+        return found
+    for agent in city.agents:
+        kind = _ATTENTION_KINDS.get(agent.status)
+        if kind is None:
+            continue
+        what = f"is {agent.status}"
+        if agent.status == "dead" and agent.state in CRASH_LOOP_STATES:
+            kind = "crash_loop"
+            what = "is crash-looping" + (" (quarantined)" if agent.state == "quarantined" else "")
+        alert_id = f"{kind}:city:{agent.address}"
+        found[alert_id] = Alert(alert_id, kind, f"{agent.address} {what}", now, agent.address)
+    if not city.server_running and any(e.source == "city_tmux" for e in city.errors):
+        found["down:city_tmux"] = Alert(
+            "down:city_tmux", "down", f"Gas City {city.city}: its tmux server is down", now
+        )
     return found
 
 
@@ -130,7 +168,9 @@ class AlertTracker:
     acked: set[str] = field(default_factory=set)
     _convoys: dict[str, str] | None = None
     _overseer_unread: int | None = None
+    _human_unread: int | None = None
     _mail_was_ok: bool = False
+    _supervisor_was_up: bool = False
 
     def update(self, snapshot: Snapshot, events: Iterable[Event]) -> list[Alert]:
         """Take one cycle's snapshot and new events; return the alerts that fire now."""
@@ -158,6 +198,24 @@ class AlertTracker:
                     "down:agent_mail",
                     "down",
                     f"Agent Mail is {mail.state}{reason}",
+                    snapshot.collected_at,
+                )
+        city = snapshot.gascity
+        if city.root is not None:
+            if city.supervisor_running:
+                self._supervisor_was_up = True
+            elif self._supervisor_was_up:
+                conditions["down:city_supervisor"] = Alert(
+                    "down:city_supervisor",
+                    "down",
+                    f"Gas City's supervisor stopped answering ({city.api_url})",
+                    snapshot.collected_at,
+                )
+            if city.supervisor_running and city.controller_running is False:
+                conditions["down:city_controller"] = Alert(
+                    "down:city_controller",
+                    "down",
+                    f"Gas City {city.city}: its controller is not running (gc start)",
                     snapshot.collected_at,
                 )
         return conditions
@@ -190,6 +248,21 @@ class AlertTracker:
             alerts += self._landed_convoys(snapshot)
         if answered & {"gt_status", "gt_status_fast"}:
             alerts += self._overseer_mail(snapshot)
+        if "city_mail" in answered:
+            alerts += self._human_mail(snapshot)
+        return alerts
+
+    def _human_mail(self, snapshot: Snapshot) -> list[Alert]:
+        """New mail for the city's `human` mailbox (the overseer's, in Gas City's words)."""
+        now, unread = snapshot.collected_at, snapshot.gascity.human_unread
+        alerts = []
+        if self._human_unread is not None and unread > self._human_unread:
+            message = f"{unread - self._human_unread} new city mail for you ({unread} unread)"
+            alerts.append(Alert(f"mail:city:{int(now)}", "mail", message, now))
+        if unread == 0:
+            for alert_id in [a for a in self.event_alerts if a.startswith("mail:city:")]:
+                del self.event_alerts[alert_id]
+        self._human_unread = unread
         return alerts
 
     def _landed_convoys(self, snapshot: Snapshot) -> list[Alert]:
@@ -234,7 +307,9 @@ class AlertTracker:
             # line read again (the log rewritten) is the same alert
             alert_id = f"{event.type}:{event.id or event.ts + ':' + event.actor}"
             text = event.summary or f"{event.type} ({event.actor})"
-            agent = event.payload.get("session") or event.actor or None
+            agent = (
+                event.payload.get("session") or event.payload.get("subject") or event.actor or None
+            )
             alerts.append(Alert(alert_id, EVENT_KINDS[event.type], text, now, agent))
         return alerts
 

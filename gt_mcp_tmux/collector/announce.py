@@ -21,7 +21,17 @@ HOOK_TIMEOUT = 10.0
 _HOOK_TURN = threading.Lock()
 #: Kinds worth a message over the user's bar; the others are counted in `⚑` (and go to the hook).
 URGENT_KINDS = frozenset(
-    {"estop", "dead", "stuck", "session_death", "merge_failed", "escalation", "watchdog"}
+    {
+        "estop",
+        "crash_loop",
+        "dead",
+        "stuck",
+        "session_death",
+        "merge_failed",
+        "order_failed",
+        "escalation",
+        "watchdog",
+    }
 )
 #: A message shows this long...
 MESSAGE_MS = 3000

@@ -6,7 +6,8 @@ pane stays, dead). Without the supervisor and `gc`, a tmux session's `GC_*` vari
 
 Status (see the README's Gas City section):
 - `dead`: quarantined (crash-looped past `max_restarts`), or crash-looping now (woken again and
-  again: see `CRASH_LOOP_WAKES`), or meant to be active while its pane is dead;
+  again with no stop between: see `CRASH_LOOP_WAKES`; its `state` says `crash-loop`), or meant
+  to be active while its pane is dead;
 - `working`: running, with tmux activity in the last `WORKING_SECONDS`;
 - `idle`: running, quiet;
 - `stopped`: asleep, suspended, draining or gone (Gas City's own rest states).
@@ -98,9 +99,8 @@ def merge_city_agents(
         wakes = crash_loops.get(city_session.address, 0) + crash_loops.get(
             city_session.session_name, 0
         )
-        running, status = city_status(
-            city_session, tmux, sessions_known, wakes >= CRASH_LOOP_WAKES, now
-        )
+        looping = wakes >= CRASH_LOOP_WAKES
+        running, status = city_status(city_session, tmux, sessions_known, looping, now)
         activity = tmux.activity if tmux is not None else None
         agents.append(
             Agent(
@@ -110,7 +110,9 @@ def merge_city_agents(
                 rig=city_session.rig,
                 session=city_session.session_name,
                 running=running,
-                state=city_session.state,
+                state="crash-loop"
+                if looping and city_session.state != "quarantined"
+                else city_session.state,
                 status=status,
                 last_activity=activity or city_session.last_active,
                 agent_info=city_session.template,
