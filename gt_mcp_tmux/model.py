@@ -366,11 +366,35 @@ class TmuxFound:
 
 
 @dataclass(frozen=True, slots=True)
+class CityFound:
+    """One Gas City `detect` found, how (`cwd`, `GC_CITY`, `registry`, `config`), and whether
+    it is the one watched."""
+
+    name: str
+    root: str
+    found_by: str
+    socket: str
+    server_running: bool
+    watched: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GascityFound:
+    binary: str | None
+    version: str | None
+    supervisor_url: str | None = None
+    supervisor_running: bool = False
+    cities: list[CityFound] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class Detection:
     gastown: GastownFound
     agent_mail: AgentMailFound
     tmux: TmuxFound
     config_errors: list[str] = field(default_factory=list)  # bad options, ignored for the run
+    gascity: GascityFound | None = None  # None: Gas City watching is off
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,22 @@ def detection_table(found: Detection) -> RenderableType:
             else "not running"
         )
         _row(table, gas.server_running, "gt tmux", server)
+    city = found.gascity
+    if city is not None and (city.binary or city.cities):
+        _row(
+            table,
+            city.binary is not None,
+            "gc",
+            f"{city.binary or 'not found'}  {city.version or ''}".strip(),
+        )
+        for each in city.cities:
+            mark = "watched, " if each.watched else ""
+            server = "running" if each.server_running else "not running"
+            detail = f"{each.name} {each.root}  ({mark}found by {each.found_by}; tmux {each.socket} {server})"
+            _row(table, each.server_running, "city", detail)
+        if city.cities:
+            state = "up" if city.supervisor_running else "down"
+            _row(table, city.supervisor_running, "supervisor", f"{city.supervisor_url}: {state}")
     latency = f", {mail.latency_ms:.0f} ms" if mail.latency_ms is not None else ""
     mail_text = f"{mail.url}: " + ("up" + latency if mail.up else f"down ({mail.error})")
     _row(table, mail.up, "agent mail", mail_text)
@@ -46,6 +62,7 @@ def detection_table(found: Detection) -> RenderableType:
     hints = [
         *(f"fix your config: {e}" for e in found.config_errors),
         *gas.hints,
+        *(city.hints if city is not None else []),
         *mail.hints,
         *tmux.hints,
     ]

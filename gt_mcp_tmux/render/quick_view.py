@@ -19,20 +19,18 @@ QUICK_CONVOYS = 5
 
 
 def services_line(snapshot: Snapshot) -> Text:
-    """`Gas Town tmux gt-c78608 up · gt 1.0.1 · bridge linked (3)`: Gas Town's side of the services."""
-    gas = snapshot.gastown
+    """`Gas Town tmux gt-c78608 up · gt 1.0.1 · bridge linked (3)`: Gas Town's side of the services
+    (a Gas City's when only a city is watched)."""
+    gas, city = snapshot.gastown, snapshot.gascity
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append("Gas Town tmux ", style="bold")
-    if gas.socket is None:
-        line.append("unknown", style="dim")
+    if gas.root is None and city.root is not None:
+        line = city_services_line(snapshot)
     else:
-        line.append_text(literal(gas.socket, "dim"))
-        up = gas.server_running
-        line.append(" up" if up else " down", style="green" if up else "bold red")
-    if gas.gt_version:
-        version = gas.gt_version if gas.gt_version.startswith("gt") else f"gt {gas.gt_version}"
-        line.append(" · ")
-        line.append_text(literal(version, "dim"))
+        _server_part(line, "Gas Town tmux ", gas.socket, gas.server_running)
+        if gas.gt_version:
+            version = gas.gt_version if gas.gt_version.startswith("gt") else f"gt {gas.gt_version}"
+            line.append(" · ")
+            line.append_text(literal(version, "dim"))
     bridge = snapshot.bridge
     if bridge is not None:
         line.append(" · bridge ", style="bold")
@@ -40,6 +38,31 @@ def services_line(snapshot: Snapshot) -> Text:
         line.append_text(literal(bridge.state, style))
         if bridge.links:
             line.append(f" ({len(bridge.links)})", style="dim")
+    return line
+
+
+def _server_part(line: Text, label: str, socket: str | None, up: bool) -> None:
+    line.append(label, style="bold")
+    if socket is None:
+        line.append("unknown", style="dim")
+        return
+    line.append_text(literal(socket, "dim"))
+    line.append(" up" if up else " down", style="green" if up else "bold red")
+
+
+def city_services_line(snapshot: Snapshot) -> Text:
+    """`Gas City tmux my-city up · supervisor 127.0.0.1:8372 up · gc 0.15.1`."""
+    city = snapshot.gascity
+    line = Text(no_wrap=True, overflow="ellipsis")
+    _server_part(line, "Gas City tmux ", city.socket, city.server_running)
+    line.append(" · supervisor ", style="bold")
+    up = city.supervisor_running
+    where = (city.api_url or "").removeprefix("http://")
+    line.append_text(literal(where, "dim"))
+    line.append(" up" if up else " down", style="green" if up else "bold yellow")
+    if city.gc_version:
+        line.append(" · ")
+        line.append_text(literal(f"gc {city.gc_version}", "dim"))
     return line
 
 
@@ -66,25 +89,38 @@ class QuickStatus:
         self.stale_after = stale_after
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        gas = self.snapshot.gastown
+        gas, city = self.snapshot.gastown, self.snapshot.gascity
         plain = plain_glyphs(console, options)
         top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain)
         top.append(services_line(self.snapshot))
+        both = gas.root is not None and city.root is not None
+        if both:
+            top.append(city_services_line(self.snapshot))
         top += mail_lines(self.snapshot)
         yield from top
-        convoys = active(gas.convoys)
+        # the town's agents, the city's, or both (each under its own heading)
+        fleets = [("Agents", gas.agents)] if gas.root is not None or city.root is None else []
+        if city.root is not None:
+            fleets.append(("City agents" if fleets else "Agents", city.agents))
+        convoys = active(gas.convoys) + active(city.convoys)
         convoy_rows = min(len(convoys), QUICK_CONVOYS) + (1 if len(convoys) > QUICK_CONVOYS else 0)
         height = self.height or options.height
         agent_rows: int | None = None
         if height is not None:
             below = (1 + convoy_rows) if convoys else 0
-            agent_rows = max(height - len(top) - 1 - 1 - below, 2)  # rule + table header
-        attention = sum(1 for agent in gas.agents if needs_attention(agent))
-        title = f"Agents {len(gas.agents)}" + (
-            f", {attention} need{'s' if attention == 1 else ''} attention" if attention else ""
-        )
-        yield Heading(Text(title, style="bold red" if attention else "bold"))
-        yield AgentsTable(gas.agents, self.now, max_rows=agent_rows)
+            # a rule and a table header per fleet
+            agent_rows = max(height - len(top) - 2 * len(fleets) - below, 2 * len(fleets))
+        for index, (label, agents) in enumerate(fleets):
+            rows = agent_rows
+            if rows is not None and len(fleets) > 1:
+                rows = max(2, rows - sum(min(len(a), rows // 2) for _, a in fleets[:index]))
+                rows = rows if index else max(2, min(len(agents), rows // 2))
+            attention = sum(1 for agent in agents if needs_attention(agent))
+            title = f"{label} {len(agents)}" + (
+                f", {attention} need{'s' if attention == 1 else ''} attention" if attention else ""
+            )
+            yield Heading(Text(title, style="bold red" if attention else "bold"))
+            yield AgentsTable(agents, self.now, max_rows=rows)
         if convoys:
             yield Heading(Text(f"Convoys {len(convoys)} open", style="bold"))
             yield ConvoysTable(

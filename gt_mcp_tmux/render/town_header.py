@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gt_mcp_tmux.model import ATTENTION_STATUSES, GasTown, Snapshot
+from gt_mcp_tmux.model import ATTENTION_STATUSES, Agent, GasCity, GasTown, Snapshot
 from gt_mcp_tmux.render.ages import ago, span
 from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.literal import literal
@@ -17,21 +17,41 @@ def town_line(snapshot: Snapshot, now: float) -> Text:
     """`⛽ gt  5/7 running  ⚠ 2 need attention  ✉ 3 for you   updated 4s ago`."""
     gas = snapshot.gastown
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append("⛽ ", style="bold")
-    if gas.root is None:
-        line.append("no town found", style="bold yellow")
+    if gas.root is None and snapshot.gascity.root is not None:
+        line = city_line(snapshot.gascity)  # a Gas City user without a town
     else:
-        line.append_text(literal(gas.town or gas.root, "bold"))
-        running = sum(1 for agent in gas.agents if agent.running)
-        line.append(f"  {running}/{len(gas.agents)} running", style="green" if running else "dim")
-        attention = sum(1 for agent in gas.agents if agent.status in ATTENTION_STATUSES)
-        if attention:
-            line.append(
-                f"  ⚠ {attention} need{'s' if attention == 1 else ''} attention", style="bold red"
-            )
-        if gas.overseer_unread:
-            line.append(f"  ✉ {gas.overseer_unread} for you", style="bold yellow")
+        line.append("⛽ ", style="bold")
+        if gas.root is None:
+            line.append("no town found", style="bold yellow")
+        else:
+            line.append_text(literal(gas.town or gas.root, "bold"))
+            _fleet_counts(line, gas.agents, gas.overseer_unread)
     line.append(f"   updated {ago(snapshot.collected_at, now)}", style="dim")
+    return line
+
+
+def _fleet_counts(line: Text, agents: list[Agent], unread: int) -> None:
+    running = sum(1 for agent in agents if agent.running)
+    line.append(f"  {running}/{len(agents)} running", style="green" if running else "dim")
+    attention = sum(1 for agent in agents if agent.status in ATTENTION_STATUSES)
+    if attention:
+        line.append(
+            f"  ⚠ {attention} need{'s' if attention == 1 else ''} attention", style="bold red"
+        )
+    if unread:
+        line.append(f"  ✉ {unread} for you", style="bold yellow")
+
+
+def city_line(city: GasCity) -> Text:
+    """`▦ my-city  4/5 running  ⚠ 1 needs attention  ✉ 1 for you  · supervisor down`."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("▦ ", style="bold")
+    line.append_text(literal(city.city or city.root or "", "bold"))
+    _fleet_counts(line, city.agents, city.human_unread)
+    if city.controller_running is False:
+        line.append("  · controller stopped", style="bold red")
+    elif not city.supervisor_running:
+        line.append("  · supervisor down", style="bold yellow")
     return line
 
 
@@ -52,7 +72,10 @@ def estop_banner(gas: GasTown) -> Text | None:
 def error_lines(snapshot: Snapshot) -> list[Text]:
     """One `✘ source: kind: message` line per failed Gas Town source, plus the bridge's errors."""
     lines = []
-    for error in snapshot.gastown.errors:
+    town_errors = snapshot.gastown.errors
+    if snapshot.gastown.root is None and snapshot.gascity.root is not None:
+        town_errors = []  # a city is watched: "no town" is no failure
+    for error in [*town_errors, *snapshot.gascity.errors]:
         line = Text("✘ ", style="bold yellow", no_wrap=True, overflow="ellipsis")
         line.append_text(literal(f"{error.source}: {error.kind}: {error.message}", "yellow"))
         lines.append(line)
@@ -81,6 +104,8 @@ def header_lines(
     snapshot: Snapshot, now: float, stale_after: float = 30.0, ascii_only: bool = False
 ) -> list[Text]:
     lines = [town_line(snapshot, now)]
+    if snapshot.gastown.root is not None and snapshot.gascity.root is not None:
+        lines.append(city_line(snapshot.gascity))
     for extra in (estop_banner(snapshot.gastown), stale_line(snapshot, now, stale_after)):
         if extra is not None:
             lines.append(extra)

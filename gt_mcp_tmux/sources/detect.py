@@ -161,9 +161,12 @@ def _key_option(settings: Settings | None, key: str) -> str:
 def detect_all(
     settings: Settings, cwd: Path | None = None, config_errors: list[str] | None = None
 ) -> Detection:
+    from gt_mcp_tmux.sources.gascity.found import detect_gascity
+
     return Detection(
         detect_gastown(settings, cwd),
         detect_agent_mail(settings),
         detect_tmux(settings),
         config_errors or [],
+        detect_gascity(settings, cwd) if settings.gascity else None,
     )

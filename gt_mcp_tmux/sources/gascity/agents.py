@@ -128,3 +128,10 @@ _ROLE_RANK = {"mayor": 0, "deacon": 1, "witness": 2, "refinery": 3, "polecat": 5
 def _order(agent: Agent) -> tuple[int, str, int, str]:
     city_wide = 0 if agent.rig is None else 1
     return city_wide, agent.rig or "", _ROLE_RANK.get(agent.role, 4), agent.address
+
+
+def _shown_state(state: str, looping: bool) -> str | None:
+    """The state word worth showing: none for an ordinary active session."""
+    if looping and state != "quarantined":
+        return "crash-loop"
+    return None if state in ("active", "awake") else state

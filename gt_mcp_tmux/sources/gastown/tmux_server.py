@@ -144,7 +144,9 @@ class GtSession:
 
     @property
     def role(self) -> str | None:
-        return self.env.get("GT_ROLE") or None
+        """Gas Town's `GT_ROLE`; a Gas City session's template (`demorig/polecat` -> polecat)."""
+        template = self.env.get("GC_TEMPLATE", "")
+        return self.env.get("GT_ROLE") or template.rsplit("/", 1)[-1] or None
 
     def record(self) -> TmuxSession:
         """As the record every view prints."""
