@@ -6,7 +6,7 @@ as its own argv element: a bead title or typed text never becomes shell or tmux 
 
 from __future__ import annotations
 
-from gt_mcp_tmux.model import GasTown
+from gt_mcp_tmux.model import GasCity, GasTown
 
 
 def sling_targets(town: GasTown) -> list[tuple[str, str]]:
@@ -28,3 +28,25 @@ def sling_argv(bead: str, target: str, args_text: str = "", formula: str = "") -
     if args_text:
         argv += ["--args", args_text]
     return argv
+
+
+def city_sling_targets(city: GasCity) -> list[tuple[str, str]]:
+    """(target, what it is) for `gc sling`: each named agent, and each pool (`<rig>/polecat`)
+    that a bead can be routed to."""
+    targets: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for agent in city.agents:
+        template = agent.agent_info or agent.address
+        is_pool = agent.address != template  # a pool instance (`demorig/polecat-1`)
+        target = template if is_pool else agent.address
+        if target in seen:
+            continue
+        seen.add(target)
+        what = "pool: a new or idle instance" if is_pool else f"{agent.role} ({agent.status})"
+        targets.append((target, what))
+    return targets
+
+
+def city_sling_argv(target: str, bead: str) -> list[str]:
+    """gc's argv: `sling <target> <bead>`, the reverse of gt's order."""
+    return ["sling", target, bead]

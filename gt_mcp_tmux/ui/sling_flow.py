@@ -9,15 +9,18 @@ from rich.console import Console
 from rich.text import Text
 
 from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.messages import INSTALL_GC
 from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
 from gt_mcp_tmux.model import Snapshot, SourceError
-from gt_mcp_tmux.passthrough import resolve_gt
+from gt_mcp_tmux.passthrough import find_program, resolve_gt
 from gt_mcp_tmux.render.choices import bead_choices, plain_choices
 from gt_mcp_tmux.render.literal import clean
+from gt_mcp_tmux.sources.gascity.gc_cli import gc_command_name
+from gt_mcp_tmux.sources.gascity.ready import read_city_ready
 from gt_mcp_tmux.sources.gastown.ready import read_ready
 from gt_mcp_tmux.ui.keys import KeyReader
 from gt_mcp_tmux.ui.picker import pick
-from gt_mcp_tmux.ui.sling import sling_argv, sling_targets
+from gt_mcp_tmux.ui.sling import city_sling_argv, city_sling_targets, sling_argv, sling_targets
 
 
 def _wait_for_a_key(console: Console, popup: bool) -> None:
@@ -29,7 +32,18 @@ def _wait_for_a_key(console: Console, popup: bool) -> None:
 
 def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> int:
     console = Console(highlight=False)
-    town = snapshot.gastown
+    town, city = snapshot.gastown, snapshot.gascity
+    if city.root is not None:
+        if town.root is not None:
+            where = pick(
+                plain_choices([("town", town.town or town.root), ("city", city.city or city.root)]),
+                "sling in",
+                console,
+            )
+            if where is None:
+                return 0
+        if town.root is None or where == "city":
+            return _run_city_sling(settings, snapshot, console, popup)
     binary = resolve_gt()
     if binary is None:
         console.print(Text(f"gt not found: {GT_INSTALL_HINT}", style="red"))
@@ -73,5 +87,46 @@ def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> in
     done = subprocess.run([binary, *argv], cwd=town.root or None, check=False)
     style = "green" if done.returncode == 0 else "red"
     console.print(Text(f"gt exited {done.returncode}", style=style))
+    _wait_for_a_key(console, popup)
+    return done.returncode
+
+
+def _run_city_sling(settings: Settings, snapshot: Snapshot, console: Console, popup: bool) -> int:
+    """`gc sling <target> <bead>` (target first: the reverse of gt), in the city's folder."""
+    city = snapshot.gascity
+    binary = find_program(gc_command_name())
+    if binary is None:
+        console.print(Text(f"gc not found: {INSTALL_GC}", style="red"))
+        _wait_for_a_key(console, popup)
+        return 127
+    ready = read_city_ready(city, timeout=min(float(settings.gt_timeout), 10.0))
+    if isinstance(ready, SourceError):
+        console.print(Text(f"cannot list ready beads: {clean(ready.message)}", style="red"))
+        _wait_for_a_key(console, popup)
+        return 1
+    if not ready:
+        console.print(Text("No ready work in the city.", style="yellow"))
+        _wait_for_a_key(console, popup)
+        return 0
+    bead = pick(bead_choices(ready), "sling which bead", console)
+    if bead is None:
+        return 0
+    target = pick(plain_choices(city_sling_targets(city)), f"sling {bead.id} to", console)
+    if target is None:
+        return 0
+    argv = city_sling_argv(target, bead.id)
+    console.print(
+        Text.assemble(("sling ", "bold"), (clean(bead.id), "bold cyan"), " ", clean(bead.title))
+    )
+    console.print(Text(clean("gc " + shlex.join(argv)), style="bold"))
+    if console.input("run it? type y and Enter (anything else cancels): ").strip().lower() not in (
+        "y",
+        "yes",
+    ):
+        console.print(Text("not slung", style="dim"))
+        return 0
+    done = subprocess.run([binary, *argv], cwd=city.root or None, check=False)
+    style = "green" if done.returncode == 0 else "red"
+    console.print(Text(f"gc exited {done.returncode}", style=style))
     _wait_for_a_key(console, popup)
     return done.returncode
