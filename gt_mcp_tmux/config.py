@@ -10,10 +10,23 @@ import dataclasses
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+
+def toml_loads(text: str) -> dict[str, Any]:
+    """A TOML document as a dict (tomllib, or its twin tomli on Python 3.10); raises
+    ValueError (TOMLDecodeError) on a syntax error. Imported only when a file is read: the
+    collector keeps its memory small."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    data: dict[str, Any] = tomllib.loads(text)
+    return data
 
 
 class ConfigError(ValueError):
@@ -283,12 +296,9 @@ def read_config_raw(path: Path) -> dict[str, Any]:
         return {}
     except OSError as err:
         raise ConfigError(f"{path}: {err.strerror}") from None
-    # Loaded only when there is a file: the collector keeps its memory small.
-    from gt_mcp_tmux import toml_text
-
     try:
-        data = toml_text.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, toml_text.TOMLDecodeError) as err:
+        data = toml_loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:  # TOMLDecodeError is a ValueError
         raise ConfigError(f"{path}: {err}") from None
     return data
 

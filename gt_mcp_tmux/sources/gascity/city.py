@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux import toml_text
+from gt_mcp_tmux.config import toml_loads
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_dirs
 
 CITY_FILE = "city.toml"
@@ -53,8 +53,8 @@ def read_toml(path: Path) -> dict[str, Any]:
             raw = fh.read(_MAX_TOML + 1)
         if len(raw) > _MAX_TOML:
             return {}
-        return toml_text.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, toml_text.TOMLDecodeError):
+        return toml_loads(raw.decode("utf-8"))
+    except (OSError, ValueError):  # UnicodeDecodeError and TOMLDecodeError too
         return {}
 
 
