@@ -138,7 +138,13 @@ def test_city_agents_merge_sessions_and_tmux_and_name_a_crash_loop() -> None:
     assert not isinstance(sessions, SourceError)
     now = time.time()
     live = [
-        GtSession(id="$1", name=s.session_name, activity=now - 600, agent_alive=True)
+        GtSession(
+            id="$1",
+            name=s.session_name,
+            activity=now - 600,
+            created=now - (10 if s.session_name == "mayor-gc-24" else 900),
+            agent_alive=True,
+        )
         for s in sessions
         if s.session_name != "polecat-gc-22"
     ]
@@ -149,6 +155,9 @@ def test_city_agents_merge_sessions_and_tmux_and_name_a_crash_loop() -> None:
     assert by_session["polecat-gc-22"].status == "dead"  # active, but its pane is dead
     looping = by_session["mayor-gc-24"]
     assert (looping.status, looping.state) == ("dead", "crash-loop")
+    # the same wakes, but its session has stayed up for minutes since: it recovered
+    recovered = merge_city_agents(sessions, live, True, {"gcbuild-rig/witness": 3}, now)
+    assert next(a for a in recovered if a.session == "gcbuild-rig--witness").status == "idle"
 
 
 def test_find_city_innermost_city_toml_then_variables_then_registry(tmp_path: Path) -> None:

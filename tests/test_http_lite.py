@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from gt_mcp_tmux.sources.agent_mail.http_lite import HttpError, request
+from gt_mcp_tmux.sources.http_lite import HttpError, request
 from tests.conftest import closed_port
 
 Handler = Callable[[socket.socket, bytes], None]
@@ -124,7 +124,7 @@ def test_huge_answers_are_cut_off(raw_server: Callable[[Handler], str]) -> None:
 
 def test_plain_http_does_not_load_ssl() -> None:
     code = (
-        "import sys; import gt_mcp_tmux.sources.agent_mail.http_lite;"
+        "import sys; import gt_mcp_tmux.sources.http_lite;"
         "print(sorted(m for m in ('ssl', 'email', 'http.client', 'urllib.request') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

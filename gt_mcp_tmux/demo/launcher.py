@@ -23,6 +23,7 @@ from pathlib import Path
 
 from gt_mcp_tmux.collector.cache import server_key
 from gt_mcp_tmux.demo import standin_gt
+from gt_mcp_tmux.demo.city import CITY_SOCKET
 from gt_mcp_tmux.demo.gastown_server import clean_environment
 from gt_mcp_tmux.demo.state import (
     VIEWER_SOCKET,
@@ -195,13 +196,15 @@ def _mail(
     return f"Agent Mail at {state.mail_url} ({whose}): {summary}", token
 
 
-def _wait_ready(paths: DemoPaths, simulator_pid: int) -> int:
+def _wait_ready(paths: DemoPaths, simulator_pid: int) -> tuple[int, int | None]:
+    """(the town's tmux server pid, the simulated city's)."""
     deadline = time.monotonic() + READY_BUDGET
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError, ValueError):
-            pid = json.loads(paths.ready.read_text()).get("gastown_tmux_pid")
+            ready = json.loads(paths.ready.read_text())
+            pid, city = ready.get("gastown_tmux_pid"), ready.get("city_tmux_pid")
             if isinstance(pid, int):
-                return pid
+                return pid, city if isinstance(city, int) else None
             raise DemoError("the town's tmux server did not start: " + _tail(paths.log))
         if not process_alive(simulator_pid):
             raise DemoError("the simulator stopped: " + _tail(paths.log))
@@ -303,7 +306,7 @@ def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -
         paths.base,
     )
     save_state(state)
-    state.gastown_tmux_pid = _wait_ready(paths, state.simulator_pid)
+    state.gastown_tmux_pid, state.city_tmux_pid = _wait_ready(paths, state.simulator_pid)
     save_state(state)
     mail_line, token = _mail(options, state, say)
     state.mail_note = mail_line
@@ -311,6 +314,7 @@ def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -
         {
             "GT_TOWN_ROOT": str(paths.root),
             "GT_MCP_GT": str(gt),
+            "GC_HOME": str(paths.gc_home),  # the simulated city's registry and supervisor
             "PATH": f"{paths.bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
         }
     )
@@ -324,6 +328,7 @@ def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -
             paths.root,
             state.mail_url,
             not options.no_mail,
+            city_root=paths.city_root,
             terminal=terminal_name(),
             alert_messages=options.alert_messages,
         )
@@ -408,10 +413,11 @@ def stop_state(state: DemoState, own_state_file: bool = True) -> list[str]:
 
         stop_collector(socket_path)
     _end(state.collector_pid, b"collector", 5.0)
-    town_pid = state.gastown_tmux_pid
+    town_pid, city_pid = state.gastown_tmux_pid, state.city_tmux_pid
     for socket, pid in (
         (state.viewer_socket, viewer_pid),
         (state.gt_socket, town_pid if _server_is(state.gt_socket, town_pid) else None),
+        (CITY_SOCKET, city_pid if _server_is(CITY_SOCKET, city_pid) else None),
     ):
         if pid:
             run_tmux(["kill-server"], socket, timeout=5)

@@ -20,6 +20,7 @@ import sys
 import threading
 from pathlib import Path
 
+from gt_mcp_tmux.demo.city import CitySimulation
 from gt_mcp_tmux.demo.fleet import RIGS, Beat, Fleet
 from gt_mcp_tmux.demo.gastown_server import GasTownServer, pane_log
 from gt_mcp_tmux.demo.state import DemoPaths, DemoState, load_state
@@ -112,12 +113,16 @@ class Simulation:
         self.fleet = Fleet(paths.root, socket, seed)
         self.writer = TownWriter(paths, self.fleet)
         self.server = GasTownServer(socket, paths.root, paths.panes)
+        self.city = CitySimulation(paths.base, seed)
+        self.city_pid: int | None = None
 
     def setup(self) -> int | None:
-        """Create the town and start its tmux server; the server's pid (None if it failed)."""
+        """Create the town and start its tmux server; the server's pid (None if it failed).
+        The simulated city starts beside it (its own tmux server and stand-in supervisor)."""
         self.writer.create()
         if not self.server.start([a for a in self.fleet.agents if a.alive]):
             return None
+        self.city_pid, _port = self.city.setup()
         return self.server.pid()
 
     def advance(self, town_pid: int) -> bool:
@@ -144,6 +149,8 @@ class Simulation:
                 self.writer.append_pane(session, lines)
         self.writer.append_events(beat)
         self.writer.write_state()
+        if self.city_pid is not None:
+            self.city.advance()
         return True
 
 
@@ -177,7 +184,8 @@ def run(paths: DemoPaths, socket: str, speed: float, seed: int) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     simulation = Simulation(paths, socket, seed)
     town_pid = simulation.setup()
-    write_atomic(paths.ready, json.dumps({"gastown_tmux_pid": town_pid, "pid": os.getpid()}))
+    ready = {"gastown_tmux_pid": town_pid, "city_tmux_pid": simulation.city_pid}
+    write_atomic(paths.ready, json.dumps({**ready, "pid": os.getpid()}))
     if town_pid is None:
         print("the town's tmux server did not start", file=sys.stderr)
         return 1

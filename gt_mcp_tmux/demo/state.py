@@ -49,6 +49,16 @@ class DemoPaths:
         return self.base / "ready.json"
 
     @property
+    def city_root(self) -> Path:
+        """The simulated Gas City's folder (see `demo/city.py`)."""
+        return self.base / "city" / "demo-city"
+
+    @property
+    def gc_home(self) -> Path:
+        """The simulated city's GC_HOME: its registry and supervisor.toml."""
+        return self.base / "gchome"
+
+    @property
     def log(self) -> Path:
         return self.base / "demo.log"
 
@@ -82,6 +92,7 @@ class DemoState:
     seed: int = 7
     simulator_pid: int | None = None
     gastown_tmux_pid: int | None = None
+    city_tmux_pid: int | None = None
     viewer_tmux_pid: int | None = None
     collector_pid: int | None = None
     mail_url: str | None = None
@@ -97,6 +108,7 @@ class DemoState:
         found = {
             "simulator": self.simulator_pid,
             "gastown tmux server": self.gastown_tmux_pid,
+            "gas city tmux server": self.city_tmux_pid,
             "viewer tmux server": self.viewer_tmux_pid,
             "collector": self.collector_pid,
             "agent mail server": self.mail_pid,

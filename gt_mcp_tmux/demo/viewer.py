@@ -53,6 +53,7 @@ def viewer_config(
     plugin: Path = PLUGIN_FILE,
     terminal: str = "screen-256color",
     alert_messages: bool = True,
+    city_root: Path | None = None,
 ) -> str:
     """The viewer server's tmux.conf."""
     lines = [
@@ -67,6 +68,7 @@ def viewer_config(
         "set -g mouse on",
         f"set -g @gtmcp-python {tmux_quote(python)}",
         f"set -g @gtmcp-town-root {tmux_quote(str(root))}",
+        f"set -g @gtmcp-city-root {tmux_quote(str(city_root))}" if city_root else "",
         f"set -g @gtmcp-agent-mail {'on' if mail_enabled else 'off'}",
         f"set -g @gtmcp-alert-display {'on' if alert_messages else 'off'}",
     ]

@@ -72,7 +72,10 @@ class ConvoysTable:
             cells = [
                 literal(convoy.title or convoy.id, "dim" if closed else ""),
                 bar,
-                Text(f"{convoy.completed}/{convoy.total}", style="dim" if closed else "bold"),
+                Text(
+                    f"{convoy.completed}/{convoy.total}" if convoy.total else "",
+                    style="dim" if closed else "bold",
+                ),
             ]
             if width >= 60:
                 cells.append(literal(convoy.status, "dim"))

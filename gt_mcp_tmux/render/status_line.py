@@ -111,8 +111,6 @@ def _fleet_pieces(
     if open_convoys and whole:
         done = sum(c.completed for c in open_convoys)
         pieces["convoys"] = _style(settings.color_dim, f"{done}/{whole}")
-    elif open_convoys:  # progress unknown (a city's gc convoy list has not answered yet)
-        pieces["convoys"] = _style(settings.color_dim, f"{len(open_convoys)}c")
     return pieces
 
 

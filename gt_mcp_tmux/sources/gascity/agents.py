@@ -28,6 +28,9 @@ WORKING_SECONDS = 90.0
 #: crash event in 0.15.1: its controller restarts the session, `session.woke` each time).
 CRASH_LOOP_WAKES = 3
 CRASH_LOOP_WINDOW = 600.0
+#: A session up this long since its last start is no longer looping (gc restarts a crashing
+#: agent every 25-30 s with a 5 s patrol: a looping session never lives this long).
+SETTLED_SECONDS = 60.0
 _RESTING = ("asleep", "suspended", "draining")
 
 
@@ -99,7 +102,9 @@ def merge_city_agents(
         wakes = crash_loops.get(city_session.address, 0) + crash_loops.get(
             city_session.session_name, 0
         )
-        looping = wakes >= CRASH_LOOP_WAKES
+        # a restart that has stayed up a while is a recovery, not the loop going on
+        settled = tmux is not None and tmux.agent_alive and now - tmux.created > SETTLED_SECONDS
+        looping = wakes >= CRASH_LOOP_WAKES and not settled
         running, status = city_status(city_session, tmux, sessions_known, looping, now)
         activity = tmux.activity if tmux is not None else None
         agents.append(
@@ -110,9 +115,7 @@ def merge_city_agents(
                 rig=city_session.rig,
                 session=city_session.session_name,
                 running=running,
-                state="crash-loop"
-                if looping and city_session.state != "quarantined"
-                else city_session.state,
+                state=_shown_state(city_session.state, looping),
                 status=status,
                 last_activity=activity or city_session.last_active,
                 agent_info=city_session.template,

@@ -38,6 +38,9 @@ class CityLocation:
     found_by: str
     socket: str
     others: tuple[Path, ...] = ()
+    #: The supervisor that serves it (`$GC_HOME/supervisor.toml` of the environment it was
+    #: found in: a tmux server's `GC_HOME` counts as the user's).
+    api_url: str = f"http://127.0.0.1:{DEFAULT_SUPERVISOR_PORT}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +160,8 @@ def _location(
     root: Path, found_by: str, environ: Mapping[str, str], others: tuple[Path, ...] = ()
 ) -> CityLocation:
     name = city_name(root, environ)
-    return CityLocation(root, name, found_by, city_socket(root, name), others)
+    socket = city_socket(root, name)
+    return CityLocation(root, name, found_by, socket, others, supervisor_url(environ))
 
 
 def _by_name(wanted: str, environ: Mapping[str, str]) -> Path | None:
@@ -197,4 +201,4 @@ def find_city(
     located = [_location(c.path, "registry", env) for c in registered]
     located.sort(key=lambda c: not socket_running(c.socket))
     first, rest = located[0], tuple(c.root for c in located[1:])
-    return CityLocation(first.root, first.name, first.found_by, first.socket, rest)
+    return CityLocation(first.root, first.name, first.found_by, first.socket, rest, first.api_url)

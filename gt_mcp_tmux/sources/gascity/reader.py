@@ -33,7 +33,7 @@ from gt_mcp_tmux.sources.gascity.agents import (
     merge_city_agents,
 )
 from gt_mcp_tmux.sources.gascity.api import SupervisorApi
-from gt_mcp_tmux.sources.gascity.city import CityLocation, supervisor_url
+from gt_mcp_tmux.sources.gascity.city import CityLocation
 from gt_mcp_tmux.sources.gascity.events import city_event_tail
 from gt_mcp_tmux.sources.gascity.gc_cli import gc_json, gc_text, gc_version
 from gt_mcp_tmux.sources.gastown.files import parse_rfc3339
@@ -96,7 +96,7 @@ class GasCityReader:
         self._version_asked = False
         if city is None:
             return
-        self.api = SupervisorApi(supervisor_url(_environ()), city.name)
+        self.api = SupervisorApi(city.api_url, city.name)
         self._server = GtTmuxServer(city.socket, kept_env=CITY_ENV)
         self._events = city_event_tail(city.root)
 
@@ -298,9 +298,3 @@ def _city_running(cities: object, name: str) -> bool | None:
             running = item.get("running")
             return running if isinstance(running, bool) else None
     return False  # the supervisor does not serve this city: its controller is not running
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
