@@ -6,7 +6,8 @@ It starts a private demo (its own runtime and tmux socket folders, so a demo you
 left alone), attaches a real tmux client to the viewer inside a terminal of known size (a pane of
 one more tmux server), presses Prefix+g, G and m, and captures the screen with its colours
 (`capture-pane -e`). rich turns each capture into an SVG: docs/status-bar.svg, quick.svg,
-dashboard.svg and mail.svg. Then it stops the demo.
+dashboard.svg, mail.svg, and city.svg (Prefix+g while the simulated city's reviewer
+crash-loops). Then it stops the demo.
 """
 
 from __future__ import annotations
@@ -202,10 +203,33 @@ def take_pictures(out: Path, mail_python: str | None) -> list[Path]:
             written.append(_write(out / name, to_svg(shown, title)))
             screen.keys("q")
             screen.wait_for(_showing(marker, absent=True), 10)
+        written.append(_city_picture(screen, out, bar_ready))
     finally:
         screen.close()
         stop_demo()
     return written
+
+
+def _city_picture(screen: Screen, out: Path, bar_ready: Callable[[str], bool]) -> Path:
+    """Prefix+g at a moment the simulated city's reviewer is crash-looping (or quarantined for
+    it): the popup is painted once, so it is opened again until it shows that (3 minutes at most,
+    one loop of the demo's story)."""
+
+    def looping(text: str) -> bool:
+        return "City agents" in text and ("crash-loop" in text or "quarantined" in text)
+
+    deadline = time.monotonic() + 200
+    while True:
+        screen.press_until(_showing("City agents"), "C-b", "g")
+        time.sleep(1.5)
+        if looping(screen.text()) or time.monotonic() > deadline:
+            shown = screen.capture(_showing("City agents", bar_ready))
+            break
+        screen.keys("q")
+        screen.wait_for(_showing("City agents", absent=True), 10)
+        time.sleep(3)
+    screen.keys("q")
+    return _write(out / "city.svg", to_svg(shown, "Prefix+g: a town and a city"))
 
 
 def _write(path: Path, svg: str) -> Path:

@@ -12,7 +12,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.model import ATTENTION_STATUSES, Agent
+from gt_mcp_tmux.model import ATTENTION_STATUSES, Agent, Snapshot
 from gt_mcp_tmux.render.ages import span
 from gt_mcp_tmux.render.fit import rows_that_fit
 from gt_mcp_tmux.render.icons import plain_glyphs, role_icon, status_glyph, status_rank
@@ -109,3 +109,8 @@ class AgentsTable:
             )
             more = f"… {hidden} more" + (f" ({urgent} need attention)" if urgent else "")
             yield Text(more, style="bold yellow" if urgent else "dim", no_wrap=True)
+
+
+def all_agents(snapshot: Snapshot) -> list[Agent]:
+    """The town's agents and the city's, as one list (the dashboard shows them together)."""
+    return [*snapshot.gastown.agents, *snapshot.gascity.agents]

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.model import HostHealth, ServerSessions, Snapshot
-from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
+from gt_mcp_tmux.render.agents_panel import AgentsTable, all_agents, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.extensions import ExtensionPanel, SafePanelBody
 from gt_mcp_tmux.render.feed_panel import FeedTable
@@ -75,11 +75,12 @@ def panel_body(name: str, view: DashboardInput) -> RenderableType:
         return SafePanelBody(extension, snapshot)
     if name == "agents":
         selected = view.selected if view.focus == "agents" else None
-        return AgentsTable(gas.agents, view.now, selected=selected)
+        return AgentsTable(all_agents(snapshot), view.now, selected=selected)
     if name == "convoys":
-        return ConvoysTable(gas.convoys)
+        return ConvoysTable([*gas.convoys, *snapshot.gascity.convoys])
     if name == "feed":
-        return FeedTable(gas.events, view.now)
+        events = sorted([*gas.events, *snapshot.gascity.events], key=lambda e: e.ts)
+        return FeedTable(events, view.now)
     if name == "mail":
         return MailSummary(snapshot.agent_mail)
     if name == "sessions":
@@ -96,18 +97,21 @@ def panel_body(name: str, view: DashboardInput) -> RenderableType:
 
 
 def panel_title(name: str, view: DashboardInput) -> Text:
-    gas = _snapshot(view).gastown
+    snapshot = _snapshot(view)
+    gas = snapshot.gastown
     extension = _extension(name, view)
     if extension is not None:
         return Text(f" {extension.title} ", style="bold")
     if name == "agents":
-        attention = sum(1 for agent in gas.agents if needs_attention(agent))
-        title = Text(f"Agents {len(gas.agents)}", style="bold")
+        agents = all_agents(snapshot)
+        attention = sum(1 for agent in agents if needs_attention(agent))
+        title = Text(f"Agents {len(agents)}", style="bold")
         if attention:
             title.append(f" ⚠ {attention}", style="bold red")
         return title
     if name == "convoys":
-        return Text(f"Convoys {len(active(gas.convoys))} open", style="bold")
+        convoys = [*gas.convoys, *snapshot.gascity.convoys]
+        return Text(f"Convoys {len(active(convoys))} open", style="bold")
     names = {"feed": "Activity", "mail": "Agent Mail", "sessions": "tmux sessions", "host": "Host"}
     return Text(names[name], style="bold")
 

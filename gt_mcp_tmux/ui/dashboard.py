@@ -19,13 +19,14 @@ from rich.text import Text
 from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot, snapshot_file
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import Agent, HostHealth, ServerSessions, Snapshot
-from gt_mcp_tmux.render.agents_panel import agent_label, by_attention
+from gt_mcp_tmux.render.agents_panel import agent_label, all_agents, by_attention
 from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame, panel_names
 from gt_mcp_tmux.render.extensions import ExtensionPanel
 from gt_mcp_tmux.render.icons import plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.sources.host import HostSampler
 from gt_mcp_tmux.sources.tmux.sessions import list_sessions, user_server
+from gt_mcp_tmux.ui.jump import socket_of
 from gt_mcp_tmux.ui.keys import KeyReader
 
 REFRESH_EVERY = 1.0
@@ -81,7 +82,7 @@ class Dashboard:
         self._follow_pick()
 
     def _sorted_agents(self) -> list[Agent]:
-        return by_attention(self.snapshot.gastown.agents) if self.snapshot else []
+        return by_attention(all_agents(self.snapshot)) if self.snapshot else []
 
     def _follow_pick(self) -> None:
         """The list re-sorts as agents change: the highlight stays on the agent picked."""
@@ -145,7 +146,7 @@ class Dashboard:
         if not agent.session:
             line.append(": no session", style="yellow")
             return line
-        socket = self.snapshot.gastown.socket if self.snapshot else None
+        socket = socket_of(self.snapshot, agent) if self.snapshot else None
         line.append(": session ")
         line.append_text(literal(agent.session, "bold cyan"))
         if socket:
@@ -207,7 +208,7 @@ def jump_to_agent(board: Dashboard, agent: Agent, mode: str, popup: bool) -> boo
     """Go to the agent's session; True when the dashboard must close for it (it is a popup)."""
     from gt_mcp_tmux.ui.jump import go, session_exists
 
-    socket = board.snapshot.gastown.socket if board.snapshot else None
+    socket = socket_of(board.snapshot, agent) if board.snapshot else None
     if not socket or not agent.session:
         return False
     if not session_exists(socket, agent.session):

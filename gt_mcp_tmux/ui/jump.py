@@ -37,6 +37,13 @@ def jump_targets(snapshot: Snapshot) -> list[JumpTarget]:
     return sorted(targets, key=lambda t: (status_rank(t.agent.status), t.agent.address))
 
 
+def socket_of(snapshot: Snapshot, agent: Agent) -> str | None:
+    """The tmux server the agent's session lives on: the city's for a city agent."""
+    if any(agent is a or agent == a for a in snapshot.gascity.agents):
+        return snapshot.gascity.socket
+    return snapshot.gastown.socket
+
+
 def session_target(session: str) -> str:
     """An exact-match target for a session name (no prefix or pattern matching)."""
     return f"={session}:"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gt_mcp_tmux.config import toml_loads
-from gt_mcp_tmux.sources.gastown.town import gastown_socket_dirs
+from gt_mcp_tmux.sources.gastown.town import gastown_socket_dirs, socket_answers
 
 CITY_FILE = "city.toml"
 #: The supervisor's port when `supervisor.toml` does not say (Gas City's default).
@@ -139,9 +139,9 @@ def city_socket(root: Path, name: str) -> str:
 
 
 def socket_running(socket: str) -> bool:
-    """A socket file of that name exists where gc's servers live (gc, like gt, ignores
+    """A tmux server answers on that socket where gc's servers live (gc, like gt, ignores
     TMUX_TMPDIR)."""
-    return any((folder / socket).exists() for folder in gastown_socket_dirs())
+    return any(socket_answers(folder / socket) for folder in gastown_socket_dirs())
 
 
 def supervisor_url(environ: Mapping[str, str]) -> str:

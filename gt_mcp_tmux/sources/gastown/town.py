@@ -106,14 +106,29 @@ def gastown_socket_dirs() -> list[Path]:
     return dirs
 
 
+def socket_answers(path: Path | str) -> bool:
+    """A tmux server listens on this socket (a file alone proves nothing: tmux leaves its socket
+    behind after `kill-server`, and a machine restored from a snapshot keeps dead ones)."""
+    import socket as sockets
+
+    probe = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+    probe.settimeout(0.2)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
 def gastown_socket_path(socket: str) -> str:
-    """The path of a Gas Town server's socket: the first of `gastown_socket_dirs` that has it
-    (else where `tmux -L` would look)."""
-    for folder in gastown_socket_dirs():
-        candidate = folder / socket
-        if candidate.exists():
-            return str(candidate)
-    return str(tmux_socket_dir() / socket)
+    """The path of a Gas Town (or Gas City) server's socket: the first of `gastown_socket_dirs`
+    that has it, a live one first when several do (else where `tmux -L` would look)."""
+    found = [folder / socket for folder in gastown_socket_dirs() if (folder / socket).exists()]
+    if len(found) > 1:
+        found = [path for path in found if socket_answers(path)] or found
+    return str(found[0]) if found else str(tmux_socket_dir() / socket)
 
 
 def live_socket_name(root: Path, environ: Mapping[str, str] | None = None) -> str:
