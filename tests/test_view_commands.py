@@ -133,7 +133,7 @@ def test_bridge_json_has_detect_bridge_and_collector(tmux: TmuxServer) -> None:
     data: dict[str, Any] = json.loads(done.stdout)
     assert set(data) == {"detect", "bridge", "collector"}
     assert data["bridge"] == to_json(snapshot.bridge)
-    assert set(data["detect"]) == {"gastown", "agent_mail", "tmux", "config_errors"}
+    assert set(data["detect"]) == {"gastown", "agent_mail", "tmux", "config_errors", "gascity"}
     assert data["collector"]["running"] is False and data["collector"]["sources"]
     human = gt_mcp("bridge", env=inside(tmux), check=True).stdout
     assert (
