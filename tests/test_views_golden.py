@@ -7,7 +7,8 @@ and read the diff: these files are what a person sees.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,9 +85,15 @@ COLLECTOR = CollectorStatus(
 
 
 @pytest.fixture(autouse=True)
-def utf8_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Goldens are for a UTF-8 terminal, whatever TERM the test runner has."""
+def utf8_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Goldens are for a UTF-8 terminal in UTC (`as of 08:00:00`), whatever TERM and zone the
+    test runner has."""
     monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def plain(renderable: RenderableType, width: int, height: int | None = None) -> str:
@@ -138,6 +145,24 @@ def test_live_dashboard_fills_exactly_the_screen(height: int) -> None:
     lines = text.splitlines()
     assert len(lines) == height
     assert "Agents 10" in lines[1] and "q quit" in lines[-1]
+
+
+def test_a_view_painted_once_gives_the_collection_time_not_a_frozen_age() -> None:
+    """Prefix+g paints once and waits for a key: `updated 4s ago` would still say 4s a minute
+    later. Painted once it says when the data was collected; rebuilt every second, its age."""
+    snapshot = busy_town()
+    once = plain(quick_status(snapshot, NOW), 80).splitlines()[0]
+    clock = time.strftime("%H:%M:%S", time.gmtime(snapshot.collected_at))
+    assert once.endswith(f"as of {clock}") and "ago" not in once
+    later = plain(quick_status(snapshot, NOW + 60), 80).splitlines()[0]
+    assert later == once  # nothing in it is about the moment it was painted
+    ticking = plain(quick_status(snapshot, NOW, live=True), 80).splitlines()[0]
+    assert ticking.endswith("updated 4s ago")
+    assert (
+        plain(quick_status(snapshot, NOW + 60, live=True), 80)
+        .splitlines()[0]
+        .endswith("updated 1m ago")
+    )
 
 
 def test_quick_status_fits_a_short_popup_and_says_how_many_are_hidden() -> None:

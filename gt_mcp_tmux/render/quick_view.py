@@ -55,20 +55,27 @@ def mail_lines(snapshot: Snapshot) -> list[Text]:
 
 
 class QuickStatus:
-    """Renderable: the quick status; with a height, the agents list shrinks to fit it."""
+    """Renderable: the quick status; with a height, the agents list shrinks to fit it. Painted
+    once (not `live`), its header gives the collection's time, not an age that would freeze."""
 
     def __init__(
-        self, snapshot: Snapshot, now: float, height: int | None = None, stale_after: float = 30.0
+        self,
+        snapshot: Snapshot,
+        now: float,
+        height: int | None = None,
+        stale_after: float = 30.0,
+        live: bool = False,
     ) -> None:
         self.snapshot = snapshot
         self.now = now
         self.height = height
         self.stale_after = stale_after
+        self.live = live
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         gas = self.snapshot.gastown
         plain = plain_glyphs(console, options)
-        top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain)
+        top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain, self.live)
         top.append(services_line(self.snapshot))
         top += mail_lines(self.snapshot)
         yield from top
@@ -93,7 +100,13 @@ class QuickStatus:
 
 
 def quick_status(
-    snapshot: Snapshot, now: float, *, height: int | None = None, stale_after: float = 30.0
+    snapshot: Snapshot,
+    now: float,
+    *,
+    height: int | None = None,
+    stale_after: float = 30.0,
+    live: bool = False,
 ) -> RenderableType:
-    """The quick status view of `snapshot` as seen at `now` (epoch seconds)."""
-    return QuickStatus(snapshot, now, height, stale_after)
+    """The quick status view of `snapshot` as seen at `now` (epoch seconds); `live`: it is
+    rebuilt every second (the scrolling view), so its header may say `updated 4s ago`."""
+    return QuickStatus(snapshot, now, height, stale_after, live)

@@ -5,6 +5,8 @@ Failures are short marked lines (`✘ source: what happened`), never a hidden pa
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 
 from gt_mcp_tmux.model import ATTENTION_STATUSES, GasTown, Snapshot
@@ -13,8 +15,15 @@ from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.literal import literal
 
 
-def town_line(snapshot: Snapshot, now: float) -> Text:
-    """`⛽ gt  5/7 running  ⚠ 2 need attention  ✉ 3 for you   updated 4s ago`."""
+def as_of(moment: float) -> str:
+    """`as of 14:03:07`: the collection's own time (local), true however long it stays shown."""
+    return "as of " + time.strftime("%H:%M:%S", time.localtime(moment))
+
+
+def town_line(snapshot: Snapshot, now: float, live: bool = True) -> Text:
+    """`⛽ gt  5/7 running  ⚠ 2 need attention  ✉ 3 for you   updated 4s ago`; a view painted once
+    (`live` False: Prefix+g waits for a key) says `as of 14:03:07` instead, never an age that
+    would stay frozen on screen."""
     gas = snapshot.gastown
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("⛽ ", style="bold")
@@ -31,7 +40,8 @@ def town_line(snapshot: Snapshot, now: float) -> Text:
             )
         if gas.overseer_unread:
             line.append(f"  ✉ {gas.overseer_unread} for you", style="bold yellow")
-    line.append(f"   updated {ago(snapshot.collected_at, now)}", style="dim")
+    when = f"updated {ago(snapshot.collected_at, now)}" if live else as_of(snapshot.collected_at)
+    line.append(f"   {when}", style="dim")
     return line
 
 
@@ -78,9 +88,13 @@ def stale_line(snapshot: Snapshot, now: float, stale_after: float) -> Text | Non
 
 
 def header_lines(
-    snapshot: Snapshot, now: float, stale_after: float = 30.0, ascii_only: bool = False
+    snapshot: Snapshot,
+    now: float,
+    stale_after: float = 30.0,
+    ascii_only: bool = False,
+    live: bool = True,
 ) -> list[Text]:
-    lines = [town_line(snapshot, now)]
+    lines = [town_line(snapshot, now, live)]
     for extra in (estop_banner(snapshot.gastown), stale_line(snapshot, now, stale_after)):
         if extra is not None:
             lines.append(extra)
