@@ -271,10 +271,13 @@ def test_alerts_command_lists_and_acknowledges(tmp_path: Path) -> None:
                 "since": T0,
                 "agent": "gastown/x",
             }
-        ]
+        ],
+        "server": None,  # a saved snapshot: no tmux server's collector
+        "collector_pid": None,
     }
     human = subprocess.run([gt_mcp, "alerts"], env=env, capture_output=True, text=True, check=True)
     assert "#(touch ~/P)" in human.stdout and "stuck" in human.stdout
+    assert " ".join(human.stdout.split()).startswith(f"saved snapshot {saved}")
     unknown = subprocess.run(
         [gt_mcp, "alerts", "--ack", "nosuch"], env=env, capture_output=True, text=True, check=False
     )
@@ -298,8 +301,64 @@ def test_alerts_says_when_the_collector_is_down() -> None:
         check=True,
         timeout=60,
     )
-    alerts = json.loads(done.stdout)["alerts"]
+    listed = json.loads(done.stdout)
+    alerts = listed["alerts"]
     assert alerts[0]["id"] == "down:collector" and alerts[0]["kind"] == "down"
+    assert listed["server"].endswith("/default") and listed["collector_pid"] is None
+    assert "no gastown-mcp collector runs for the default tmux server" in alerts[0]["message"]
+
+
+def test_ack_takes_an_id_or_the_one_id_starting_so() -> None:
+    from gt_mcp_tmux.cli.alerts import resolve_ack
+    from gt_mcp_tmux.config import ConfigError
+
+    ids = ["stuck:gastown/nux", "stalled:gastown/crew/max", "conflict:home-me:A:src/**:B:x"]
+    assert resolve_ack("conflict:", ids) == "conflict:home-me:A:src/**:B:x"
+    assert resolve_ack("stuck:gastown/nux", ids) == "stuck:gastown/nux"
+    assert resolve_ack("all", ids) == "all"
+    with pytest.raises(ConfigError, match="2 open alerts start with 'st'"):
+        resolve_ack("st", ids)
+    with pytest.raises(ConfigError, match="no open alert 'dead'"):
+        resolve_ack("dead", ids)
+    with pytest.raises(ConfigError, match="no open alert ''"):
+        resolve_ack("", ids)
+
+
+def test_alerts_says_whose_collector_it_reads(tmux: TmuxServer) -> None:
+    """Outside tmux `gt-mcp alerts` reads the default server's collector: it says so, and, when
+    that server has none, which servers have one; inside a tmux it names that server's."""
+    import os
+    import subprocess
+
+    from gt_mcp_tmux.collector.control import collector_status
+    from tests.waiting import retry_until
+
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.load_plugin()
+    socket = tmux.out("display-message", "-p", "#{socket_path}")
+    retry_until(lambda: collector_status(socket).pid is not None, 20)
+    gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+    env = {k: v for k, v in os.environ.items() if k not in ("GT_MCP_SNAPSHOT", "TMUX")}
+
+    def alerts(*args: str, inside: bool = False) -> subprocess.CompletedProcess[str]:
+        there = {**env, "TMUX": f"{socket},1,0"} if inside else env
+        return subprocess.run(
+            [gt_mcp, "alerts", *args], env=there, capture_output=True, text=True, timeout=60
+        )
+
+    outside = alerts()
+    assert outside.returncode == 0, outside.stderr
+    words = " ".join(outside.stdout.split())  # however the terminal's width folded it
+    assert "outside tmux: the default server" in words and "no collector" in words
+    assert f"collectors run for {socket}: run gt-mcp alerts inside that tmux" in words
+    refused = alerts("--ack", "all")
+    assert refused.returncode == 2
+    assert "no gastown-mcp collector runs for the default tmux server" in refused.stderr
+    inside = alerts(inside=True)
+    pid = collector_status(socket).pid
+    assert f"tmux server {socket} · collector {pid}" in " ".join(inside.stdout.split())
+    assert "no collector" not in inside.stdout
+    assert json.loads(alerts("--json", inside=True).stdout)["collector_pid"] == pid
 
 
 def test_messages_are_one_at_a_time_coalesced_urgent_only_and_leave_the_bar_visible() -> None:

@@ -15,8 +15,10 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 
+from gt_mcp_tmux.collector.alerts import state_conditions, urgency
 from gt_mcp_tmux.model import (
     AgentMailFound,
+    Alert,
     CollectorStatus,
     Detection,
     GastownFound,
@@ -28,6 +30,7 @@ from gt_mcp_tmux.model import (
     TmuxFound,
     TmuxSession,
 )
+from gt_mcp_tmux.render.alerts_view import AlertsSource, alerts_view
 from gt_mcp_tmux.render.bridge_view import bridge_view
 from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame
 from gt_mcp_tmux.render.mail_view import mail_view
@@ -110,9 +113,31 @@ def plain(renderable: RenderableType, width: int, height: int | None = None) -> 
     return console.export_text()
 
 
+#: `gt-mcp alerts` outside tmux, the default server's collector running.
+ALERTS_FROM = AlertsSource("/tmp/tmux-1000/default", False, True, 4242)
+
+
+def alerts_of(snapshot: Snapshot) -> list[Alert]:
+    """The town's alerts as the collector raises them, and a crash from the events log."""
+    found = list(state_conditions(snapshot).values())
+    if snapshot.gastown.agents:
+        agent = snapshot.gastown.agents[-1]
+        found.append(
+            Alert(
+                "session_death:3f2a9c41d0be5e77",
+                "session_death",
+                f"session {agent.session or agent.name} died: crash detected by daemon health check",
+                NOW - 90,
+                agent.session or agent.name,
+            )
+        )
+    return sorted(found, key=urgency)
+
+
 def views(snapshot: Snapshot, width: int) -> dict[str, RenderableType]:
     board = DashboardInput(snapshot, NOW, HOST, USER, stale_after=30.0)
     return {
+        "alerts": alerts_view(alerts_of(snapshot), NOW, ALERTS_FROM),
         "quick": quick_status(snapshot, NOW),
         "dashboard": once_frame(board, width),
         "mail": mail_view(snapshot.agent_mail, NOW, snapshot.bridge),
@@ -123,7 +148,7 @@ def views(snapshot: Snapshot, width: int) -> dict[str, RenderableType]:
 CASES = [
     (town, view, width)
     for town in TOWNS
-    for view in ("quick", "dashboard", "mail", "bridge")
+    for view in ("quick", "dashboard", "mail", "bridge", "alerts")
     for width in (80, 60)
 ]
 
