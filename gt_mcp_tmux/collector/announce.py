@@ -90,12 +90,8 @@ def tell_clients(server_args: list[str], text: str) -> None:
 
 
 def notify_clients(server_args: list[str], alerts: list[Alert]) -> None:
-    listed = run_tmux([*server_args, "list-clients", "-F", "#{client_name}"])
-    if listed is None or listed.returncode != 0:
-        return
-    argv = message_commands([c for c in listed.stdout.splitlines() if c], alerts)
-    if argv:
-        run_tmux([*server_args, *argv])
+    """The message alone on every client (no bell)."""
+    announce_batch(server_args, alerts, display=True, notify="off", town=GasTown())
 
 
 def announce_batch(
