@@ -41,7 +41,7 @@ from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
-from gt_mcp_tmux.model import AgentMail, Alert, GasTown, Snapshot, SourceHealth, to_json
+from gt_mcp_tmux.model import AgentMail, Alert, Snapshot, SourceHealth, to_json
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
@@ -212,7 +212,7 @@ class Collector:
         fired = self.tracker.update(snapshot, reader.take_new_events())
         self._acknowledge_requests()
         current = self.tracker.current()
-        self._announce([a for a in fired if a in current], town)
+        self._announce([a for a in fired if a in current], snapshot)
         self.tracker.acknowledge(looked_at(current, town))  # a client on the agent's session
         self._save_alerts()
         return replace(snapshot, alerts=self.tracker.current())
@@ -238,7 +238,7 @@ class Collector:
         if ids:
             self.tracker.acknowledge(ids)
 
-    def _announce(self, fired: list[Alert], town: GasTown) -> None:
+    def _announce(self, fired: list[Alert], snapshot: Snapshot) -> None:
         """A message and the bell on the user's clients and the user's hook, after the start-up
         quiet period."""
         if self.quiet_cycles > 0:
@@ -247,6 +247,7 @@ class Collector:
         batch = self.gate.offer(fired, time.monotonic())  # also lets a waiting batch out
         display, notify = self.settings.alert_display, self.settings.alert_notify
         if batch and (display or notify != "off"):
+            town = snapshot.gastown
             watched = watched_elsewhere(town, self.socket_path)
             announce_batch(
                 self.server_args, batch, display=display, notify=notify, town=town, watched=watched

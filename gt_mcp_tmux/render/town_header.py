@@ -20,10 +20,8 @@ def as_of(moment: float) -> str:
     return "as of " + time.strftime("%H:%M:%S", time.localtime(moment))
 
 
-def town_line(snapshot: Snapshot, now: float, live: bool = True) -> Text:
-    """`⛽ gt  5/7 running  ⚠ 2 need attention  ✉ 3 for you   updated 4s ago`; a view painted once
-    (`live` False: Prefix+g waits for a key) says `as of 14:03:07` instead, never an age that
-    would stay frozen on screen."""
+def town_line(snapshot: Snapshot, now: float) -> Text:
+    """`⛽ gt  5/7 running  ⚠ 2 need attention  ✉ 3 for you   updated 4s ago`."""
     gas = snapshot.gastown
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("⛽ ", style="bold")
@@ -40,8 +38,17 @@ def town_line(snapshot: Snapshot, now: float, live: bool = True) -> Text:
             )
         if gas.overseer_unread:
             line.append(f"  ✉ {gas.overseer_unread} for you", style="bold yellow")
-    when = f"updated {ago(snapshot.collected_at, now)}" if live else as_of(snapshot.collected_at)
-    line.append(f"   {when}", style="dim")
+    line.append(f"   updated {ago(snapshot.collected_at, now)}", style="dim")
+    return line
+
+
+def painted_once(line: Text, snapshot: Snapshot, now: float) -> Text:
+    """`town_line` for a view painted once (Prefix+g waits for a key): it ends `as of 14:03:07`
+    instead of an age that would stay frozen on screen."""
+    age = f"   updated {ago(snapshot.collected_at, now)}"
+    if line.plain.endswith(age):
+        line.right_crop(len(age))
+        line.append(f"   {as_of(snapshot.collected_at)}", style="dim")
     return line
 
 
@@ -94,7 +101,8 @@ def header_lines(
     ascii_only: bool = False,
     live: bool = True,
 ) -> list[Text]:
-    lines = [town_line(snapshot, now, live)]
+    first = town_line(snapshot, now)
+    lines = [first if live else painted_once(first, snapshot, now)]
     for extra in (estop_banner(snapshot.gastown), stale_line(snapshot, now, stale_after)):
         if extra is not None:
             lines.append(extra)
