@@ -12,7 +12,7 @@ from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.icons import Heading, plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
-from gt_mcp_tmux.render.town_header import header_lines
+from gt_mcp_tmux.render.town_header import header_lines, painted_once
 
 #: At most this many convoys in the quick view; the dashboard shows them all.
 QUICK_CONVOYS = 5
@@ -75,7 +75,9 @@ class QuickStatus:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         gas = self.snapshot.gastown
         plain = plain_glyphs(console, options)
-        top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain, self.live)
+        top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain)
+        if not self.live:
+            top[0] = painted_once(top[0], self.snapshot, self.now)
         top.append(services_line(self.snapshot))
         top += mail_lines(self.snapshot)
         yield from top

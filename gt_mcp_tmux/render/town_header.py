@@ -15,11 +15,6 @@ from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.literal import literal
 
 
-def as_of(moment: float) -> str:
-    """`as of 14:03:07`: the collection's own time (local), true however long it stays shown."""
-    return "as of " + time.strftime("%H:%M:%S", time.localtime(moment))
-
-
 def town_line(snapshot: Snapshot, now: float) -> Text:
     """`⛽ gt  5/7 running  ⚠ 2 need attention  ✉ 3 for you   updated 4s ago`."""
     gas = snapshot.gastown
@@ -39,16 +34,6 @@ def town_line(snapshot: Snapshot, now: float) -> Text:
         if gas.overseer_unread:
             line.append(f"  ✉ {gas.overseer_unread} for you", style="bold yellow")
     line.append(f"   updated {ago(snapshot.collected_at, now)}", style="dim")
-    return line
-
-
-def painted_once(line: Text, snapshot: Snapshot, now: float) -> Text:
-    """`town_line` for a view painted once (Prefix+g waits for a key): it ends `as of 14:03:07`
-    instead of an age that would stay frozen on screen."""
-    age = f"   updated {ago(snapshot.collected_at, now)}"
-    if line.plain.endswith(age):
-        line.right_crop(len(age))
-        line.append(f"   {as_of(snapshot.collected_at)}", style="dim")
     return line
 
 
@@ -95,16 +80,26 @@ def stale_line(snapshot: Snapshot, now: float, stale_after: float) -> Text | Non
 
 
 def header_lines(
-    snapshot: Snapshot,
-    now: float,
-    stale_after: float = 30.0,
-    ascii_only: bool = False,
-    live: bool = True,
+    snapshot: Snapshot, now: float, stale_after: float = 30.0, ascii_only: bool = False
 ) -> list[Text]:
-    first = town_line(snapshot, now)
-    lines = [first if live else painted_once(first, snapshot, now)]
+    lines = [town_line(snapshot, now)]
     for extra in (estop_banner(snapshot.gastown), stale_line(snapshot, now, stale_after)):
         if extra is not None:
             lines.append(extra)
     lines += error_lines(snapshot)
     return [ascii_text(line) for line in lines] if ascii_only else lines
+
+
+def as_of(moment: float) -> str:
+    """`as of 14:03:07`: the collection's own time (local), true however long it stays shown."""
+    return "as of " + time.strftime("%H:%M:%S", time.localtime(moment))
+
+
+def painted_once(line: Text, snapshot: Snapshot, now: float) -> Text:
+    """`town_line` for a view painted once (Prefix+g waits for a key): it ends `as of 14:03:07`
+    instead of an age that would stay frozen on screen."""
+    age = f"   updated {ago(snapshot.collected_at, now)}"
+    if line.plain.endswith(age):
+        line.right_crop(len(age))
+        line.append(f"   {as_of(snapshot.collected_at)}", style="dim")
+    return line
