@@ -105,8 +105,10 @@ def announce_batch(
 ) -> None:
     """One batch on the server's clients: the message (with `display`) on each, and the bell or
     a notification (`notify`, see `bell`) on each not looking at what fired. One `list-clients`."""
+    if not alerts:
+        return
     listed = run_tmux([*server_args, "list-clients", "-F", CLIENT_FORMAT])
-    if listed is None or listed.returncode != 0 or not alerts:
+    if listed is None or listed.returncode != 0:
         return
     clients = parse_clients(listed.stdout)
     argv = message_commands([c.name for c in clients], alerts) if display else []
