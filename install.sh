@@ -34,8 +34,8 @@ if [ "$mode" = uninstall ]; then
   if [ -n "${XDG_RUNTIME_DIR:-}" ]; then rm -rf "$XDG_RUNTIME_DIR/gastown-mcp"; else rm -rf "/tmp/gastown-mcp-$(id -u)"; fi
   say "removed $DATA_DIR, $LINK and the collectors' state"
   say "kept: your config (${XDG_CONFIG_HOME:-$HOME/.config}/gt-mcp) and your tmux.conf"
-  cache="${XDG_CACHE_HOME:-$HOME/.cache}/gastown-mcp"
-  if [ -d "$cache" ]; then say "kept: $cache (the tests' Agent Mail venv; remove it by hand)"; fi
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/gastown-mcp-tests"
+  if [ -d "$cache" ]; then say "kept: $cache (the tests' Agent Mail venv, made by scripts/test.sh; remove it by hand)"; fi
   exit 0
 fi
 

@@ -100,6 +100,11 @@ class Settings:
     alert_display: bool = _opt(
         True, "show a short tmux message on your clients when an alert fires"
     )
+    alert_notify: str = _opt(
+        "bell",
+        "urgent alerts ring your terminal: bell; osc9 or osc777 a desktop notification where the terminal can show one (else the bell); off. Never on a client looking at that agent",
+        choices=("off", "bell", "osc9", "osc777"),
+    )
     alert_command: str = _opt(
         "", "run this command (argv, no shell) with each new alert as JSON on stdin; empty = none"
     )

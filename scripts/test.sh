@@ -10,7 +10,8 @@ VENV="${XDG_DATA_HOME:-$HOME/.local/share}/gastown-mcp/venv"
 "$VENV/bin/python" -m mypy  # strict, on the package, the tests, the benchmarks and tools
 "$VENV/bin/shellcheck" -x gastown-mcp.tmux scripts/*.sh install.sh .ci/run
 # The real MCP Agent Mail server the integration tests start: installed once into
-# ${XDG_CACHE_HOME:-~/.cache}/gastown-mcp/agent-mail-venv (about a minute), found by the tests here.
+# ${XDG_CACHE_HOME:-~/.cache}/gastown-mcp-tests/agent-mail-venv (the tests' cache, not the
+# install's; about a minute), found by the tests here.
 GT_MCP_TEST_AGENT_MAIL_PYTHON=$("$VENV/bin/python" -m tests.agent_mail_server --install)
 export GT_MCP_TEST_AGENT_MAIL_PYTHON
 exec "$VENV/bin/python" -m pytest "$@"

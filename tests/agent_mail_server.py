@@ -1,7 +1,7 @@
 """A real MCP Agent Mail server for the tests (PyPI `mcp-agent-mail==0.1.0`), and a seeded world.
 
-The server runs from its own venv in `${XDG_CACHE_HOME:-~/.cache}/gastown-mcp/agent-mail-venv`
-(installed on first use, about a minute; `scripts/test.sh` does it before pytest and exports
+The server runs from its own venv in `${XDG_CACHE_HOME:-~/.cache}/gastown-mcp-tests/agent-mail-venv`
+(the tests' own cache, never the user's install's; installed on first use, about a minute; `scripts/test.sh` does it before pytest and exports
 `GT_MCP_TEST_AGENT_MAIL_PYTHON`, because the tests run with a fake HOME). Each server listens on a
 free loopback port with all its state in a temporary folder and is stopped with SIGTERM.
 
@@ -29,10 +29,14 @@ PYTHON_ENV = "GT_MCP_TEST_AGENT_MAIL_PYTHON"
 START_BUDGET = 60.0  # seconds; it takes about 8 s on 2 cores, more on a busy CI machine
 
 
+#: The tests' cache folder (beside the user's `gastown-mcp`, never inside it).
+TEST_CACHE = "gastown-mcp-tests"
+
+
 def venv_dir(environ: dict[str, str] | None = None) -> Path:
     env = dict(os.environ if environ is None else environ)
     cache = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or str(Path.home()), ".cache")
-    return Path(cache) / "gastown-mcp" / "agent-mail-venv"
+    return Path(cache) / TEST_CACHE / "agent-mail-venv"
 
 
 def _stamp(venv: Path) -> Path:

@@ -49,11 +49,20 @@ class Screen:
     """
 
     def __init__(
-        self, inner: TmuxServer, width: int = 120, height: int = 30, session: str = "main"
+        self,
+        inner: TmuxServer,
+        width: int = 120,
+        height: int = 30,
+        session: str = "main",
+        term: str | None = None,
+        name: str = "screen",
     ) -> None:
+        """`term`: the TERM the client believes it runs in (the outer pane's, by default);
+        `name`: the outer server's suffix, for several clients at once."""
         self.inner = inner
-        self.outer = TmuxServer(f"{inner.socket}-screen")
-        attach = f"env -u TMUX tmux -L {inner.socket} attach -t ={session}:"
+        self.outer = TmuxServer(f"{inner.socket}-{name}")
+        env = f"TERM={term} " if term else ""
+        attach = f"env -u TMUX {env}tmux -L {inner.socket} attach -t ={session}:"
         self.outer.run(
             "-f",
             "/dev/null",
@@ -71,6 +80,15 @@ class Screen:
 
     def text(self) -> str:
         return self.outer.out("capture-pane", "-p", "-t", "screen")
+
+    def bell_flag(self) -> bool:
+        """Whether the client's terminal got a bell: the outer pane's window has the bell flag
+        (no client is attached to the outer server, so tmux keeps the flag)."""
+        return self.outer.out("display-message", "-p", "-t", "screen", "#{window_bell_flag}") == "1"
+
+    def record_bytes(self, path: Path) -> None:
+        """Append every byte the client writes to its terminal to `path` from now on."""
+        self.outer.run("pipe-pane", "-o", "-t", "screen", f"cat >> '{path}'")
 
     def keys(self, *keys: str) -> None:
         self.outer.run("send-keys", "-t", "screen", *keys)

@@ -27,6 +27,7 @@ from gt_mcp_tmux.model import (
     SourceHealth,
 )
 from tests.harness import Screen, TmuxServer
+from tests.waiting import retry_until
 
 T0 = 1_800_000_000.0
 
@@ -271,10 +272,13 @@ def test_alerts_command_lists_and_acknowledges(tmp_path: Path) -> None:
                 "since": T0,
                 "agent": "gastown/x",
             }
-        ]
+        ],
+        "server": None,  # a saved snapshot: no tmux server's collector
+        "collector_pid": None,
     }
     human = subprocess.run([gt_mcp, "alerts"], env=env, capture_output=True, text=True, check=True)
     assert "#(touch ~/P)" in human.stdout and "stuck" in human.stdout
+    assert " ".join(human.stdout.split()).startswith(f"saved snapshot {saved}")
     unknown = subprocess.run(
         [gt_mcp, "alerts", "--ack", "nosuch"], env=env, capture_output=True, text=True, check=False
     )
@@ -298,8 +302,64 @@ def test_alerts_says_when_the_collector_is_down() -> None:
         check=True,
         timeout=60,
     )
-    alerts = json.loads(done.stdout)["alerts"]
+    listed = json.loads(done.stdout)
+    alerts = listed["alerts"]
     assert alerts[0]["id"] == "down:collector" and alerts[0]["kind"] == "down"
+    assert listed["server"].endswith("/default") and listed["collector_pid"] is None
+    assert "no gastown-mcp collector runs for the default tmux server" in alerts[0]["message"]
+
+
+def test_ack_takes_an_id_or_the_one_id_starting_so() -> None:
+    from gt_mcp_tmux.cli.alerts import resolve_ack
+    from gt_mcp_tmux.config import ConfigError
+
+    ids = ["stuck:gastown/nux", "stalled:gastown/crew/max", "conflict:home-me:A:src/**:B:x"]
+    assert resolve_ack("conflict:", ids) == "conflict:home-me:A:src/**:B:x"
+    assert resolve_ack("stuck:gastown/nux", ids) == "stuck:gastown/nux"
+    assert resolve_ack("all", ids) == "all"
+    with pytest.raises(ConfigError, match="2 open alerts start with 'st'"):
+        resolve_ack("st", ids)
+    with pytest.raises(ConfigError, match="no open alert 'dead'"):
+        resolve_ack("dead", ids)
+    with pytest.raises(ConfigError, match="no open alert ''"):
+        resolve_ack("", ids)
+
+
+def test_alerts_says_whose_collector_it_reads(tmux: TmuxServer) -> None:
+    """Outside tmux `gt-mcp alerts` reads the default server's collector: it says so, and, when
+    that server has none, which servers have one; inside a tmux it names that server's."""
+    import os
+    import subprocess
+
+    from gt_mcp_tmux.collector.control import collector_status
+    from tests.waiting import retry_until
+
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.load_plugin()
+    socket = tmux.out("display-message", "-p", "#{socket_path}")
+    retry_until(lambda: collector_status(socket).pid is not None, 20)
+    gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+    env = {k: v for k, v in os.environ.items() if k not in ("GT_MCP_SNAPSHOT", "TMUX")}
+
+    def alerts(*args: str, inside: bool = False) -> subprocess.CompletedProcess[str]:
+        there = {**env, "TMUX": f"{socket},1,0"} if inside else env
+        return subprocess.run(
+            [gt_mcp, "alerts", *args], env=there, capture_output=True, text=True, timeout=60
+        )
+
+    outside = alerts()
+    assert outside.returncode == 0, outside.stderr
+    words = " ".join(outside.stdout.split())  # however the terminal's width folded it
+    assert "outside tmux: the default server" in words and "no collector" in words
+    assert f"collectors run for {socket}: run gt-mcp alerts inside that tmux" in words
+    refused = alerts("--ack", "all")
+    assert refused.returncode == 2
+    assert "no gastown-mcp collector runs for the default tmux server" in refused.stderr
+    inside = alerts(inside=True)
+    pid = collector_status(socket).pid
+    assert f"tmux server {socket} · collector {pid}" in " ".join(inside.stdout.split())
+    assert "no collector" not in inside.stdout
+    assert json.loads(alerts("--json", inside=True).stdout)["collector_pid"] == pid
 
 
 def test_messages_are_one_at_a_time_coalesced_urgent_only_and_leave_the_bar_visible() -> None:
@@ -353,3 +413,108 @@ def test_alerts_and_acks_survive_a_collector_restart(tmp_path: Path) -> None:
     load_tracker(after, "/tmp/some-socket")
     assert [a.id for a in after.current()] == ["session_death:x1"]  # still open; the ack held
     assert after.update(snap(1, [polecat("dead")]), [crash]) == []  # nothing announced again
+
+
+# --- the bell and desktop notifications: bytes at a real client's terminal ---------------------
+
+
+def nux_town(socket: str, attached: int = 1) -> GasTown:
+    from gt_mcp_tmux.model import TmuxSession
+
+    nux = replace(polecat("stuck"), session="gt-nux")
+    return GasTown(
+        town="gt",
+        root="/t",
+        socket=socket,
+        agents=[nux],
+        sessions=[TmuxSession("gt-nux", attached=attached)],
+    )
+
+
+STUCK = Alert("stuck:gastown/nux", "stuck", "gastown/nux is stuck: Fix it", T0, "gastown/nux")
+ESTOP = Alert("estop", "estop", "ESTOP in force", T0)
+
+
+def test_an_urgent_alert_rings_every_client_but_the_one_looking_at_that_agent(
+    tmux: TmuxServer,
+) -> None:
+    """Two real clients: one on the user's session, one on the stuck agent's. The bell reaches
+    the first's terminal only; an alert about no agent (ESTOP) reaches both."""
+    from gt_mcp_tmux.collector.announce import announce_batch
+
+    tmux.run("new-session", "-d", "-s", "gt-nux")
+    elsewhere = Screen(tmux, name="elsewhere")
+    on_nux = Screen(tmux, session="gt-nux", name="on-nux")
+    try:
+        for view in (elsewhere, on_nux):
+            view.wait_for(lambda t: bool(t.strip()))
+        town = nux_town(tmux.socket)  # the agents live on this very server
+        announce_batch(["-L", tmux.socket], [STUCK], display=True, notify="bell", town=town)
+        assert retry_until(elsewhere.bell_flag, 10)
+        assert "gastown-mcp: gastown/nux is stuck" in on_nux.wait_for(lambda t: "stuck" in t)
+        time.sleep(0.5)
+        assert not on_nux.bell_flag()  # it showed the message, and rang no bell
+        announce_batch(["-L", tmux.socket], [ESTOP], display=False, notify="bell", town=town)
+        assert retry_until(on_nux.bell_flag, 10)
+    finally:
+        elsewhere.close()
+        on_nux.close()
+
+
+def test_a_notification_reaches_a_terminal_that_shows_one_and_the_bell_the_others(
+    tmux: TmuxServer, tmp_path: Path
+) -> None:
+    """osc9: an xterm-like terminal gets `ESC ] 9 ; text BEL` with the text's own controls gone
+    (it can neither end the notification early nor start a sequence of its own); a client inside
+    another tmux (TERM=screen: the outer tmux would drop it) gets the bell instead."""
+    from gt_mcp_tmux.collector.announce import announce_batch
+
+    xterm = Screen(tmux, term="xterm-256color", name="xterm")
+    nested = Screen(tmux, name="nested")  # TERM is the outer tmux's own: screen
+    try:
+        for view in (xterm, nested):
+            view.wait_for(lambda t: bool(t.strip()))
+        log = tmp_path / "xterm.bytes"
+        xterm.record_bytes(log)
+        hostile = Alert(
+            "x", "dead", "gastown/x is dead: \x07\x1b]0;pwned\x07\x9b2J ok", T0, "gastown/x"
+        )
+        announce_batch(
+            ["-L", tmux.socket], [hostile], display=False, notify="osc9", town=nux_town("other")
+        )
+        assert retry_until(nested.bell_flag, 10)
+        written = retry_until(
+            lambda: log.exists() and b"\x1b]9;" in log.read_bytes() and log.read_bytes(), 10
+        )
+        assert isinstance(written, bytes)
+        assert b"\x1b]9;gastown-mcp: gastown/x is dead: ]0;pwned2J ok\x07" in written
+        assert b"\x1b]0;pwned" not in written and b"\x9b" not in written
+        assert not xterm.bell_flag()  # the notification, not a bell as well
+    finally:
+        xterm.close()
+        nested.close()
+
+
+def test_notice_bytes_per_mode_and_terminal() -> None:
+    from gt_mcp_tmux.collector.bell import Client, notice_bytes, parse_clients, printable, to_ring
+
+    assert notice_bytes("bell", "x", "xterm-256color") == b"\x07"
+    assert notice_bytes("osc9", "hi", "xterm-256color") == b"\x1b]9;hi\x07"
+    assert notice_bytes("osc777", "hi", "foot") == b"\x1b]777;notify;gastown-mcp;hi\x07"
+    for term in ("linux", "dumb", "screen-256color", "tmux-256color", ""):
+        assert notice_bytes("osc9", "hi", term) == b"\x07", term  # would print it, or drop it
+    assert printable("a\x1b]52;c;x\x07b\u202ec\x85") == "a]52;c;xbc"
+    clients = parse_clients(
+        "\x1f".join(["/dev/pts/1", "/dev/pts/1", "main", "xterm", "0"])
+        + "\n"
+        + "\x1f".join(["/dev/pts/2", "/dev/pts/2", "main", "xterm", "1"])
+    )
+    assert clients == [
+        Client("/dev/pts/1", "/dev/pts/1", "main", "xterm", False),
+        Client("/dev/pts/2", "/dev/pts/2", "main", "xterm", True),
+    ]
+    town = nux_town("s")
+    assert to_ring(clients, [STUCK], town, frozenset()) == clients[:1]  # never control mode
+    # the agent is looked at from Gas Town's server (a jump's popup): no client of ours rings
+    assert to_ring(clients, [STUCK], town, frozenset({"gt-nux"})) == []
+    assert to_ring(clients, [STUCK, ESTOP], town, frozenset({"gt-nux"})) == clients[:1]

@@ -357,6 +357,55 @@ def test_an_event_line_becomes_an_alert_on_the_bar_a_message_and_the_hook(
             view.close()
 
 
+def test_an_urgent_alert_rings_the_bell_of_a_real_client(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole way: an ESTOP in the town, the collector's message on the client's bar and the
+    bell at the client's terminal (its outer pane's window gets the bell flag)."""
+    with plugin_server(town, monkeypatch) as server:
+        view = Screen(server)
+        try:
+            option_when(server, "@gtmcp_status", lambda v: "6/7" in v)
+            time.sleep(4)  # past the collector's quiet start
+            assert not view.bell_flag()
+            town.estop(reason="halt")
+            view.wait_for(lambda t: "gastown-mcp: ESTOP in force" in t, timeout=20)
+            assert retry_until(view.bell_flag, 10)
+        finally:
+            view.close()
+
+
+def test_looking_at_an_agent_acknowledges_its_alerts(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client attached to the stuck agent's session on Gas Town's server (a jump, another
+    terminal) is someone looking at it: its alert goes, as after `gt-mcp alerts --ack`."""
+    gas_town_server.run("new-session", "-d", "-s", "gt-nux")
+    with plugin_server(town, monkeypatch) as server:
+        assert "⚑1" in option_when(server, "@gtmcp_status", lambda v: "⚑1" in v)  # nux: stuck
+        env = {**os.environ, "TMUX": f"{socket_path(server)},1,0"}
+        gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
+
+        def open_ids() -> list[str]:
+            done = subprocess.run(
+                [gt_mcp, "alerts", "--json"], env=env, capture_output=True, text=True, check=True
+            )
+            return [a["id"] for a in json.loads(done.stdout)["alerts"]]
+
+        assert "stuck:gastown/nux" in open_ids()
+        time.sleep(2)
+        assert "⚑1" in server.option("@gtmcp_status")  # nobody looks: it stays
+        looking = Screen(gas_town_server, session="gt-nux")
+        try:
+            looking.wait_for(lambda t: bool(t.strip()))
+            assert "⚑" not in option_when(server, "@gtmcp_status", lambda v: "⚑" not in v)
+            assert "stuck:gastown/nux" not in open_ids()
+        finally:
+            looking.close()
+        time.sleep(2)
+        assert "⚑" not in server.option("@gtmcp_status")  # acknowledged, not only hidden
+
+
 def test_an_acknowledged_alert_stays_acknowledged_across_a_collector_restart(
     town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

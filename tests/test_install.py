@@ -84,11 +84,38 @@ def test_install_twice_then_uninstall(tmp_path: Path) -> None:
     second = run_install(home, path, cwd=elsewhere)
     assert second.returncode == 0 and "already installed" in second.stdout
     (home / "run" / "gastown-mcp").mkdir(parents=True)
+    tests_cache = home / ".cache" / "gastown-mcp-tests" / "agent-mail-venv"
+    tests_cache.mkdir(parents=True)  # as scripts/test.sh leaves it
     gone = run_install(home, path, "--uninstall")
     assert gone.returncode == 0
     assert not (home / "run" / "gastown-mcp").exists()
     assert not link.exists() and not (home / ".local" / "share" / "gastown-mcp").exists()
     assert "kept: your config" in gone.stdout  # it says what it left
+    assert f"kept: {tests_cache.parent} (the tests' Agent Mail venv" in gone.stdout
+    assert tests_cache.is_dir()
+
+
+def test_the_tests_agent_mail_venv_is_in_the_tests_cache_not_the_installs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/test.sh installs a server for the tests; it never lands among the user's install
+    (`~/.cache/gastown-mcp`, `~/.local/share/gastown-mcp`), and the demo looks where it is."""
+    from gt_mcp_tmux.demo.mail import CACHE_VENV, mail_python_candidates
+    from tests.agent_mail_server import venv_dir
+
+    home = tmp_path / "h"
+    venv = venv_dir({"HOME": str(home)})
+    assert venv == home / ".cache" / "gastown-mcp-tests" / "agent-mail-venv"
+    assert venv_dir({"HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "c")}) == (
+        tmp_path / "c" / "gastown-mcp-tests" / "agent-mail-venv"
+    )
+    python = venv / "bin" / "python"
+    assert python == home / ".cache" / CACHE_VENV
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GT_MCP_TEST_AGENT_MAIL_PYTHON", raising=False)
+    assert str(python) in mail_python_candidates(None)
 
 
 def test_without_git_and_with_a_half_made_venv(tmp_path: Path) -> None:

@@ -72,10 +72,16 @@ closed = lacks(FRAME)
 def test_quick_status_shows_the_fleet_and_closes_on_any_key(
     tmux: TmuxServer, screen: Screen, tmp_path: Path
 ) -> None:
-    loaded(tmux, saved(busy_town(), tmp_path))
+    path = saved(busy_town(), tmp_path)
+    loaded(tmux, path)
     screen.keys("C-b", "g")
     text = screen.wait_for(has("gastown-mcp", "any key closes", "Convoys"))
     assert "Agents 10, 3 need attention" in text
+    collected = read_snapshot(path)
+    assert collected is not None
+    clock = time.strftime("%H:%M:%S", time.localtime(collected.collected_at))
+    # painted once: it says when the data is from, not an age that would stay frozen
+    assert f"as of {clock}" in text and "updated" not in text
     lines = text.splitlines()
     order = [
         next(i for i, line in enumerate(lines) if name in line)
@@ -106,6 +112,7 @@ def test_quick_status_shows_what_fits_and_scrolls_to_every_agent(
     assert "r/p00" in text and "r/p29" not in text and "more" in text
     screen.keys("Down")
     text = screen.wait_for(has("q close"))
+    assert "updated" in text and "as of" not in text  # rebuilt every second: its age ticks
     screen.keys("End")
     text = screen.wait_for(has("r/p29"))
     assert "r/p29" in text  # every agent can be reached

@@ -4,14 +4,17 @@ round trip; the block really loads the plugin into a tmux server."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from gt_mcp_tmux.cli.tmux_setup import BEGIN, END
-from tests.harness import PROJECT, TmuxServer
+from gt_mcp_tmux.cli.tmux_setup import BEGIN, END, block_lengths, install_block, remove_block
+from tests.harness import PROJECT, Screen, TmuxServer
+from tests.townkit import StandinTown
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
 ORIGINALS = {
@@ -163,3 +166,67 @@ def test_a_read_only_conf_is_refused_and_no_temp_file_is_left(isolated_home: Pat
         assert not list(isolated_home.glob(".*.tmp")) and not list(isolated_home.glob("*.bak"))
     finally:
         conf.chmod(0o644)
+
+
+def test_a_status_length_in_the_block_is_kept_raised_never_lowered(isolated_home: Path) -> None:
+    """Once in force, the length no longer cuts: a second setup must not drop it (the bar would
+    be cut again at the next reload); a larger need raises it; --remove gives the file back."""
+    conf = isolated_home / ".tmux.conf"
+    conf.write_bytes(b"set -g status-right-length 40\nset -g mouse on\n")
+    entry = PROJECT / "gastown-mcp.tmux"
+    assert install_block(conf, entry, {"right": 60}).changed
+    text = conf.read_bytes()
+    assert b"\nset -g status-right-length 60\nrun-shell " in text
+    conf.write_bytes(text.replace(b"\n", b"\r\n"))  # an editor made the whole file CRLF
+    original = b"set -g status-right-length 40\r\nset -g mouse on\r\n"
+    assert block_lengths(conf.read_bytes()) == {"right": 60}
+    assert not install_block(conf, entry, {}).changed  # measured again: nothing cuts any more
+    assert not install_block(conf, entry, {"right": 50}).changed
+    assert install_block(conf, entry, {"right": 80, "left": 30}).changed
+    assert block_lengths(conf.read_bytes()) == {"left": 30, "right": 80}
+    assert remove_block(conf).changed
+    assert conf.read_bytes() == original
+
+
+def test_setup_gives_the_bar_the_room_it_needs(
+    isolated_home: Path, town: StandinTown, gas_town: TmuxServer, tmux: TmuxServer
+) -> None:
+    """A status-right-length of 20 cuts the bar (a real client shows it cut); `tmux setup` says
+    so and writes the length into its block; sourced, the whole bar shows."""
+    conf = isolated_home / ".tmux.conf"
+    original = b"set -g mouse on\n"
+    conf.write_bytes(original)
+    tmux.run("set-environment", "-g", "GT_TOWN_ROOT", str(town.root))
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.run("set", "-g", "status-right", "#{gtmcp_status} |%d-%b-%y|")
+    tmux.run("set", "-g", "status-right-length", "20")
+    tmux.load_plugin()
+    date = time.strftime("|%d-%b-%y|")
+    view = Screen(tmux)
+    try:
+        bar = view.wait_for(lambda t: "6/7" in t, timeout=30).splitlines()[-1]
+        assert date not in bar  # cut at 20 columns: the date (and digits) are gone
+        socket = tmux.out("display-message", "-p", "#{socket_path}")
+        done = setup(env={"TMUX": f"{socket},1,0"})
+        assert done.returncode == 0, done.stderr
+        said = re.search(
+            r"status-right-length 20 would cut the bar \(a busy town needs (\d+) columns there\):"
+            r" the block sets status-right-length (\d+)",
+            done.stdout,
+        )
+        assert said is not None, done.stdout
+        need, wanted = int(said[1]), int(said[2])
+        assert wanted > need > 20
+        assert block_lengths(conf.read_bytes()) == {"right": wanted}
+        tmux.run("source-file", str(conf))
+        assert tmux.option("status-right-length") == str(wanted)
+        bar = view.wait_for(lambda t: date in t.splitlines()[-1]).splitlines()[-1]
+        assert "6/7" in bar and "3/5" in bar and date in bar  # the whole bar, every digit
+        again = setup(env={"TMUX": f"{socket},1,0"})
+        assert "already loads" in again.stdout and "would cut" not in again.stdout
+        assert block_lengths(conf.read_bytes()) == {"right": wanted}
+    finally:
+        view.close()
+    assert setup("--remove").returncode == 0
+    assert conf.read_bytes() == original
+    assert "status-right-length" in " ".join(setup("--help").stdout.split())

@@ -7,15 +7,18 @@ and read the diff: these files are what a person sees.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 
+from gt_mcp_tmux.collector.alerts import state_conditions, urgency
 from gt_mcp_tmux.model import (
     AgentMailFound,
+    Alert,
     CollectorStatus,
     Detection,
     GastownFound,
@@ -27,6 +30,7 @@ from gt_mcp_tmux.model import (
     TmuxFound,
     TmuxSession,
 )
+from gt_mcp_tmux.render.alerts_view import AlertsSource, alerts_view
 from gt_mcp_tmux.render.bridge_view import bridge_view
 from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame
 from gt_mcp_tmux.render.mail_view import mail_view
@@ -84,9 +88,15 @@ COLLECTOR = CollectorStatus(
 
 
 @pytest.fixture(autouse=True)
-def utf8_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Goldens are for a UTF-8 terminal, whatever TERM the test runner has."""
+def utf8_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Goldens are for a UTF-8 terminal in UTC (`as of 08:00:00`), whatever TERM and zone the
+    test runner has."""
     monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def plain(renderable: RenderableType, width: int, height: int | None = None) -> str:
@@ -103,9 +113,31 @@ def plain(renderable: RenderableType, width: int, height: int | None = None) -> 
     return console.export_text()
 
 
+#: `gt-mcp alerts` outside tmux, the default server's collector running.
+ALERTS_FROM = AlertsSource("/tmp/tmux-1000/default", False, True, 4242)
+
+
+def alerts_of(snapshot: Snapshot) -> list[Alert]:
+    """The town's alerts as the collector raises them, and a crash from the events log."""
+    found = list(state_conditions(snapshot).values())
+    if snapshot.gastown.agents:
+        agent = snapshot.gastown.agents[-1]
+        found.append(
+            Alert(
+                "session_death:3f2a9c41d0be5e77",
+                "session_death",
+                f"session {agent.session or agent.name} died: crash detected by daemon health check",
+                NOW - 90,
+                agent.session or agent.name,
+            )
+        )
+    return sorted(found, key=urgency)
+
+
 def views(snapshot: Snapshot, width: int) -> dict[str, RenderableType]:
     board = DashboardInput(snapshot, NOW, HOST, USER, stale_after=30.0)
     return {
+        "alerts": alerts_view(alerts_of(snapshot), NOW, ALERTS_FROM),
         "quick": quick_status(snapshot, NOW),
         "dashboard": once_frame(board, width),
         "mail": mail_view(snapshot.agent_mail, NOW, snapshot.bridge),
@@ -116,7 +148,7 @@ def views(snapshot: Snapshot, width: int) -> dict[str, RenderableType]:
 CASES = [
     (town, view, width)
     for town in TOWNS
-    for view in ("quick", "dashboard", "mail", "bridge")
+    for view in ("quick", "dashboard", "mail", "bridge", "alerts")
     for width in (80, 60)
 ]
 
@@ -138,6 +170,24 @@ def test_live_dashboard_fills_exactly_the_screen(height: int) -> None:
     lines = text.splitlines()
     assert len(lines) == height
     assert "Agents 10" in lines[1] and "q quit" in lines[-1]
+
+
+def test_a_view_painted_once_gives_the_collection_time_not_a_frozen_age() -> None:
+    """Prefix+g paints once and waits for a key: `updated 4s ago` would still say 4s a minute
+    later. Painted once it says when the data was collected; rebuilt every second, its age."""
+    snapshot = busy_town()
+    once = plain(quick_status(snapshot, NOW), 80).splitlines()[0]
+    clock = time.strftime("%H:%M:%S", time.gmtime(snapshot.collected_at))
+    assert once.endswith(f"as of {clock}") and "ago" not in once
+    later = plain(quick_status(snapshot, NOW + 60), 80).splitlines()[0]
+    assert later == once  # nothing in it is about the moment it was painted
+    ticking = plain(quick_status(snapshot, NOW, live=True), 80).splitlines()[0]
+    assert ticking.endswith("updated 4s ago")
+    assert (
+        plain(quick_status(snapshot, NOW + 60, live=True), 80)
+        .splitlines()[0]
+        .endswith("updated 1m ago")
+    )
 
 
 def test_quick_status_fits_a_short_popup_and_says_how_many_are_hidden() -> None:

@@ -62,6 +62,6 @@ def quick_popup() -> None:
         # as many agents as fit, most urgent first; a scroll key shows them all, and scrolls
         def whole() -> Any:
             latest = cached_snapshot() or snapshot
-            return quick_status(latest, time.time(), stale_after=settings.stale_after)
+            return quick_status(latest, time.time(), stale_after=settings.stale_after, live=True)
 
         run_scrolling(screen, whole, hint="q close · ↑↓ PgUp PgDn Home End scroll")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gt_mcp_tmux.cli.common import CommandParser, command_settings, console
 from gt_mcp_tmux.output import error_line, print_json
+
+if TYPE_CHECKING:
+    from gt_mcp_tmux.sources.detect import StatusRoom
 
 
 def create_tmux_subparser(sub: Any) -> None:
@@ -21,7 +24,16 @@ def create_tmux_subparser(sub: Any) -> None:
     status = actions.add_parser("status", help="sessions on your tmux server and on Gas Town's")
     status.add_argument("--json", action="store_true", help="print JSON (README)")
     status.set_defaults(func=command_tmux_status)
-    setup = actions.add_parser("setup", help="add (or --remove) the plugin's block in tmux.conf")
+    setup = actions.add_parser(
+        "setup",
+        help="add (or --remove) the plugin's block in tmux.conf",
+        description=(
+            "Add one marked block to your tmux.conf that loads the plugin (after a backup), or"
+            " take it out with --remove. When status-right-length (or status-left-length) of"
+            " the running tmux server would cut the bar, the block also sets it, as long as a"
+            " busy town's bar needs, and says so."
+        ),
+    )
     setup.add_argument("--remove", action="store_true", help="take the block out again")
     setup.add_argument("--plugin-dir", help="the plugin's folder (default: this installation's)")
     setup.set_defaults(func=command_tmux_setup)
@@ -51,10 +63,19 @@ def command_tmux_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def needed_room() -> list[StatusRoom]:
+    """The sides of the running tmux server's status line that would cut the bar (none when no
+    server answers: there is nothing to measure)."""
+    from gt_mcp_tmux.cli.status_room import needed_lengths
+
+    return needed_lengths(command_settings(strict=False))
+
+
 def command_tmux_setup(args: argparse.Namespace) -> int:
     import gt_mcp_tmux.cli.tmux_setup as tmux_setup
 
     conf = tmux_setup.tmux_conf_path()
+    rooms: list[StatusRoom] = []
     try:
         if args.remove:
             result = tmux_setup.remove_block(conf)
@@ -68,11 +89,20 @@ def command_tmux_setup(args: argparse.Namespace) -> int:
                 error_line(
                     f"note: {conf} already loads gastown-mcp through TPM; the block loads it a second time (harmless)"
                 )
-            result = tmux_setup.install_block(conf, entry)
+            rooms = needed_room()
+            lengths = {room.side: room.wanted for room in rooms}
+            result = tmux_setup.install_block(conf, entry, lengths)
     except (tmux_setup.SetupError, OSError) as err:
         error_line(str(err))
         return 1
     print(result.message)
+    if not args.remove:
+        for room in rooms:
+            print(
+                f"status-{room.side}-length {room.limit} would cut the bar (a busy town needs"
+                f" {room.need} columns there): the block sets status-{room.side}-length"
+                f" {room.wanted}"
+            )
     if result.backup is not None:
         print(f"backup: {result.backup}")
     if result.changed:

@@ -20,15 +20,19 @@ from gt_mcp_tmux import PLUGIN_DIR
 BEGIN = b"# >>> gastown-mcp >>>"
 END = b"# <<< gastown-mcp <<<"
 COMMENT = b"# Added by `gt-mcp tmux setup`; `gt-mcp tmux setup --remove` takes it out."
-#: Our block exactly: the two markers as whole lines with our comment and one run-shell line
-#: between them, in either line ending. A stray marker elsewhere (a copy in a comment, half a
-#: block) never matches, so no line of the user's between two markers is ever taken.
+#: The status length a block may set, one line a side (when the bar would be cut otherwise).
+LENGTH_RE = re.compile(rb"^set -g status-(left|right)-length ([0-9]{1,4})\r?$", re.M)
+#: Our block exactly: the two markers as whole lines with our comment, our status lengths (if
+#: any) and one run-shell line between them, in either line ending. A stray marker elsewhere (a
+#: copy in a comment, half a block) never matches, so no line of the user's between two markers
+#: is ever taken.
 BLOCK_RE = re.compile(
     rb"^"
     + re.escape(BEGIN)
     + rb"\r?\n"
     + re.escape(COMMENT)
-    + rb"\r?\nrun-shell [^\r\n]*\r?\n"
+    + rb"\r?\n(?:set -g status-(?:left|right)-length [0-9]{1,4}\r?\n){0,2}"
+    + rb"run-shell [^\r\n]*\r?\n"
     + re.escape(END)
     + rb"(?:\r?\n|\Z)",
     re.M,
@@ -71,17 +75,35 @@ def run_line(entry: Path) -> bytes:
     return f"run-shell {quoted}".encode()
 
 
-def block(entry: Path) -> bytes:
+def length_lines(lengths: Mapping[str, int]) -> list[bytes]:
+    """`set -g status-right-length 60` for each side given (left first)."""
+    return [
+        f"set -g status-{side}-length {lengths[side]}".encode()
+        for side in ("left", "right")
+        if side in lengths
+    ]
+
+
+def block(entry: Path, lengths: Mapping[str, int] | None = None) -> bytes:
     return b"\n".join(
         [
             b"",
             BEGIN,
             COMMENT,
+            *length_lines(lengths or {}),
             run_line(entry),
             END,
             b"",
         ]
     )
+
+
+def block_lengths(text: bytes) -> dict[str, int]:
+    """The status lengths the block in `text` sets (none when there is no block)."""
+    found = BLOCK_RE.search(text)
+    if found is None:
+        return {}
+    return {side.decode(): int(number) for side, number in LENGTH_RE.findall(found.group(0))}
 
 
 def backup_path(path: Path, now: float | None = None) -> Path:
@@ -126,13 +148,18 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def install_block(conf: Path, entry: Path) -> SetupResult:
-    """Add (or update) the block in `conf`; nothing changes when it is there already."""
+def install_block(conf: Path, entry: Path, lengths: Mapping[str, int] | None = None) -> SetupResult:
+    """Add (or update) the block in `conf`; nothing changes when it is there already. `lengths`:
+    the status lengths the bar needs (by side); a length the block already sets is kept unless a
+    larger one is needed (once in force it no longer cuts: it must not go again)."""
     if not entry.is_file() or not os.access(entry, os.X_OK):
         raise SetupError(f"{entry} is not an executable plugin file (use --plugin-dir)")
     target = conf.resolve()
     old = _read(target)
-    wanted = block(entry)
+    merged = block_lengths(old or b"")
+    for side, length in (lengths or {}).items():
+        merged[side] = max(merged.get(side, 0), length)
+    wanted = block(entry, merged)
     if old is not None:
         found = BLOCK_RE.search(old)
         ending = b"\r\n" if found and b"\r\n" in found.group(0) else b"\n"

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Callable
 
 from gt_mcp_tmux.collector.alerts import urgency
-from gt_mcp_tmux.model import Alert, to_json
+from gt_mcp_tmux.collector.bell import CLIENT_FORMAT, parse_clients, ring, to_ring
+from gt_mcp_tmux.model import Alert, GasTown, to_json
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.render.status_line import escape_for_message
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
@@ -63,12 +64,12 @@ class MessageGate:
         return batch
 
 
-def message_text(alerts: list[Alert]) -> str:
-    """`3 new: <the most urgent> (+2 more)`, escaped for display-message."""
+def message_text(alerts: list[Alert], escape: Callable[[str], str] = escape_for_message) -> str:
+    """`3 new: <the most urgent> (+2 more)`, escaped for display-message (or as `escape` says)."""
     first = alerts[0]
     head = f"{len(alerts)} new: " if len(alerts) > 1 else ""
     more = f" (+{len(alerts) - 1} more: gt-mcp alerts)" if len(alerts) > 1 else ""
-    return "gastown-mcp: " + head + escape_for_message(first.message) + more
+    return "gastown-mcp: " + head + escape(first.message) + more
 
 
 def message_commands(clients: list[str], alerts: list[Alert]) -> list[str]:
@@ -99,12 +100,31 @@ def tell_clients(server_args: list[str], text: str) -> None:
 
 
 def notify_clients(server_args: list[str], alerts: list[Alert]) -> None:
-    listed = run_tmux([*server_args, "list-clients", "-F", "#{client_name}"])
+    """The message alone on every client (no bell)."""
+    announce_batch(server_args, alerts, display=True, notify="off", town=GasTown())
+
+
+def announce_batch(
+    server_args: list[str],
+    alerts: list[Alert],
+    *,
+    display: bool,
+    notify: str,
+    town: GasTown,
+    watched: frozenset[str] = frozenset(),
+) -> None:
+    """One batch on the server's clients: the message (with `display`) on each, and the bell or
+    a notification (`notify`, see `bell`) on each not looking at what fired. One `list-clients`."""
+    if not alerts:
+        return
+    listed = run_tmux([*server_args, "list-clients", "-F", CLIENT_FORMAT])
     if listed is None or listed.returncode != 0:
         return
-    argv = message_commands([c for c in listed.stdout.splitlines() if c], alerts)
+    clients = parse_clients(listed.stdout)
+    argv = message_commands([c.name for c in clients], alerts) if display else []
     if argv:
         run_tmux([*server_args, *argv])
+    ring(to_ring(clients, alerts, town, watched), notify, message_text(alerts, str))
 
 
 def hook_argv(command: str) -> list[str] | None:

@@ -157,6 +157,20 @@ def start_collector(socket_path: str | None = None, python: str | None = None) -
     return collector_status(socket)
 
 
+def running_collector_sockets() -> list[str]:
+    """The tmux servers (socket paths) whose collectors run now, from their state files."""
+    found = []
+    for state in sorted(runtime_dir().glob("collector-*.json")):
+        try:
+            data = json.loads(state.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        socket = data.get("socket") if isinstance(data, dict) else None
+        if isinstance(socket, str) and _is_collector(data.get("pid")):
+            found.append(socket)
+    return found
+
+
 def stop_all_collectors(timeout: float = 5.0) -> int:
     """Stop every collector of this user (all tmux servers): for uninstalling. How many ran."""
     pids = []

@@ -31,13 +31,14 @@ from gt_mcp_tmux.collector.alerts import (
 )
 from gt_mcp_tmux.collector.announce import (
     MessageGate,
-    notify_clients,
+    announce_batch,
     run_hooks_in_background,
     tell_clients,
 )
 from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
+from gt_mcp_tmux.collector.looking import looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
 from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth, to_json
@@ -241,9 +242,10 @@ class Collector:
         fired = self.tracker.update(snapshot, events)
         self._acknowledge_requests()
         current = self.tracker.current()
-        self._announce([a for a in fired if a in current])
+        self._announce([a for a in fired if a in current], snapshot)
+        self.tracker.acknowledge(looked_at(current, town))  # a client on the agent's session
         self._save_alerts()
-        return replace(snapshot, alerts=current)
+        return replace(snapshot, alerts=self.tracker.current())
 
     def _save_alerts(self) -> None:
         """Keep what is open and acknowledged on disk when it changed (a restart forgets none)."""
@@ -266,14 +268,20 @@ class Collector:
         if ids:
             self.tracker.acknowledge(ids)
 
-    def _announce(self, fired: list[Alert]) -> None:
-        """A message on the user's clients and the user's hook, after the start-up quiet period."""
+    def _announce(self, fired: list[Alert], snapshot: Snapshot) -> None:
+        """A message and the bell on the user's clients and the user's hook, after the start-up
+        quiet period."""
         if self.quiet_cycles > 0:
             self.quiet_cycles -= 1
             return
         batch = self.gate.offer(fired, time.monotonic())  # also lets a waiting batch out
-        if batch and self.settings.alert_display:
-            notify_clients(self.server_args, batch)
+        display, notify = self.settings.alert_display, self.settings.alert_notify
+        if batch and (display or notify != "off"):
+            town = snapshot.gastown
+            watched = watched_elsewhere(town, self.socket_path)
+            announce_batch(
+                self.server_args, batch, display=display, notify=notify, town=town, watched=watched
+            )
         if fired:
             run_hooks_in_background(self.settings.alert_command, fired, self._note_error)
 

@@ -24,7 +24,7 @@ from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
 from gt_mcp_tmux.sources.agent_mail.reading import MailReadError
 
 #: Where scripts/test.sh installs the PyPI server (mcp-agent-mail 0.1.0) for the tests.
-CACHE_VENV = Path("gastown-mcp") / "agent-mail-venv" / "bin" / "python"
+CACHE_VENV = Path("gastown-mcp-tests") / "agent-mail-venv" / "bin" / "python"
 START_BUDGET = 60.0
 TOOL_TIMEOUT = 30.0
 

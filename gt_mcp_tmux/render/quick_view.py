@@ -12,7 +12,7 @@ from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.icons import Heading, plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
-from gt_mcp_tmux.render.town_header import header_lines
+from gt_mcp_tmux.render.town_header import header_lines, painted_once
 
 #: At most this many convoys in the quick view; the dashboard shows them all.
 QUICK_CONVOYS = 5
@@ -78,20 +78,29 @@ def mail_lines(snapshot: Snapshot) -> list[Text]:
 
 
 class QuickStatus:
-    """Renderable: the quick status; with a height, the agents list shrinks to fit it."""
+    """Renderable: the quick status; with a height, the agents list shrinks to fit it. Painted
+    once (not `live`), its header gives the collection's time, not an age that would freeze."""
 
     def __init__(
-        self, snapshot: Snapshot, now: float, height: int | None = None, stale_after: float = 30.0
+        self,
+        snapshot: Snapshot,
+        now: float,
+        height: int | None = None,
+        stale_after: float = 30.0,
+        live: bool = False,
     ) -> None:
         self.snapshot = snapshot
         self.now = now
         self.height = height
         self.stale_after = stale_after
+        self.live = live
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         gas, city = self.snapshot.gastown, self.snapshot.gascity
         plain = plain_glyphs(console, options)
         top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain)
+        if not self.live:
+            top[0] = painted_once(top[0], self.snapshot, self.now)
         top.append(services_line(self.snapshot))
         both = gas.root is not None and city.root is not None
         if both:
@@ -129,7 +138,13 @@ class QuickStatus:
 
 
 def quick_status(
-    snapshot: Snapshot, now: float, *, height: int | None = None, stale_after: float = 30.0
+    snapshot: Snapshot,
+    now: float,
+    *,
+    height: int | None = None,
+    stale_after: float = 30.0,
+    live: bool = False,
 ) -> RenderableType:
-    """The quick status view of `snapshot` as seen at `now` (epoch seconds)."""
-    return QuickStatus(snapshot, now, height, stale_after)
+    """The quick status view of `snapshot` as seen at `now` (epoch seconds); `live`: it is
+    rebuilt every second (the scrolling view), so its header may say `updated 4s ago`."""
+    return QuickStatus(snapshot, now, height, stale_after, live)

@@ -5,6 +5,8 @@ Failures are short marked lines (`✘ source: what happened`), never a hidden pa
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 
 from gt_mcp_tmux.model import ATTENTION_STATUSES, Agent, GasCity, GasTown, Snapshot
@@ -111,3 +113,18 @@ def header_lines(
             lines.append(extra)
     lines += error_lines(snapshot)
     return [ascii_text(line) for line in lines] if ascii_only else lines
+
+
+def as_of(moment: float) -> str:
+    """`as of 14:03:07`: the collection's own time (local), true however long it stays shown."""
+    return "as of " + time.strftime("%H:%M:%S", time.localtime(moment))
+
+
+def painted_once(line: Text, snapshot: Snapshot, now: float) -> Text:
+    """`town_line` for a view painted once (Prefix+g waits for a key): it ends `as of 14:03:07`
+    instead of an age that would stay frozen on screen."""
+    age = f"   updated {ago(snapshot.collected_at, now)}"
+    if line.plain.endswith(age):
+        line.right_crop(len(age))
+        line.append(f"   {as_of(snapshot.collected_at)}", style="dim")
+    return line

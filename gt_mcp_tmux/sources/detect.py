@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from gt_mcp_tmux import messages
@@ -114,35 +116,77 @@ def detect_tmux(settings: Settings | None = None) -> TmuxFound:
     return TmuxFound(text, popups_supported(version), bool(os.environ.get("TMUX")), hints, skipped)
 
 
-def status_length_hints(server_args: list[str] | None = None) -> list[str]:
-    """When `status-right-length`/`status-left-length` will cut the status line as it is now
-    (tmux cuts at a column: `⇄ 12` shows as `⇄ 1`), what to set instead."""
+#: Our status-line tokens, as the user writes them (`#{gtmcp_status}`) and as the plugin
+#: rewrites them (`#{@gtmcp_status}`).
+STATUS_TOKENS = ("gtmcp_status", "gtmcp_gastown", "gtmcp_mail", "gtmcp_bridge")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRoom:
+    """One side of the status line that holds our segment: its length limit and what it needs."""
+
+    side: str  # "left" or "right"
+    limit: int
+    need: int
+
+    @property
+    def cuts(self) -> bool:
+        return self.need > self.limit
+
+    @property
+    def wanted(self) -> int:
+        """What to set: the need, rounded up to the next ten (room for a digit more)."""
+        return (self.need // 10 + 1) * 10
+
+
+def status_room(
+    server_args: list[str] | None = None, typical: Mapping[str, int] | None = None
+) -> list[StatusRoom]:
+    """The columns each side holding our segment needs, as tmux draws it now. With `typical`
+    (columns per token), a token that shows less than that (the plugin not loaded yet, no
+    collector yet, a quiet town) counts as that wide: room for a busy town."""
     fields = ["status-left", "T:status-left", "status-left-length"]
     fields += ["status-right", "T:status-right", "status-right-length"]
+    fields += ["@" + token for token in STATUS_TOKENS]
     done = run_tmux(
         [*(server_args or []), "display-message", "-p", "\n".join("#{" + f + "}" for f in fields)]
     )
     if done is None or done.returncode != 0:
         return []
     lines = done.stdout.split("\n")
-    if len(lines) < 6:
+    if len(lines) < len(fields):
         return []
-    found: list[str] = []
+    shown = {
+        token: shown_width(value) for token, value in zip(STATUS_TOKENS, lines[6:], strict=False)
+    }
+    found: list[StatusRoom] = []
     for side, (raw, text, length) in (("left", lines[0:3]), ("right", lines[3:6])):
-        if "@gtmcp_" not in raw:
+        written = [t for t in STATUS_TOKENS if "#{" + t + "}" in raw]  # not rewritten yet
+        rewritten = [t for t in STATUS_TOKENS if "#{@" + t + "}" in raw]
+        if not written and not rewritten:
             continue  # our segment is not on this side
         try:
             limit = int(length)
         except ValueError:
             continue
         need = shown_width(text)
-        if need > limit:
-            wanted = (need // 10 + 1) * 10
-            found.append(
-                f"status-{side}-length {limit} cuts the bar (it needs {need}, and numbers would"
-                f" lose digits): set -g status-{side}-length {wanted}"
-            )
+        for token in written:  # tmux shows an unknown `#{gtmcp_status}` as nothing
+            need += max((typical or {}).get(token, 0), shown[token])
+        for token in rewritten:
+            need += max((typical or {}).get(token, 0) - shown[token], 0)
+        found.append(StatusRoom(side, limit, need))
     return found
+
+
+def status_length_hints(server_args: list[str] | None = None) -> list[str]:
+    """When `status-right-length`/`status-left-length` will cut the status line as it is now
+    (tmux cuts at a column: `⇄ 12` shows as `⇄ 1`), what to set instead."""
+    return [
+        f"status-{room.side}-length {room.limit} cuts the bar (it needs {room.need}, and numbers"
+        f" would lose digits): set -g status-{room.side}-length {room.wanted}"
+        for room in status_room(server_args)
+        if room.cuts
+    ]
 
 
 def _key_option(settings: Settings | None, key: str) -> str:
