@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from gt_mcp_tmux.collector.alerts import urgency
 from gt_mcp_tmux.collector.bell import CLIENT_FORMAT, parse_clients, ring, to_ring
+from gt_mcp_tmux.collector.looking import Fleet
 from gt_mcp_tmux.model import Alert, GasTown, to_json
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.render.status_line import escape_for_message
@@ -110,7 +111,7 @@ def announce_batch(
     *,
     display: bool,
     notify: str,
-    town: GasTown,
+    town: Fleet,
     watched: frozenset[str] = frozenset(),
 ) -> None:
     """One batch on the server's clients: the message (with `display`) on each, and the bell or

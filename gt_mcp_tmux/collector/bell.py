@@ -18,8 +18,8 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gt_mcp_tmux.collector.looking import alert_session
-from gt_mcp_tmux.model import Alert, GasTown
+from gt_mcp_tmux.collector.looking import Fleet, alert_session
+from gt_mcp_tmux.model import Alert
 from gt_mcp_tmux.sources.tmux.runner import SEP
 
 #: What tmux says of each client, in one `list-clients`.
@@ -86,7 +86,7 @@ def looking_at_all(client: Client, sessions: Iterable[str | None], watched: froz
 
 
 def to_ring(
-    clients: list[Client], alerts: list[Alert], town: GasTown, watched: frozenset[str]
+    clients: list[Client], alerts: list[Alert], town: Fleet, watched: frozenset[str]
 ) -> list[Client]:
     """The clients the bell is for: not control-mode ones, not those looking at what fired."""
     sessions = [alert_session(alert, town) for alert in alerts]

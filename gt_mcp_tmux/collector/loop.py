@@ -38,7 +38,7 @@ from gt_mcp_tmux.collector.announce import (
 from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
-from gt_mcp_tmux.collector.looking import looked_at, watched_elsewhere
+from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
 from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth, to_json
@@ -243,7 +243,8 @@ class Collector:
         self._acknowledge_requests()
         current = self.tracker.current()
         self._announce([a for a in fired if a in current], snapshot)
-        self.tracker.acknowledge(looked_at(current, town))  # a client on the agent's session
+        # a client on the agent's session (the town's or the city's) has seen it
+        self.tracker.acknowledge(looked_at(current, town) + looked_at(current, city))
         self._save_alerts()
         return replace(snapshot, alerts=self.tracker.current())
 
@@ -277,10 +278,13 @@ class Collector:
         batch = self.gate.offer(fired, time.monotonic())  # also lets a waiting batch out
         display, notify = self.settings.alert_display, self.settings.alert_notify
         if batch and (display or notify != "off"):
-            town = snapshot.gastown
-            watched = watched_elsewhere(town, self.socket_path)
+            town, city = snapshot.gastown, snapshot.gascity
+            watched = watched_elsewhere(town, self.socket_path) | watched_elsewhere(
+                city, self.socket_path
+            )
+            fleet = joined(town, city)
             announce_batch(
-                self.server_args, batch, display=display, notify=notify, town=town, watched=watched
+                self.server_args, batch, display=display, notify=notify, town=fleet, watched=watched
             )
         if fired:
             run_hooks_in_background(self.settings.alert_command, fired, self._note_error)
