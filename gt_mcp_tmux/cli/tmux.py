@@ -47,6 +47,15 @@ def gastown_socket() -> str | None:
     return live_socket_name(town.root) if town is not None else explicit_socket()
 
 
+def city_socket() -> str | None:
+    """The socket of the watched Gas City's tmux server (None: no city, or Gas City off)."""
+    from gt_mcp_tmux.sources.gascity.city import find_city
+
+    settings = command_settings()
+    city = find_city(configured=settings.city_root or None) if settings.gascity else None
+    return city.socket if city is not None else None
+
+
 def command_tmux_status(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.model import ServerSessions
     from gt_mcp_tmux.sources.tmux.sessions import gastown_sessions, list_sessions, user_server
@@ -54,12 +63,14 @@ def command_tmux_status(args: argparse.Namespace) -> int:
     user = list_sessions(user_server())
     socket = gastown_socket()
     gastown = gastown_sessions(socket) if socket else ServerSessions(None, False)
+    city = city_socket()
+    gascity = gastown_sessions(city) if city else None  # the same reader serves a city's
     if args.json:
-        print_json({"user": user, "gastown": gastown})
+        print_json({"user": user, "gastown": gastown, "gascity": gascity})
         return 0
     from gt_mcp_tmux.render.sessions_panel import servers_view
 
-    console().print(servers_view(user, gastown, time.time()))
+    console().print(servers_view(user, gastown, time.time(), gascity))
     return 0
 
 

@@ -40,19 +40,28 @@ def links_section(bridge: Bridge | None) -> list[RenderableType]:
     )
     state = Text("state ", style="bold")
     state.append_text(literal(bridge.state, style))
-    linked = [link for link in bridge.links if link.rig]
-    outside = [link for link in bridge.links if not link.rig]
+    linked = [link for link in bridge.links if link.rig or link.by == "identity"]
+    outside = [link for link in bridge.links if link not in linked]
     state.append(f"   {len(linked)} linked, {len(outside)} outside the town", style="dim")
     parts: list[RenderableType] = [state]
     if linked:
+        with_city = any(link.orchestrator == "gascity" for link in linked)
         table = Table(box=None, padding=(0, 1, 0, 0), expand=True)
         table.add_column("mail project", ratio=3, min_width=8, no_wrap=True, overflow="ellipsis")
         table.add_column("rig", ratio=1, min_width=4, no_wrap=True, overflow="ellipsis")
         table.add_column("agent", ratio=2, min_width=5, no_wrap=True, overflow="ellipsis")
+        if with_city:  # whose agent, and joined how (a city agent may be Agent Mail's own)
+            table.add_column("of", min_width=4, no_wrap=True)
         for link in sorted(linked, key=lambda item: (item.rig or "", item.project)):
-            table.add_row(
-                literal(link.project), literal(link.rig, "cyan"), literal(link.agent or "", "bold")
-            )
+            cells = [
+                literal(link.project),
+                literal(link.rig or "", "cyan"),
+                literal(link.agent or "", "bold"),
+            ]
+            if with_city:
+                side = "city" if link.orchestrator == "gascity" else "town"
+                cells.append(Text(side + (" (identity)" if link.by == "identity" else ""), "dim"))
+            table.add_row(*cells)
         parts.append(table)
     if outside:
         names = Text("outside the town: ", style="dim", no_wrap=True, overflow="ellipsis")

@@ -98,10 +98,19 @@ class SessionsView:
             yield sessions_table(self.gastown_sessions, self.now, with_role=True, max_rows=gas_rows)
 
 
-def servers_view(user: ServerSessions, gastown: ServerSessions, now: float) -> RenderableType:
-    """`gt-mcp tmux status`: both servers, each with its sessions (and roles on Gas Town's)."""
+def servers_view(
+    user: ServerSessions,
+    gastown: ServerSessions,
+    now: float,
+    gascity: ServerSessions | None = None,
+) -> RenderableType:
+    """`gt-mcp tmux status`: every server, each with its sessions (and roles on Gas Town's and
+    Gas City's)."""
     parts: list[RenderableType] = []
-    for title, server, with_role in (("your tmux", user, False), ("Gas Town", gastown, True)):
+    servers = [("your tmux", user, False), ("Gas Town", gastown, True)]
+    if gascity is not None:
+        servers.append(("Gas City", gascity, True))
+    for title, server, with_role in servers:
         head = Text(f"{title} ", style="bold", no_wrap=True, overflow="ellipsis")
         head.append_text(literal(server.server or "no town found", "dim"))
         if server.server and not server.running:
