@@ -117,9 +117,11 @@ class SqliteMailReader:
             ).fetchall()
         )
         agents: dict[int, list[MailAgent]] = defaultdict(list)
-        for agent_id, project_id, name, program, model, last_active in conn.execute(
-            "SELECT a.id, a.project_id, a.name, a.program, a.model, a.last_active_ts"
-            f" FROM agents a WHERE {active}"
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(agents)")}
+        described = "a.task_description" if "task_description" in columns else "''"
+        for agent_id, project_id, name, program, model, last_active, task in conn.execute(
+            "SELECT a.id, a.project_id, a.name, a.program, a.model, a.last_active_ts,"
+            f" {described} FROM agents a WHERE {active}"
         ):
             agents[project_id].append(
                 MailAgent(
@@ -130,6 +132,7 @@ class SqliteMailReader:
                     urgent_unread=urgent.get(agent_id, 0),
                     acks_pending=acks.get(agent_id, 0),
                     last_active=iso_utc(last_active),
+                    task_description=str(task or "")[:200],
                 )
             )
         held: dict[int, list[Reservation]] = defaultdict(list)

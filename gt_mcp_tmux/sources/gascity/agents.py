@@ -5,9 +5,10 @@ tmux server says whether its agent really runs (gc keeps `remain-on-exit` on: a 
 pane stays, dead). Without the supervisor and `gc`, a tmux session's `GC_*` variables say who.
 
 Status (see the README's Gas City section):
-- `dead`: quarantined (crash-looped past `max_restarts`), or crash-looping now (woken again and
-  again with no stop between: see `CRASH_LOOP_WAKES`; its `state` says `crash-loop`), or meant
-  to be active while its pane is dead;
+- `dead`: quarantined (gc gave up restarting it: state `quarantined`, or, in 0.15.1, state
+  `creating` with reason `quarantine`), or its pane is dead (the agent exited: gc keeps
+  `remain-on-exit` on and says `asleep` until it restarts it), or crash-looping now (woken again and
+  again with no stop between: see `CRASH_LOOP_WAKES`; its `state` says `crash-loop`);
 - `working`: running, with tmux activity in the last `WORKING_SECONDS`;
 - `idle`: running, quiet;
 - `stopped`: asleep, suspended, draining or gone (Gas City's own rest states).
@@ -64,13 +65,14 @@ def city_status(
     else:
         running = bool(city_session.running)
     state = city_session.state
-    if state == "quarantined" or crash_looping:
+    if city_session.quarantined or crash_looping:
         return running, "dead"
-    if state in _RESTING or state == "closed":
+    if sessions_known and tmux is not None and not tmux.agent_alive:
+        # its agent died and gc's remain-on-exit kept the pane (gc calls it `asleep` until the
+        # controller restarts it; a session put to sleep on purpose has no pane left)
+        return False, "dead"
+    if state in _RESTING or state == "closed" or not running:
         return running, "stopped"
-    if not running:
-        # active (or awake) yet nothing runs: between a crash and its restart, or gone
-        return False, "dead" if sessions_known and tmux is not None else "stopped"
     activity = tmux.activity if tmux is not None else (city_session.last_active or 0.0)
     return True, "working" if now - activity < WORKING_SECONDS else "idle"
 
@@ -115,7 +117,7 @@ def merge_city_agents(
                 rig=city_session.rig,
                 session=city_session.session_name,
                 running=running,
-                state=_shown_state(city_session.state, looping),
+                state=_shown_state(city_session, looping),
                 status=status,
                 last_activity=activity or city_session.last_active,
                 agent_info=city_session.template,
@@ -133,8 +135,11 @@ def _order(agent: Agent) -> tuple[int, str, int, str]:
     return city_wide, agent.rig or "", _ROLE_RANK.get(agent.role, 4), agent.address
 
 
-def _shown_state(state: str, looping: bool) -> str | None:
+def _shown_state(city_session: CitySession, looping: bool) -> str | None:
     """The state word worth showing: none for an ordinary active session."""
-    if looping and state != "quarantined":
+    if city_session.quarantined:
+        return "quarantined"
+    if looping:
         return "crash-loop"
+    state = city_session.state
     return None if state in ("active", "awake") else state

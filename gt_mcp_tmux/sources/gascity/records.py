@@ -17,7 +17,16 @@ from gt_mcp_tmux.model import Convoy, ReadyBead, Rig, SourceError
 from gt_mcp_tmux.sources.gastown.files import parse_rfc3339
 
 #: Session states (Gas City's session beads): only `closed` ones are gone for good.
-SESSION_STATES = ("active", "awake", "asleep", "suspended", "draining", "quarantined", "closed")
+SESSION_STATES = (
+    "creating",
+    "active",
+    "awake",
+    "asleep",
+    "suspended",
+    "draining",
+    "quarantined",
+    "closed",
+)
 _MAIL_COUNT_RE = re.compile(r"(\d+) total, (\d+) unread")
 _CONVOY_ROW_RE = re.compile(r"^(\S+)\s+(.*?)\s+(\d+)/(\d+) closed\s*$")
 
@@ -36,6 +45,13 @@ class CitySession:
     last_active: float | None = None
     attached: bool = False
     origin: str = ""  # named, ephemeral, ... (from the session's environment)
+    #: Why it is in its state; `quarantine` when gc gave up restarting it (0.15.1 keeps such a
+    #: session `creating`, not running, and writes no event for it).
+    reason: str = ""
+
+    @property
+    def quarantined(self) -> bool:
+        return self.state == "quarantined" or self.reason == "quarantine"
 
     @property
     def role(self) -> str:
@@ -96,6 +112,7 @@ def parse_sessions(data: Any, source: str) -> list[CitySession] | SourceError:
                 running=running if isinstance(running, bool) else None,
                 last_active=parse_rfc3339(item.get("last_active", item.get("LastActive"))),
                 attached=item.get("attached", item.get("Attached")) is True,
+                reason=_text(item, "reason", "Reason"),
             )
         )
     return sessions
