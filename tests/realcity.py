@@ -267,6 +267,20 @@ class RealCity:
             check=check,
         )
 
+    def gc_bd(
+        self, *args: str, cwd: Path | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        """`bd ARGS` (Gas City's file-store shim) in the city folder (or `cwd`), checked."""
+        return subprocess.run(
+            ["bd", *args],
+            cwd=cwd or self.root,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
     def gc_json(self, *args: str, cwd: Path | None = None) -> Any:
         done = self.gc(*args, "--json", cwd=cwd, check=True)
         return json.loads(done.stdout)

@@ -227,6 +227,50 @@ class TestInALiveCity:
         finally:
             server.kill()
 
+    def test_sling_in_a_city_runs_gc_with_the_target_first(
+        self, city: RealCity, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        made = city.gc_bd("create", "Ship the 1.0 notes", "--json")  # in the city's own store
+        bead = json.loads(made.stdout)["id"]
+        listed = retry_until(
+            lambda: any(b["id"] == bead for b in city.city_api("/beads/ready")["items"]), 20
+        )
+        assert listed  # the supervisor picks up the city's store within a second or so
+        # the user's gc setup: its bd on PATH, the file store
+        monkeypatch.setenv("PATH", f"{city.bin_dir}:{os.environ['PATH']}")
+        monkeypatch.setenv("GC_BEADS", "file")
+        monkeypatch.setenv("GC_DOLT", "skip")
+        server = user_server_for(city, monkeypatch)
+        screen = Screen(server)
+        try:
+            screen.wait_for(lambda text: bool(text.strip()))
+            server.run("send-keys", "-t", "main", "-l", f"{GT_MCP} sling")
+            server.run("send-keys", "-t", "main", "Enter")
+            # the city's ready beads, and the rig's own (from its bd: the API's copy is stale)
+            screen.wait_for(lambda t: "Ship the 1.0 notes" in t and "Add a LICENSE" in t, 30)
+            screen.keys("-l", "Ship the")
+            screen.keys("Enter")
+            screen.wait_for(lambda t: f"sling {bead} to" in t and "demorig/polecat" in t, 20)
+            screen.keys("-l", "mayor")
+            screen.keys("Enter")
+            shown = screen.wait_for(lambda t: "run it?" in t, 20)
+            assert f"gc sling mayor {bead}" in shown  # the target first: gc's order
+            screen.keys("y", "Enter")
+            done = screen.wait_for(lambda t: "gc exited" in t, 60)
+            assert "gc exited 0" in done, done
+
+            def routed() -> bool:
+                beads = city.city_api("/beads/ready")["items"]
+                return any(
+                    b["id"] == bead and (b.get("metadata") or {}).get("gc.routed_to") == "mayor"
+                    for b in beads
+                )
+
+            assert retry_until(routed, 20), city.city_api("/beads/ready")
+        finally:
+            screen.close()
+            server.kill()
+
     def test_a_killed_agent_is_dead_at_once_and_its_pane_stays(self, city: RealCity) -> None:
         pid = int(city.panes()["deacon"]["pid"])
         os.kill(pid, 9)  # the agent dies; gc's remain-on-exit keeps its pane

@@ -34,15 +34,17 @@ def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> in
     console = Console(highlight=False)
     town, city = snapshot.gastown, snapshot.gascity
     if city.root is not None:
-        if town.root is not None:
+        town_up = town.root is not None and town.server_running
+        if town_up:
+            places = [("town", town.town or town.root or ""), ("city", city.city or city.root)]
             where = pick(
-                plain_choices([("town", town.town or town.root), ("city", city.city or city.root)]),
+                plain_choices(places),
                 "sling in",
                 console,
             )
             if where is None:
                 return 0
-        if town.root is None or where == "city":
+        if not town_up or where == "city":
             return _run_city_sling(settings, snapshot, console, popup)
     binary = resolve_gt()
     if binary is None:
@@ -125,7 +127,10 @@ def _run_city_sling(settings: Settings, snapshot: Snapshot, console: Console, po
     ):
         console.print(Text("not slung", style="dim"))
         return 0
-    done = subprocess.run([binary, *argv], cwd=city.root or None, check=False)
+    # a rig's bead is slung from its rig's folder: gc finds the bead in that rig's store
+    rig = next((r for r in city.rigs if bead.source and r.name == bead.source and r.path), None)
+    where = rig.path if rig is not None else city.root
+    done = subprocess.run([binary, *argv], cwd=where or None, check=False)
     style = "green" if done.returncode == 0 else "red"
     console.print(Text(f"gc exited {done.returncode}", style=style))
     _wait_for_a_key(console, popup)

@@ -189,11 +189,14 @@ class GasCityReader:
                 self._human_unread = unread
 
     def refresh_convoys(self) -> None:
-        if self.city is None or not self._supervisor_up:
+        """Convoys and rigs from the API (tried whether or not the status has answered yet: at
+        start both run at once); nothing new while the supervisor is down."""
+        if self.city is None:
             return
-        convoys = records.parse_convoys(
-            self.api.get_city("convoys", "city_convoys"), "city_convoys"
-        )
+        answer = self.api.get_city("convoys", "city_convoys")
+        if isinstance(answer, SourceError) and answer.kind == "down":
+            return  # the status says the supervisor is down; convoys keep their last answer
+        convoys = records.parse_convoys(answer, "city_convoys")
         rigs = records.parse_rigs(self.api.get_city("rigs", "city_convoys"), "city_convoys")
         progress: dict[str, tuple[int, int]] = {}
         if not isinstance(convoys, SourceError) and any(c.status != "closed" for c in convoys):

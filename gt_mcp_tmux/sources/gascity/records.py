@@ -178,7 +178,7 @@ def parse_ready(data: Any, source: str) -> list[ReadyBead] | SourceError:
         return items
     beads = []
     for item in items:
-        kind = _text(item, "issue_type")
+        kind = _text(item, "issue_type", "type")
         if not _text(item, "id") or kind == "convoy":
             continue
         priority = item.get("priority")
@@ -187,7 +187,7 @@ def parse_ready(data: Any, source: str) -> list[ReadyBead] | SourceError:
                 id=_text(item, "id"),
                 title=_text(item, "title"),
                 priority=priority if isinstance(priority, int) else None,
-                source="gascity",
+                source="",  # the city's own store (a rig's beads carry the rig's name)
                 issue_type=kind,
             )
         )
