@@ -257,3 +257,58 @@ def test_text_from_outside_never_writes_an_escape_to_the_terminal() -> None:
         Console(file=out, width=100, color_system=None, force_terminal=True).print(renderable)
         assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
         assert "SGVsbG8" in out.getvalue()  # the text itself is shown, only its escapes go
+
+
+def hostile_city() -> Snapshot:
+    """A city whose names, aliases and errors try tmux formats, rich markup and escapes."""
+    from dataclasses import replace
+
+    from gt_mcp_tmux.model import Agent, Convoy, Event, GasCity, SourceError
+    from tests.viewkit import iso
+
+    city = GasCity(
+        city=HOSTILE,
+        root="/home/me/#(city)",
+        socket="c",
+        server_running=True,
+        api_url=f"http://127.0.0.1:1/{ESCAPES}",
+        agents=[
+            Agent(
+                f"rig/{HOSTILE}{ESCAPES}",
+                HOSTILE,
+                "polecat",
+                rig="rig",
+                session=f"s{ESCAPES}",
+                running=False,
+                state="crash-loop",
+                status="dead",
+            )
+        ],
+        convoys=[Convoy("gc-1", f"{HOSTILE}{ESCAPES}", "open", 1, 2)],
+        events=[Event(iso(3), "session.woke", "gc", f"session.woke {HOSTILE}{ESCAPES}")],
+        errors=[SourceError("city_api", "error", f"supervisor said {ESCAPES}")],
+        other_cities=["/x"],
+    )
+    return replace(hostile_town(), gascity=city)
+
+
+def test_a_hostile_city_reaches_the_terminal_and_the_bar_as_text() -> None:
+    import io
+
+    from gt_mcp_tmux.config import Settings
+    from gt_mcp_tmux.render.status_line import render_status
+
+    snapshot = hostile_city()
+    for renderable in (quick_status(snapshot, NOW), quick_status(snapshot, NOW, height=20)):
+        out = io.StringIO()
+        Console(file=out, width=140, color_system="truecolor", force_terminal=True).print(
+            renderable
+        )
+        shown = out.getvalue()
+        assert "SGVsbG8" in shown and "[bold red]x[/]" in shown  # the text is there, as text
+        assert "\x1b]52" not in shown and "\x1b[2J" not in shown and "\x9b" not in shown
+        assert "\x1b[31mesc" not in shown
+    bar = render_status(snapshot, Settings()).as_options()
+    for value in (bar["@gtmcp_gascity"], bar["@gtmcp_status"]):
+        assert "\x1b" not in value and "\x07" not in value
+        assert "#(touch" not in value.replace("##(touch", "")  # every # from data is doubled
