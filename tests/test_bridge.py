@@ -126,3 +126,49 @@ def test_bridge_over_a_real_server(
         key=lambda x: x.project,
     )
     assert slugs["outside"] not in {x.project for x in bridge.links}
+
+
+def test_a_city_joins_by_path_and_its_agent_mail_agents_by_identity() -> None:
+    """A city whose mail backend is Agent Mail: its agents are Agent Mail agents (named as gc
+    names them, or with the gc name in the task description); other projects by path."""
+    from gt_mcp_tmux.model import GasCity, MailAgent
+
+    city = GasCity(
+        city="c",
+        root="/home/me/city",
+        agents=[
+            Agent("mayor", "mayor", "mayor", session="mayor"),
+            Agent(
+                "demorig/witness", "witness", "witness", rig="demorig", session="demorig--witness"
+            ),
+        ],
+        rigs=[Rig("demorig", path="/home/me/rigs/demorig")],
+    )
+    mail = AgentMail(
+        url="http://x",
+        state="ok",
+        projects=[
+            MailProject(
+                "home-me-city",
+                "/home/me/city",
+                agents=[
+                    MailAgent("mayor"),
+                    MailAgent("GreenCastle", task_description="demorig/witness"),
+                    MailAgent("Stranger"),
+                ],
+            ),
+            MailProject("rig-clone", "/home/me/rigs/demorig/src"),
+            MailProject("elsewhere", "/srv/other"),
+        ],
+    )
+    bridge = link(GasTown(), mail, city)
+    assert bridge.state == "linked"
+    joined = {(j.project, j.rig, j.agent, j.by) for j in bridge.links}
+    assert joined == {
+        ("home-me-city", "demorig", "demorig/witness", "identity"),
+        ("home-me-city", None, "mayor", "identity"),
+        ("rig-clone", "demorig", None, "path"),
+    }
+    assert all(j.orchestrator == "gascity" for j in bridge.links)
+    # without a town and without a city, nothing joins (and says why)
+    assert link(GasTown(), mail).state == "partial"

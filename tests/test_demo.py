@@ -231,6 +231,22 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
     assert (root / ".events.jsonl").read_text().count('"session_death"') >= 1
     assert any((root / ".runtime" / "heartbeats").iterdir())
 
+    # The simulated city beside it: its own server, watched by the same collector.
+    city = tmux("gtmcp-demo-city", "list-sessions", "-F", "#{session_name}").stdout.split()
+    assert {"mayor", "deacon", "webapp--witness"} <= set(city)
+    city_env = tmux("gtmcp-demo-city", "show-environment", "-t", "=webapp--witness").stdout
+    assert "GC_TEMPLATE=webapp/witness" in city_env and "GC_ALIAS=webapp/witness" in city_env
+
+    def city_agents() -> list[str]:
+        try:
+            data = json.loads(snapshot_path(socket_path).read_text())
+        except (OSError, ValueError):
+            return []
+        return [a["address"] for a in data["gascity"]["agents"] if a["running"]]
+
+    assert retry_until(lambda: "webapp/witness" in city_agents(), 20), city_agents()
+    assert "▦" in status_right()
+
     # A second start finds it running; from inside tmux it never nests, it says how to look.
     inside = dict(os.environ, TMUX="/tmp/elsewhere,1,0")
     again = gt_mcp("demo", env=inside)
@@ -241,9 +257,10 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
     assert recorded is not None
     pids = recorded.pids()
     assert {"simulator", "gastown tmux server", "viewer tmux server", "collector"} <= set(pids)
+    assert "gas city tmux server" in pids
     stopped = gt_mcp("demo", "--stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])
+    assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET, "gtmcp-demo-city"])
 
 
 def test_closing_the_viewer_ends_the_demo(stop_demo_after: None) -> None:
