@@ -227,6 +227,26 @@ class TestInALiveCity:
         finally:
             server.kill()
 
+    def test_a_city_no_registry_lists_is_found_by_its_tmux_server(
+        self, city: RealCity, tmp_path: Path
+    ) -> None:
+        elsewhere = tmp_path / "other-gc-home"  # another GC_HOME: its registry is empty
+        elsewhere.mkdir()
+        done = gt_mcp(city, "status", "--json", cwd=Path("/"), GC_HOME=str(elsewhere))
+        found = json.loads(done.stdout)["gascity"]
+        assert (found["city"], found["root"], found["found_by"]) == (
+            city.name,
+            str(city.root),
+            "tmux",
+        )
+        assert "mayor" in city_agents(json.loads(done.stdout))
+        detected = json.loads(
+            gt_mcp(city, "detect", "--json", cwd=Path("/"), GC_HOME=str(elsewhere)).stdout
+        )
+        assert [(c["root"], c["found_by"]) for c in detected["gascity"]["cities"]] == [
+            (str(city.root), "tmux")
+        ]
+
     def test_sling_in_a_city_runs_gc_with_the_target_first(
         self, city: RealCity, monkeypatch: pytest.MonkeyPatch
     ) -> None:

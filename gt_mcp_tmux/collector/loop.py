@@ -88,6 +88,7 @@ class Collector:
         self.city: CityLocation | None = None
         self.city_reader: OrchestratorReader[GasCity] = GasCityReader(self.settings, None)
         self.next_city_search = 0.0
+        self.city_searches = 0
         self.mail: AgentMail | None = None
         self.mail_health = SourceHealth("agent_mail", interval=self.settings.mail_interval)
         self.pusher = OptionPusher(self.server_args)
@@ -133,8 +134,14 @@ class Collector:
         if self.city is not None or now < self.next_city_search or not self.settings.gascity:
             return
         self.next_city_search = now + 10  # a file walk and the registry: cheap
+        self.city_searches += 1
         environ = {**os.environ, **self._server_environment("GC_CITY", "GC_CITY_PATH", "GC_HOME")}
-        found = find_city(logical_cwd(), environ, configured=self.settings.city_root or None)
+        found = find_city(
+            logical_cwd(),
+            environ,
+            configured=self.settings.city_root or None,
+            ask_tmux=self.city_searches % 6 == 1,  # the tmux servers once a minute, not 6 times
+        )
         if found is not None:
             self.city = found
             with self.lock:

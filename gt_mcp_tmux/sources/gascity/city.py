@@ -4,7 +4,8 @@ found the way `gc` finds them (Gas City's city_discovery.go, at v0.15.1).
 The order: the configured root (or a registered name), the nearest `city.toml` above the
 current folder (innermost, searched up to `$HOME` or `GC_CEILING_DIRECTORIES` and never past it;
 a bare `.gc/` folder is the fallback), `GC_CITY` / `GC_CITY_PATH` / `GC_CITY_ROOT`, then the
-user's registry (`${GC_HOME:-~/.gc}/cities.toml`): the cities whose tmux server runs first.
+user's registry (`${GC_HOME:-~/.gc}/cities.toml`): the cities whose tmux server runs first;
+else a running tmux server whose sessions carry `GC_CITY` (`found_by` `tmux`).
 """
 
 from __future__ import annotations
@@ -156,6 +157,32 @@ def supervisor_url(environ: Mapping[str, str]) -> str:
     return f"http://{host}:{port}"
 
 
+def cities_from_tmux_servers(timeout: float = 0.5) -> list[Path]:
+    """Cities whose tmux servers run though no registry lists them: a live server whose
+    sessions carry `GC_CITY` naming a city folder (any name: a city's may look like Gas Town's
+    `<name>-<6 hex>`). One tmux call per live server; dead sockets cost a connect."""
+    from gt_mcp_tmux.sources.tmux.runner import run_tmux
+
+    found: list[Path] = []
+    for folder in gastown_socket_dirs():
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for path in entries:
+            if not socket_answers(path):
+                continue  # tmux leaves dead sockets behind: a connect, not a fork, says so
+            done = run_tmux(["-S", str(path), "show-environment", "GC_CITY"], timeout=timeout)
+            name, _, value = (
+                done.stdout.strip().partition("=") if done is not None else ("", "", "")
+            )
+            if done is not None and done.returncode == 0 and name == "GC_CITY" and value:
+                root = Path(value)
+                if is_city_root(root) and root not in found:
+                    found.append(root)
+    return found
+
+
 def _location(
     root: Path, found_by: str, environ: Mapping[str, str], others: tuple[Path, ...] = ()
 ) -> CityLocation:
@@ -175,8 +202,11 @@ def find_city(
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
     configured: str | None = None,
+    ask_tmux: bool = True,
 ) -> CityLocation | None:
-    """Find the city to watch (see the module's docstring for the order)."""
+    """Find the city to watch (see the module's docstring for the order); `ask_tmux`: with
+    nothing else found, the running tmux servers whose sessions name a city (a city no registry
+    lists, e.g. started under another GC_HOME)."""
     env = os.environ if environ is None else environ
     if configured:
         path = Path(configured).expanduser()
@@ -196,7 +226,11 @@ def find_city(
             return _location(Path(value), var, env)
     registered = [c for c in registered_cities(env) if is_city_root(c.path)]
     if not registered:
-        return None
+        running = cities_from_tmux_servers() if ask_tmux else []
+        if not running:
+            return None
+        first = _location(running[0], "tmux", env, tuple(running[1:]))
+        return first
     # a city whose tmux server runs is the one worth watching; the rest are said, not watched
     located = [_location(c.path, "registry", env) for c in registered]
     located.sort(key=lambda c: not socket_running(c.socket))

@@ -13,6 +13,7 @@ from gt_mcp_tmux.sources.gascity.api import SupervisorApi
 from gt_mcp_tmux.sources.gascity.city import (
     CITY_VARIABLES,
     CityLocation,
+    cities_from_tmux_servers,
     find_city,
     find_city_above,
     is_city_root,
@@ -35,6 +36,7 @@ def _candidates(cwd: Path | None) -> list[tuple[Path, str]]:
         if value and is_city_root(Path(value)):
             found.append((Path(value), var))
     found += [(c.path, "registry") for c in registered_cities(env) if is_city_root(c.path)]
+    found += [(root, "tmux") for root in cities_from_tmux_servers()]
     unique: dict[str, tuple[Path, str]] = {}
     for root, how in found:
         unique.setdefault(os.path.realpath(root), (root, how))
