@@ -35,13 +35,23 @@ from gt_mcp_tmux.render.bridge_view import bridge_view
 from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_frame
 from gt_mcp_tmux.render.mail_view import mail_view
 from gt_mcp_tmux.render.quick_view import quick_status
-from tests.viewkit import HOSTILE, NOW, busy_town, hostile_town, quiet_town
+from tests.viewkit import (
+    HOSTILE,
+    NOW,
+    busy_town,
+    city_only,
+    hostile_town,
+    quiet_town,
+    town_and_city,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 TOWNS: dict[str, Callable[[], Snapshot]] = {
     "busy": busy_town,
     "hostile": hostile_town,
     "quiet": quiet_town,
+    "city": city_only,
+    "towncity": town_and_city,
 }
 HOST = HostHealth(
     load=(0.52, 0.40, 0.33),

@@ -13,11 +13,13 @@ from gt_mcp_tmux.model import (
     Conflict,
     Convoy,
     Event,
+    GasCity,
     GasTown,
     MailAgent,
     MailMessage,
     MailProject,
     Reservation,
+    Rig,
     Snapshot,
     SourceError,
     SourceHealth,
@@ -338,3 +340,48 @@ def quiet_town() -> Snapshot:
     )
     mail = AgentMail(url="http://127.0.0.1:8765", state="down", error="connection refused")
     return Snapshot(NOW - 2, "0.1.0", gastown, mail, Bridge("down", errors=["Agent Mail is down"]))
+
+
+def a_city() -> GasCity:
+    """A city as the supervisor reports one: named sessions, a pool, a crash loop, convoys."""
+    agents = [
+        Agent("mayor", "mayor", "mayor", session="mayor", running=True, status="working",
+              agent_info="mayor", last_activity=NOW - 5),
+        Agent("deacon", "deacon", "deacon", session="deacon", running=True, status="idle",
+              agent_info="deacon", last_activity=NOW - 400),
+        Agent("demorig/witness", "witness", "witness", rig="demorig", session="demorig--witness",
+              running=True, status="idle", agent_info="demorig/witness", last_activity=NOW - 120),
+        Agent("demorig/polecat-1", "polecat-1", "polecat", rig="demorig", session="polecat-gc-7",
+              running=True, status="working", agent_info="demorig/polecat", last_activity=NOW - 2),
+        Agent("demorig/reviewer", "reviewer", "reviewer", rig="demorig", session="demorig--reviewer",
+              running=False, state="quarantined", status="dead", agent_info="demorig/reviewer"),
+    ]  # fmt: skip
+    return GasCity(
+        city="my-city",
+        root="/home/me/my-city",
+        found_by="cwd",
+        socket="my-city",
+        server_running=True,
+        gc_version="0.15.1-104-ga46ccb1c",
+        api_url="http://127.0.0.1:8372",
+        via="api",
+        supervisor_running=True,
+        controller_running=True,
+        agents=agents,
+        rigs=[Rig("demorig", path="/home/me/rigs/demorig", polecat_count=1, has_witness=True)],
+        convoys=[Convoy("gc-14", "sprint-12", "open", completed=1, total=2)],
+        events=[Event(iso(30), "session.woke", "gc", "session.woke demorig/reviewer")],
+        human_unread=1,
+    )
+
+
+def city_only() -> Snapshot:
+    """A Gas City user without a town (and without Agent Mail)."""
+    return Snapshot(NOW - 2, "0.1.0", GasTown(), None, None, [], [], a_city())
+
+
+def town_and_city() -> Snapshot:
+    """A town and a city watched at once."""
+    from dataclasses import replace
+
+    return replace(busy_town(), gascity=a_city())

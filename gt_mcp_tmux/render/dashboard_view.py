@@ -85,6 +85,17 @@ def panel_body(name: str, view: DashboardInput) -> RenderableType:
         return MailSummary(snapshot.agent_mail)
     if name == "sessions":
         user = view.user_sessions
+        city = snapshot.gascity
+        if gas.root is None and city.root is not None:  # a city user: the city's server
+            return SessionsView(
+                user.sessions if user and user.running else None,
+                user.server if user else None,
+                city.sessions,
+                city.socket,
+                city.server_running,
+                view.now,
+                label="Gas City",
+            )
         return SessionsView(
             user.sessions if user and user.running else None,
             user.server if user else None,

@@ -61,7 +61,10 @@ class SessionsView:
         gastown_socket: str | None,
         gastown_running: bool,
         now: float,
+        label: str = "Gas Town",
     ) -> None:
+        """`label`: whose server the second one is (`Gas City` for a city user without a town)."""
+        self.label = label
         self.user_sessions = user_sessions
         self.user_server = user_server
         self.gastown_sessions = gastown_sessions
@@ -85,13 +88,14 @@ class SessionsView:
             yield Text("no tmux server answered", style="dim")
         else:
             yield sessions_table(self.user_sessions, self.now, with_role=False, max_rows=user_rows)
-        head = Text("Gas Town ", style="bold", no_wrap=True, overflow="ellipsis")
+        head = Text(f"{self.label} ", style="bold", no_wrap=True, overflow="ellipsis")
         head.append_text(literal(self.gastown_socket or "no town found", "dim"))
         yield head
         if self.gastown_socket is None:
             return
         if not self.gastown_running:
-            yield Text(f"server not running ({messages.START_TOWN})", style="yellow")
+            start = messages.START_CITY if self.label == "Gas City" else messages.START_TOWN
+            yield Text(f"server not running ({start})", style="yellow")
         elif not self.gastown_sessions:
             yield Text("no sessions", style="dim")
         else:
