@@ -168,8 +168,8 @@ class Settings:
         "#{gtmcp_gastown}: pieces agents, attention, convoys, watchdog, estop, failure",
     )
     format_gascity: str = _opt(
-        "{agents} {attention} {convoys} {failure}",
-        "#{gtmcp_gascity}: pieces agents, attention, convoys, failure",
+        "{agents} {attention} {convoys} {mail} {failure}",
+        "#{gtmcp_gascity}: pieces agents, attention, convoys, mail (gc's, for human), failure",
     )
     format_mail: str = _opt(
         "{unread} {urgent} {reservations} {conflicts}",

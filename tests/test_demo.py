@@ -180,6 +180,7 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
     started = gt_mcp("demo", "--no-attach", "--speed", "4", "--no-mail")
     assert started.returncode == 0, started.stderr
     assert "tmux -L gtmcp-demo attach" in started.stdout
+    assert "tmux -L gtmcp-demo-city ls" in started.stdout  # its city is named too
     state = load_state()
     assert state is not None
     root = state.paths.root

@@ -4,6 +4,7 @@ real-gc/), read into records; finding a city by gc's own rules; events and crash
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,84 @@ def test_bar_shows_the_city_and_hides_no_town_for_a_city_user() -> None:
     assert "GC 1/2" in plain and "!1" in plain
     assert "no town" not in shown.status and "GC 1/2" in shown.status
     assert shown.as_options()["@gtmcp_gascity"] == shown.gascity
+
+
+def test_review_findings_on_city_agents() -> None:
+    """What a person trying a real city found: one restart is no crash loop (the alias is the
+    session's name: counted once), a dead pane gc left after replacing a pool session is no
+    agent, a city stopped with `gc stop` has stopped agents, Go's zero time is no time."""
+    from gt_mcp_tmux.sources.gascity.records import CitySession
+
+    now = time.time()
+    mayor = CitySession("gc-1", "mayor", "active", "mayor", alias="mayor")
+    alive = GtSession(id="$1", name="mayor", created=now - 10, activity=now, agent_alive=True)
+    once = merge_city_agents([mayor], [alive], True, {"mayor": 2}, now)
+    assert once[0].status == "working" and once[0].state is None
+    ghost = GtSession(
+        id="$2",
+        name="polecat-gc-18",
+        agent_alive=False,
+        all_dead=True,
+        env={"GC_TEMPLATE": "r/polecat", "GC_ALIAS": "r/polecat-1"},
+    )
+    listed = merge_city_agents([mayor], [alive, ghost], True, {}, now)
+    assert [a.session for a in listed] == ["mayor"]
+    dead_pane = GtSession(id="$1", name="mayor", agent_alive=False, all_dead=True)
+    assert merge_city_agents([mayor], [dead_pane], True, {}, now)[0].status == "dead"
+    stopped = merge_city_agents([mayor], [dead_pane], True, {}, now, controller_running=False)
+    assert stopped[0].status == "stopped"
+    zero = records.parse_sessions(
+        [{"ID": "gc-2", "Template": "deacon", "State": "asleep", "SessionName": "deacon",
+          "LastActive": "0001-01-01T00:00:00Z"}],
+        "city_sessions",
+    )  # fmt: skip
+    assert not isinstance(zero, SourceError) and zero[0].last_active is None
+
+
+def test_the_bar_says_a_stopped_city_and_its_mail_for_human() -> None:
+    settings = Settings(icon_gascity="GC", icon_mail="M")
+    stopped = GasCity(
+        city="c",
+        root="/c",
+        server_running=True,
+        controller_running=False,
+        supervisor_running=True,
+        human_unread=2,
+        errors=[SourceError("city_api", "not_found", "/v0/city/c/sessions: not served")],
+    )
+    from gt_mcp_tmux.model import Snapshot
+
+    shown = render_status(Snapshot(0, "x", gascity=stopped), settings).gascity
+    plain = re.sub(r"#\[[^\]]*\]", "", shown)
+    assert "!stopped" in plain and "no town" not in plain and "M2" in plain
+
+
+def test_a_city_user_is_not_told_to_install_gas_town() -> None:
+    import io
+
+    from rich.console import Console
+
+    from gt_mcp_tmux.model import (
+        AgentMailFound,
+        CityFound,
+        Detection,
+        GascityFound,
+        GastownFound,
+        TmuxFound,
+    )
+    from gt_mcp_tmux.render.detect_view import detection_table
+
+    found = Detection(
+        GastownFound(None, None, None, None, None, None, False, 0, hints=["install Gas Town"]),
+        AgentMailFound("http://127.0.0.1:1", True, 1.0, None),
+        TmuxFound("tmux 3.3a", True, False),
+        gascity=GascityFound(
+            "/usr/bin/gc", "0.15.1", "http://127.0.0.1:8372", True,
+            [CityFound("c", "/c", "cwd", "c", True, watched=True)],
+        ),
+    )  # fmt: skip
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(detection_table(found))
+    text = out.getvalue()
+    assert "not used" in text and "install Gas Town" not in text and "town " not in text
+    assert "c /c  (watched, found by cwd" in text

@@ -164,6 +164,9 @@ class TestInALiveCity:
         assert found["human_unread"] >= 1  # the recipe's mail to human
         assert [r["name"] for r in found["rigs"]] == ["demorig"]
         assert data["gastown"]["root"] is None  # GT_ROOT of the city's sessions is no town
+        servers = json.loads(gt_mcp(city, "tmux", "status", "--json").stdout)["gascity"]
+        roles = {s["name"]: s["role"] for s in servers["sessions"]}
+        assert roles["demorig--witness"] == "witness" and roles["mayor"] == "mayor"
         human = gt_mcp(city, "status")
         assert f"▦ {city.name}" in human.stdout and "no town" not in human.stdout
 
@@ -310,6 +313,8 @@ class TestInALiveCity:
         found = json.loads(done.stdout)["gascity"]
         assert found["supervisor_running"] is False and found["via"] == "gc"
         assert "mayor" in city_agents(json.loads(done.stdout))  # from `gc session list --json`
+        assert found["human_unread"] >= 1  # from `gc mail count human`
+        assert not [e for e in found["errors"] if e["source"] in ("city_sessions", "city_mail")]
         bar = gt_mcp(city, "status")
         assert "supervisor" in bar.stdout and "Traceback" not in bar.stderr
 

@@ -200,11 +200,13 @@ def test_a_crash_looping_agent_is_quarantined_without_an_event(
     started = time.monotonic()
     entry = wait_for_quarantine(city)
     took = time.monotonic() - started
-    # an agent that exits at once "died during startup": it never leaves `creating`
-    assert (entry["state"], entry["reason"], entry["running"]) == ("creating", "quarantine", False)
-    assert took < 60, f"quarantined after {took:.0f}s"
+    # an agent that exits at once "died during startup": it stays `creating`; on a loaded
+    # machine gc sometimes sees it start before it dies, and then it is `asleep`
+    assert (entry["reason"], entry["running"]) == ("quarantine", False)
+    assert entry["state"] in ("creating", "asleep"), entry
+    assert took < 90, f"quarantined after {took:.0f}s"
     listed = [s for s in city.gc_json("session", "list") if s["SessionName"] == "crasher"]
-    assert [s["State"] for s in listed] == ["creating"]
+    assert [s["State"] for s in listed] in (["creating"], ["asleep"])
     assert "crasher" not in city.tmux_sessions()  # gc removes a session that died starting
     kinds = {e["type"] for e in city.events()}
     assert not kinds & {"session.crashed", "session.quarantined"}

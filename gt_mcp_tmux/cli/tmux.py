@@ -64,7 +64,8 @@ def command_tmux_status(args: argparse.Namespace) -> int:
     socket = gastown_socket()
     gastown = gastown_sessions(socket) if socket else ServerSessions(None, False)
     city = city_socket()
-    gascity = gastown_sessions(city) if city else None  # the same reader serves a city's
+    # the same reader serves a city's, keeping its sessions' GC_* (the template is the role)
+    gascity = gastown_sessions(city, kept_env=("GC_", "BEADS_ACTOR")) if city else None
     if args.json:
         print_json({"user": user, "gastown": gastown, "gascity": gascity})
         return 0

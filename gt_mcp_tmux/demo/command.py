@@ -53,6 +53,7 @@ def command_demo(args: argparse.Namespace) -> int:
     attach = attach_command()
     print(f"  town        {state.paths.root}")
     print(f"  its tmux    tmux -L {state.gt_socket} ls")
+    print(f"  city        {state.paths.city_root}  (tmux -L gtmcp-demo-city ls)")
     print(f"  gt          {state.paths.bin / 'gt'}  (the stand-in; only the demo's tmux uses it)")
     if state.mail_note:
         print(f"  mail        {state.mail_note}")

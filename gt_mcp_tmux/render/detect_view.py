@@ -23,14 +23,23 @@ def detection_table(found: Detection) -> RenderableType:
     table.add_column(width=1)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    _row(
-        table,
-        gas.binary is not None,
-        "gt",
-        f"{gas.binary or 'not found'}  {gas.version or ''}".strip(),
+    city_user = (
+        gas.binary is None
+        and gas.town_root is None
+        and found.gascity is not None
+        and any(city.watched for city in found.gascity.cities)
     )
-    town = f"{gas.town_root}  (found by {gas.found_by})" if gas.town_root else "not found"
-    _row(table, gas.town_root is not None, "town", town)
+    if city_user:  # a Gas City user without Gas Town: nothing to fix there
+        table.add_row(Text("·", style="dim"), Text("gt", style="bold"), Text("not used", "dim"))
+    else:
+        _row(
+            table,
+            gas.binary is not None,
+            "gt",
+            f"{gas.binary or 'not found'}  {gas.version or ''}".strip(),
+        )
+        town = f"{gas.town_root}  (found by {gas.found_by})" if gas.town_root else "not found"
+        _row(table, gas.town_root is not None, "town", town)
     if gas.socket:
         server = f"{gas.socket} ({gas.socket_from}): " + (
             f"running, {gas.sessions} session{'s' if gas.sessions != 1 else ''}"
@@ -61,7 +70,7 @@ def detection_table(found: Detection) -> RenderableType:
     _row(table, tmux.version is not None, "tmux", tmux_text)
     hints = [
         *(f"fix your config: {e}" for e in found.config_errors),
-        *gas.hints,
+        *([] if city_user else gas.hints),
         *(city.hints if city is not None else []),
         *mail.hints,
         *tmux.hints,

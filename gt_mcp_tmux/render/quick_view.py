@@ -12,7 +12,7 @@ from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.icons import Heading, plain_glyphs
 from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
-from gt_mcp_tmux.render.town_header import header_lines, painted_once
+from gt_mcp_tmux.render.town_header import header_lines, keep_the_time, painted_once
 
 #: At most this many convoys in the quick view; the dashboard shows them all.
 QUICK_CONVOYS = 5
@@ -101,6 +101,7 @@ class QuickStatus:
         top: list[Text] = header_lines(self.snapshot, self.now, self.stale_after, plain)
         if not self.live:
             top[0] = painted_once(top[0], self.snapshot, self.now)
+        top[0] = keep_the_time(top[0], options.max_width)
         top.append(services_line(self.snapshot))
         both = gas.root is not None and city.root is not None
         if both:

@@ -148,29 +148,41 @@ def gastown_segment(
     return fill(settings.format_gastown, pieces, "format_gastown")
 
 
+_CITY_FAILURE_WORDS = {
+    "missing": "no gc",
+    "not_found": "no city",
+    "timeout": "gc slow",
+    "bad_output": "gc garbled",
+    "error": "gc error",
+    "down": "down",
+}
 _CITY_FAILURE_RANK = {"city_tmux": 0, "city_sessions": 1, "city_api": 2, "city_convoys": 9}
 
 
 def gascity_segment(
     city: GasCity, settings: Settings, without: frozenset[str] = frozenset()
 ) -> str:
-    """`▦ 4/5 ⚠1 0/3 !supervisor`: running/total agents, attention, convoys, what is down (the
-    city's tmux server, its controller, the supervisor). Empty when no city is watched."""
+    """`▦ 4/5 ⚠1 0/3 ✉1 !supervisor`: running/total agents, attention, convoys, unread mail for
+    `human` (gc's own mail, not Agent Mail's), what is down (the city's tmux server, its
+    controller, the supervisor). Empty when no city is watched."""
     if city.root is None:
         return ""
     icon = escape_for_tmux(settings.icon_gascity, 8)
     name = f"{escape_for_tmux(city.city or '', 16)} " if city.other_cities else ""
     pieces = _fleet_pieces(city.agents, city.convoys, icon, name, settings)
-    pieces["failure"] = ""
-    failing = [e for e in city.errors if e.kind in _FAILURE_WORDS]
-    if failing:
+    pieces["failure"] = pieces["mail"] = ""
+    if city.human_unread:
+        unread = f"{escape_for_tmux(settings.icon_mail, 8)}{city.human_unread}"
+        pieces["mail"] = _style(settings.color_warn, unread)
+    failing = [e for e in city.errors if e.kind in _CITY_FAILURE_WORDS]
+    if city.controller_running is False:  # `gc stop`: its routes answer "not found" then
+        pieces["failure"] = _style(settings.color_alert, "!stopped")
+    elif failing:
         error = min(failing, key=lambda e: _CITY_FAILURE_RANK.get(e.source, 5))
-        word = _FAILURE_WORDS[error.kind].replace("gt ", "gc ")
+        word = _CITY_FAILURE_WORDS[error.kind]
         if error.source == "city_convoys":
             word = word.replace("gc ", "convoys ")
         pieces["failure"] = _style(settings.color_alert, f"!{word}")
-    elif city.controller_running is False:
-        pieces["failure"] = _style(settings.color_alert, "!stopped")
     elif not city.supervisor_running and city.via is not None:
         pieces["failure"] = _style(settings.color_warn, "!supervisor")
     for piece in without:
@@ -255,6 +267,7 @@ DROP_ORDER = (
     "bridge",
     "mail",
     "gascity:convoys",
+    "gascity:mail",
     "gastown:convoys",
     "gastown:watchdog",
     "alerts",

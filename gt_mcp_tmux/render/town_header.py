@@ -120,6 +120,26 @@ def as_of(moment: float) -> str:
     return "as of " + time.strftime("%H:%M:%S", time.localtime(moment))
 
 
+def keep_the_time(line: Text, width: int) -> Text:
+    """The header line fitted to `width` with its end (`as of 14:03:07`, `updated 4s ago`) kept:
+    the counts in the middle give way first, the moment the data is from never does."""
+    from rich.cells import cell_len
+
+    at = line.plain.rfind("   ")
+    if at <= 0 or cell_len(line.plain) <= width:
+        return line
+    head, tail = line.divide([at])
+    room = width - cell_len(tail.plain) - 1
+    if room < 8:
+        return line
+    while cell_len(head.plain) > room:
+        head.right_crop(1)
+    fitted = head.copy()
+    fitted.append("…", style="dim")
+    fitted.append_text(tail)
+    return fitted
+
+
 def painted_once(line: Text, snapshot: Snapshot, now: float) -> Text:
     """`town_line` for a view painted once (Prefix+g waits for a key): it ends `as of 14:03:07`
     instead of an age that would stay frozen on screen."""

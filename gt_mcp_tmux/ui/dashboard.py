@@ -73,7 +73,9 @@ class Dashboard:
         if self.snapshot is None and self._collect_with is not None:
             self.snapshot = cached_or_collected(self._collect_with)  # no collector: once
             self._collect_with = None
-        self.sampler.set_socket(self.snapshot.gastown.socket if self.snapshot else None)
+        fleet = self.snapshot
+        socket = (fleet.gastown.socket or fleet.gascity.socket) if fleet else None
+        self.sampler.set_socket(socket)  # a city user's agents are on the city's server
         self.host = self.sampler.sample()
         now = time.monotonic()
         if force or now >= self._next_sessions:

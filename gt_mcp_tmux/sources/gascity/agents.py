@@ -83,8 +83,11 @@ def merge_city_agents(
     sessions_known: bool,
     crash_loops: Mapping[str, int],
     now: float,
+    controller_running: bool | None = None,
 ) -> list[Agent]:
-    """One Agent per session the supervisor lists (or, without it, per city tmux session)."""
+    """One Agent per session the supervisor lists (or, without it, per city tmux session).
+    `controller_running` False: the city was stopped (`gc stop`), its agents are stopped, not
+    dead."""
     by_name = {s.name: s for s in tmux_sessions}
     known: list[CitySession]
     if api_sessions is not None:
@@ -94,20 +97,23 @@ def merge_city_agents(
         known += [
             found
             for name, tmux in by_name.items()
-            if name not in listed and (found := session_from_env(tmux)) is not None
+            if name not in listed
+            and tmux.agent_alive  # a dead pane the supervisor no longer lists: a leftover
+            and (found := session_from_env(tmux)) is not None
         ]
     else:
         known = [found for tmux in by_name.values() if (found := session_from_env(tmux))]
     agents = []
     for city_session in known:
         tmux = by_name.get(city_session.session_name)
-        wakes = crash_loops.get(city_session.address, 0) + crash_loops.get(
-            city_session.session_name, 0
-        )
+        names = {city_session.address, city_session.session_name}  # one name, often
+        wakes = sum(crash_loops.get(name, 0) for name in names)
         # a restart that has stayed up a while is a recovery, not the loop going on
         settled = tmux is not None and tmux.agent_alive and now - tmux.created > SETTLED_SECONDS
         looping = wakes >= CRASH_LOOP_WAKES and not settled
         running, status = city_status(city_session, tmux, sessions_known, looping, now)
+        if controller_running is False and status == "dead":
+            status = "stopped"
         activity = tmux.activity if tmux is not None else None
         agents.append(
             Agent(

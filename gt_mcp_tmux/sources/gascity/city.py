@@ -172,11 +172,12 @@ def cities_from_tmux_servers(timeout: float = 0.5) -> list[Path]:
         for path in entries:
             if not socket_answers(path):
                 continue  # tmux leaves dead sockets behind: a connect, not a fork, says so
-            done = run_tmux(["-S", str(path), "show-environment", "GC_CITY"], timeout=timeout)
-            name, _, value = (
-                done.stdout.strip().partition("=") if done is not None else ("", "", "")
-            )
-            if done is not None and done.returncode == 0 and name == "GC_CITY" and value:
+            # the whole environment: asking for a missing name logs "unknown variable" in
+            # that server's message log
+            done = run_tmux(["-S", str(path), "show-environment"], timeout=timeout)
+            lines = done.stdout.splitlines() if done is not None and done.returncode == 0 else []
+            value = next((ln[len("GC_CITY=") :] for ln in lines if ln.startswith("GC_CITY=")), "")
+            if value:
                 root = Path(value)
                 if is_city_root(root) and root not in found:
                     found.append(root)

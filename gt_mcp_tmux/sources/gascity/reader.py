@@ -169,7 +169,7 @@ class GasCityReader:
             gc_json(["session", "list", "--json"], self.city.root, "city_sessions", timeout),
             "city_sessions",
         )
-        count = gc_text(["city_mail", "count", "human"], self.city.root, "city_mail", timeout)
+        count = gc_text(["mail", "count", "human"], self.city.root, "city_mail", timeout)
         unread = (
             count
             if isinstance(count, SourceError)
@@ -242,7 +242,12 @@ class GasCityReader:
             known = view is not None and view.error is None
             tmux_sessions = view.sessions if view is not None else []
             agents = merge_city_agents(
-                self._sessions, tmux_sessions, known, crash_loops(self._feed, now), now
+                self._sessions,
+                tmux_sessions,
+                known,
+                crash_loops(self._feed, now),
+                now,
+                self._controller,
             )
             errors = [s.error for s in self._sources.values() if s.error is not None]
             if self._via == "api" or self._sources["city_sessions"].error is None:

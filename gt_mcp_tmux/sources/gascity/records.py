@@ -84,6 +84,12 @@ def _items(data: Any, source: str) -> list[Mapping[str, Any]] | SourceError:
     return [item for item in items if isinstance(item, Mapping)]
 
 
+def _moment(value: Any) -> float | None:
+    """Epoch seconds; None for no time, Go's zero time (`0001-01-01T00:00:00Z`) included."""
+    moment = parse_rfc3339(value)
+    return moment if moment is not None and moment > 0 else None
+
+
 def _rig_of(template: str) -> str | None:
     return template.rsplit("/", 1)[0] if "/" in template else None
 
@@ -110,7 +116,7 @@ def parse_sessions(data: Any, source: str) -> list[CitySession] | SourceError:
                 alias=_text(item, "alias", "Alias"),
                 rig=_text(item, "rig", "Rig") or _rig_of(template),
                 running=running if isinstance(running, bool) else None,
-                last_active=parse_rfc3339(item.get("last_active", item.get("LastActive"))),
+                last_active=_moment(item.get("last_active", item.get("LastActive"))),
                 attached=item.get("attached", item.get("Attached")) is True,
                 reason=_text(item, "reason", "Reason"),
             )

@@ -57,10 +57,13 @@ def list_sessions(server: list[str], timeout: float = 1.0) -> ServerSessions:
     return ServerSessions(label, True, sorted(sessions, key=lambda s: s.name))
 
 
-def gastown_sessions(socket: str) -> ServerSessions:
-    """Gas Town's server's sessions with each one's `GT_ROLE`: read by the same reader the
-    collector uses (one `list-panes`, one batched environment call)."""
-    view = GtTmuxServer(socket).look()
+def gastown_sessions(
+    socket: str, kept_env: tuple[str, ...] = ("GT_", "BD_ACTOR")
+) -> ServerSessions:
+    """Gas Town's (or Gas City's: `kept_env` `GC_`) server's sessions with each one's role:
+    read by the same reader the collector uses (one `list-panes`, one batched environment
+    call)."""
+    view = GtTmuxServer(socket, kept_env=kept_env).look()
     if not view.running or view.error is not None:
         return ServerSessions(socket, False)
     return ServerSessions(
