@@ -88,7 +88,6 @@ class Collector:
         self.city: CityLocation | None = None
         self.city_reader: OrchestratorReader[GasCity] = GasCityReader(self.settings, None)
         self.next_city_search = 0.0
-        self.city_searches = 0
         self.mail: AgentMail | None = None
         self.mail_health = SourceHealth("agent_mail", interval=self.settings.mail_interval)
         self.pusher = OptionPusher(self.server_args)
@@ -131,25 +130,33 @@ class Collector:
             self.wake.set()
 
     def _find_city(self, now: float) -> None:
+        """The files and the registry (cheap, in the main loop, every 10 s until found)."""
         if self.city is not None or now < self.next_city_search or not self.settings.gascity:
             return
-        self.next_city_search = now + 10  # a file walk and the registry: cheap
-        self.city_searches += 1
+        self.next_city_search = now + 10
+        self._take_city(self._search_city(ask_tmux=False))
+
+    def _city_scan_job(self) -> None:
+        """Without a city found, the running tmux servers once a minute, off the main loop: a
+        tmux call per live server must never hold the bar (nor a stop)."""
+        if self.city is None and self.settings.gascity:
+            self._take_city(self._search_city(ask_tmux=True))
+
+    def _search_city(self, ask_tmux: bool) -> CityLocation | None:
         environ = {**os.environ, **self._server_environment("GC_CITY", "GC_CITY_PATH", "GC_HOME")}
-        found = find_city(
-            logical_cwd(),
-            environ,
-            configured=self.settings.city_root or None,
-            ask_tmux=self.city_searches % 6 == 1,  # the tmux servers once a minute, not 6 times
-        )
-        if found is not None:
+        configured = self.settings.city_root or None
+        return find_city(logical_cwd(), environ, configured=configured, ask_tmux=ask_tmux)
+
+    def _take_city(self, found: CityLocation | None) -> None:
+        with self.lock:
+            if found is None or self.city is not None:
+                return
             self.city = found
-            with self.lock:
-                self.city_reader = GasCityReader(self.settings, found)
-            with self.town_changed:
-                self.town_generation += 1
-                self.town_changed.notify_all()
-            self.wake.set()
+            self.city_reader = GasCityReader(self.settings, found)
+        with self.town_changed:
+            self.town_generation += 1
+            self.town_changed.notify_all()
+        self.wake.set()
 
     def _server_environment(self, *names: str) -> dict[str, str]:
         done = run_tmux([*self.server_args, "show-environment", "-g"])
@@ -414,6 +421,7 @@ class Collector:
         self._every("convoys", lambda: self.settings.convoy_interval, self._convoy_job)
         self._every("agent_mail", lambda: self.settings.mail_interval, self._mail_job)
         self._every("city_api", lambda: self.settings.city_api_interval, self._city_job)
+        self._every("city_scan", lambda: 60.0, self._city_scan_job)
         last_cycle = 0.0
         while not self.stop.is_set():
             if not self.server_alive():

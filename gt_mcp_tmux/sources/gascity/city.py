@@ -184,6 +184,13 @@ def cities_from_tmux_servers(timeout: float = 0.5) -> list[Path]:
     return found
 
 
+def _gc_installed(environ: Mapping[str, str]) -> bool:
+    """A Gas City user has `gc` (or `GT_MCP_GC`): only then are tmux servers asked for one."""
+    from gt_mcp_tmux.passthrough import find_program
+
+    return find_program(environ.get("GT_MCP_GC") or "gc", dict(environ)) is not None
+
+
 def _location(
     root: Path, found_by: str, environ: Mapping[str, str], others: tuple[Path, ...] = ()
 ) -> CityLocation:
@@ -227,7 +234,7 @@ def find_city(
             return _location(Path(value), var, env)
     registered = [c for c in registered_cities(env) if is_city_root(c.path)]
     if not registered:
-        running = cities_from_tmux_servers() if ask_tmux else []
+        running = cities_from_tmux_servers() if ask_tmux and _gc_installed(env) else []
         if not running:
             return None
         first = _location(running[0], "tmux", env, tuple(running[1:]))
