@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import agent_mail, collector, passthrough, popup_paint
+from bench import agent_mail, collector, host, passthrough, popup_paint
 
 BENCHMARKS = {
     "passthrough": passthrough.main,
     "collector": collector.main,
     "agent_mail": agent_mail.main,
     "popup_paint": popup_paint.main,
+    "host": host.main,
 }
 
 if __name__ == "__main__":
