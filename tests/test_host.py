@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import psutil
 import pytest
 
 from gt_mcp_tmux.sources.host import HostSampler, descendants
+from tests.counting import counting
 from tests.harness import TmuxServer
 from tests.waiting import retry_until
 
 pytestmark = pytest.mark.integration
-
-
-class ProcOpens:
-    """Counts the /proc files this process opens while `counting` (psutil reads them with open)."""
-
-    counting = False
-    count = 0
-
-
-def _count_proc_opens(event: str, args: tuple[object, ...]) -> None:
-    if ProcOpens.counting and event == "open" and str(args[0]).startswith("/proc/"):
-        ProcOpens.count += 1
-
-
-sys.addaudithook(_count_proc_opens)  # audit hooks cannot be removed: it counts only when asked
-
-
-@contextmanager
-def counting_proc_opens() -> Iterator[type[ProcOpens]]:
-    ProcOpens.count, ProcOpens.counting = 0, True
-    try:
-        yield ProcOpens
-    finally:
-        ProcOpens.counting = False
 
 
 def start_sessions(tmux: TmuxServer, count: int) -> None:
@@ -61,9 +34,9 @@ def test_one_process_scan_per_refresh_at_200_panes(tmux: TmuxServer) -> None:
     retry_until(lambda: len(psutil.Process(_pane_pid(tmux, "gt-tree")).children()) == 2)
     system_processes = len(psutil.pids())
 
-    with counting_proc_opens() as opened:
+    with counting() as counts:
         sampler._refresh_tree()
-    refresh_reads = opened.count
+    refresh_reads = counts.proc_opens
     health = sampler.sample()
 
     sessions = {load.session: load for load in health.sessions}

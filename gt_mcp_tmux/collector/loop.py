@@ -49,7 +49,13 @@ from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from gt_mcp_tmux.sources.gascity.city import CityLocation, find_city
 from gt_mcp_tmux.sources.gascity.reader import GasCityReader
 from gt_mcp_tmux.sources.gastown.reader import GasTownReader
-from gt_mcp_tmux.sources.gastown.town import TownLocation, find_town, live_socket_name, logical_cwd
+from gt_mcp_tmux.sources.gastown.town import (
+    SocketScan,
+    TownLocation,
+    find_town,
+    live_socket_name,
+    logical_cwd,
+)
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
@@ -96,6 +102,8 @@ class Collector:
         self.last_cache_write = 0.0
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
+        self.town_scan = SocketScan()  # the sockets asked before: a stale one costs no fork
+        self._environment: tuple[float, dict[str, str]] | None = None
         self.next_settings_read = time.monotonic() + 10
         self.next_version_check = time.monotonic() + 5
         self.cycles = 0
@@ -116,10 +124,15 @@ class Collector:
     def _find_town(self, now: float) -> None:
         if self.town is not None or now < self.next_town_search:
             return
-        self.next_town_search = now + 10  # cheap: a file walk and one tmux call
+        self.next_town_search = now + 10  # cheap: a file walk, one tmux call, a connect per socket
         # The server's global environment is fresher than ours (`tmux set-environment -g`).
-        environ = {**os.environ, **self._server_environment("GT_TOWN_ROOT", "GT_ROOT")}
-        found = find_town(logical_cwd(), environ, configured=self.settings.town_root or None)
+        environ = {**os.environ, **self._server_environment(now, "GT_TOWN_ROOT", "GT_ROOT")}
+        found = find_town(
+            logical_cwd(),
+            environ,
+            configured=self.settings.town_root or None,
+            scan=self.town_scan,
+        )
         if found is not None:
             self.town = found
             with self.lock:
@@ -133,7 +146,8 @@ class Collector:
         if self.city is not None or now < self.next_city_search or not self.settings.gascity:
             return
         self.next_city_search = now + 10  # a file walk and the registry: cheap
-        environ = {**os.environ, **self._server_environment("GC_CITY", "GC_CITY_PATH", "GC_HOME")}
+        names = ("GC_CITY", "GC_CITY_PATH", "GC_HOME")
+        environ = {**os.environ, **self._server_environment(now, *names)}
         found = find_city(logical_cwd(), environ, configured=self.settings.city_root or None)
         if found is not None:
             self.city = found
@@ -144,12 +158,15 @@ class Collector:
                 self.town_changed.notify_all()
             self.wake.set()
 
-    def _server_environment(self, *names: str) -> dict[str, str]:
-        done = run_tmux([*self.server_args, "show-environment", "-g"])
-        if done is None or done.returncode != 0:
-            return {}
-        pairs = (line.partition("=") for line in done.stdout.splitlines())
-        return {name: value for name, sep, value in pairs if sep and name in names and value}
+    def _server_environment(self, now: float, *names: str) -> dict[str, str]:
+        """These variables of the server's global environment: one `tmux` call serves the town's
+        and the city's searches of the same second."""
+        if self._environment is None or abs(now - self._environment[0]) >= 1:
+            done = run_tmux([*self.server_args, "show-environment", "-g"])
+            pairs = (line.partition("=") for line in (done.stdout if done else "").splitlines())
+            ok = done is not None and done.returncode == 0
+            self._environment = (now, {n: v for n, sep, v in pairs if ok and sep and v})
+        return {name: value for name, value in self._environment[1].items() if name in names}
 
     # --- worker threads for the slow sources -------------------------------------------
     def _every(self, name: str, interval: Callable[[], float], job: Callable[[], None]) -> None:
@@ -314,8 +331,9 @@ class Collector:
 
     def cycle(self) -> None:
         now = time.time()
-        self._find_town(time.monotonic())
-        self._find_city(time.monotonic())
+        searched = time.monotonic()  # one clock for both: due together, one environment read
+        self._find_town(searched)
+        self._find_city(searched)
         self.publish(self.build_snapshot(now), now)
         self._append_on_gastown_server(now)
         self._check_room()
@@ -401,8 +419,9 @@ class Collector:
         self._log(f"collector {__version__} started for {self.socket_path}")
         for problem in self.config_errors:
             self._log(f"config: {problem}")
-        self._find_town(time.monotonic())
-        self._find_city(time.monotonic())
+        searched = time.monotonic()  # one clock for both: due together, one environment read
+        self._find_town(searched)
+        self._find_city(searched)
         self._every("gt_status", lambda: self.settings.status_interval, self._gt_status_job)
         self._every("convoys", lambda: self.settings.convoy_interval, self._convoy_job)
         self._every("agent_mail", lambda: self.settings.mail_interval, self._mail_job)
