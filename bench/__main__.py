@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import agent_mail, collector, host, passthrough, popup_paint
+from bench import agent_mail, collector, host, passthrough, popup_paint, status_json
 
 BENCHMARKS = {
     "passthrough": passthrough.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "agent_mail": agent_mail.main,
     "popup_paint": popup_paint.main,
     "host": host.main,
+    "status_json": status_json.main,
 }
 
 if __name__ == "__main__":

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
 from gt_mcp_tmux.cli.common import command_settings, command_snapshot, console, in_popup
-from gt_mcp_tmux.output import print_json
 
 QUICK_FOOTER = "any key closes · ↑↓ PgUp PgDn: every agent"
 
@@ -22,8 +22,18 @@ def create_status_subparser(sub: Any) -> None:
 def command_status(args: argparse.Namespace) -> int:
     if args.popup:
         return in_popup(quick_popup)
-    snapshot = command_snapshot(command_settings())
+    settings = command_settings()
     if args.json:
+        from gt_mcp_tmux.collector.views_data import fresh_cache_json
+
+        text = fresh_cache_json()  # a fresh cache: printed as it is, no model, no sources
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
+    snapshot = command_snapshot(settings)
+    if args.json:
+        from gt_mcp_tmux.output import print_json
+
         print_json(snapshot)
         return 0
     from gt_mcp_tmux.render.status_view import status_view
