@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import agent_mail, collector, host, passthrough, popup_paint, status_json
+from bench import (
+    agent_mail,
+    collector,
+    host,
+    passthrough,
+    popup_paint,
+    publish,
+    status_json,
+)
 
 BENCHMARKS = {
     "passthrough": passthrough.main,
@@ -13,6 +21,7 @@ BENCHMARKS = {
     "popup_paint": popup_paint.main,
     "host": host.main,
     "status_json": status_json.main,
+    "publish": publish.main,
 }
 
 if __name__ == "__main__":

@@ -34,6 +34,20 @@ def write_snapshot(snapshot: Snapshot, path: Path | None = None) -> Path:
     return target
 
 
+def cache_content(snapshot: Snapshot) -> tuple[object, ...]:
+    """What a rewrite of the cache is for: the town's, the city's and Agent Mail's records and the
+    open alerts' ids (`gt-mcp alerts --ack ID` reads them from the cache). Two of these compare
+    with `==`, field by field, and stop at the first difference (the records are frozen
+    dataclasses, rebuilt by the readers each cycle): no serialising, as there was, of the whole
+    snapshot every second to see whether anything changed."""
+    return (
+        snapshot.gastown,
+        snapshot.gascity,
+        snapshot.agent_mail,
+        tuple(alert.id for alert in snapshot.alerts),
+    )
+
+
 def read_snapshot(path: Path | None = None) -> Snapshot | None:
     """The cached snapshot, or None when there is none or it cannot be read."""
     from gt_mcp_tmux.model import snapshot_from_json

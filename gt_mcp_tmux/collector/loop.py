@@ -35,13 +35,13 @@ from gt_mcp_tmux.collector.announce import (
     run_hooks_in_background,
     tell_clients,
 )
-from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
+from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
-from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth, to_json
+from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
@@ -98,7 +98,7 @@ class Collector:
         self.mail_health = SourceHealth("agent_mail", interval=self.settings.mail_interval)
         self.pusher = OptionPusher(self.server_args)
         self.last_error: str | None = None
-        self.last_cache_json = ""
+        self.last_cache_content: tuple[object, ...] | None = None
         self.last_cache_write = 0.0
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
@@ -318,16 +318,10 @@ class Collector:
             options["@_gtmcp_heartbeat"] = str(int(now))
         if self.pusher.push(options) and "@_gtmcp_heartbeat" in options:
             self.last_heartbeat = now
-        # the alerts count too: `gt-mcp alerts --ack ID` reads them from the cache
-        body = (
-            json.dumps(to_json(snapshot.gastown), sort_keys=True)
-            + json.dumps(to_json(snapshot.gascity), sort_keys=True)
-            + json.dumps(to_json(snapshot.agent_mail), sort_keys=True)
-            + ",".join(a.id for a in snapshot.alerts)
-        )
-        if body != self.last_cache_json or now - self.last_cache_write >= 5:
+        content = cache_content(snapshot)  # the records themselves, compared: no serialising
+        if content != self.last_cache_content or now - self.last_cache_write >= 5:
             write_snapshot(snapshot, snapshot_path(self.socket_path))
-            self.last_cache_json, self.last_cache_write = body, now
+            self.last_cache_content, self.last_cache_write = content, now
 
     def cycle(self) -> None:
         now = time.time()
