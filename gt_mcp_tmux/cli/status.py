@@ -15,6 +15,9 @@ QUICK_FOOTER = "any key closes · ↑↓ PgUp PgDn: every agent"
 def create_status_subparser(sub: Any) -> None:
     parser = sub.add_parser("status", help="the fleet, Agent Mail and the bridge at a glance")
     parser.add_argument("--json", action="store_true", help="print the Snapshot JSON (README)")
+    parser.add_argument(
+        "--all", action="store_true", help="every row of every list (else long ones are cut)"
+    )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=command_status)
 
@@ -38,7 +41,7 @@ def command_status(args: argparse.Namespace) -> int:
         return 0
     from gt_mcp_tmux.render.status_view import status_view
 
-    console().print(status_view(snapshot, time.time()))
+    console().print(status_view(snapshot, time.time(), bounded=not args.all))
     return 0
 
 
@@ -72,6 +75,8 @@ def quick_popup() -> None:
         # as many agents as fit, most urgent first; a scroll key shows them all, and scrolls
         def whole() -> Any:
             latest = cached_snapshot() or snapshot
-            return quick_status(latest, time.time(), stale_after=settings.stale_after, live=True)
+            return quick_status(
+                latest, time.time(), stale_after=settings.stale_after, live=True, bounded=False
+            )
 
         run_scrolling(screen, whole, hint="q close · ↑↓ PgUp PgDn Home End scroll")
