@@ -51,8 +51,16 @@ def main() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         runtime = Path(tmp) / "run"
         runtime.mkdir(mode=0o700)
+        saved = {name: os.environ.get(name) for name in ("XDG_RUNTIME_DIR", "TMUX_TMPDIR")}
         os.environ.update(XDG_RUNTIME_DIR=str(runtime), TMUX_TMPDIR=tmp)  # its cache: not yours
-        _measure(figures, results)
+        try:
+            _measure(figures, results)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
     report(f"collector publish (median of {RUNS}, in-process)", figures)
     return results
 
