@@ -16,6 +16,7 @@ from gt_mcp_tmux.collector.loop import Collector
 from gt_mcp_tmux.sources.gastown import town
 from tests.counting import counting
 from tests.harness import TmuxServer
+from tests.waiting import retry_until
 
 STALE = 20
 
@@ -49,7 +50,9 @@ def main() -> dict[str, float]:
             for n in range(STALE):
                 stale = TmuxServer(f"stale{n:02d}-{n:06x}")
                 stale.run("-f", "/dev/null", "new-session", "-d")
+                path = stale.out("display-message", "-p", "#{socket_path}")
                 stale.kill()
+                retry_until(lambda: not town.socket_answers(path))  # noqa: B023
             socket = user.out("display-message", "-p", "#{socket_path}")
             ours, ours_ms = one_minute(Collector(socket, None), 1000.0)
             before = Collector(socket, None)

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from gt_mcp_tmux.collector.loop import Collector
-from gt_mcp_tmux.sources.gastown.town import SocketScan, towns_from_tmux_servers
+from gt_mcp_tmux.sources.gastown.town import SocketScan, socket_answers, towns_from_tmux_servers
 from tests.counting import counting
 from tests.harness import TmuxServer
 from tests.townkit import make_town
+from tests.waiting import retry_until
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,9 @@ def stale_sockets(count: int) -> list[TmuxServer]:
     servers = [TmuxServer(f"stale{n:02d}-{n:06x}") for n in range(count)]
     for server in servers:
         server.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor")
+        path = Path(server.out("display-message", "-p", "#{socket_path}"))
         server.kill()
+        assert retry_until(lambda: not socket_answers(path))  # noqa: B023
     return servers
 
 
@@ -75,6 +78,7 @@ def test_a_stale_socket_that_comes_alive_as_a_town_is_found_at_the_next_search(
     stale = TmuxServer(town.socket)
     stale.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor")
     stale.kill()
+    assert retry_until(lambda: not socket_answers(folder / town.socket))
     scan = SocketScan(clock=Clock())
     assert (folder / town.socket).exists()
     assert towns_from_tmux_servers(scan=scan) == []
@@ -108,7 +112,9 @@ def test_a_server_that_gets_its_town_later_is_found_after_the_back_off(
         for _ in range(3):
             clock.now += 40
             assert towns_from_tmux_servers(scan=scan) == []
+        path = socket_folder(tmux) / town.socket
         server.kill()
+        assert retry_until(lambda: not socket_answers(path))  # the old server is gone
         subprocess.run(
             ["tmux", "-L", town.socket, "-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor"],
             check=True,
