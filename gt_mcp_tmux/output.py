@@ -8,13 +8,13 @@ import sys
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from gt_mcp_tmux.model import to_json
-
 if TYPE_CHECKING:
     from rich.console import Console
 
 
 def print_json(record: Any) -> None:
+    from gt_mcp_tmux.model import to_json  # here: a one-line error needs no model
+
     sys.stdout.write(json.dumps(to_json(record), indent=2, ensure_ascii=False) + "\n")
 
 

@@ -60,3 +60,64 @@ def test_status_never_hangs_on_a_hung_gt_and_leaves_no_gt_behind(town: StandinTo
     # a one-off collection asks for a full status (a fast one has no mail counts)
     assert {e["source"] for e in errors if e["kind"] == "timeout"} >= {"gt_status", "convoys"}
     assert standin_gt_processes(town) == []
+
+
+HEAVY = (
+    "gt_mcp_tmux.model",
+    "gt_mcp_tmux.collector.once",
+    "gt_mcp_tmux.sources.gastown",
+    "gt_mcp_tmux.sources.gascity",
+    "gt_mcp_tmux.sources.agent_mail",
+    "gt_mcp_tmux.render",
+    "rich",
+    "libtmux",
+    "psutil",
+)
+#: `gt-mcp status --json` in a Python that says, on stderr, which modules it loaded.
+STATUS_JSON_LOADING = (
+    "import sys\n"
+    "from gt_mcp_tmux.cli import main\n"
+    "code = main(['status', '--json'])\n"
+    "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
+    "sys.exit(code)\n"
+)
+
+
+def status_json_and_modules() -> tuple[str, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", STATUS_JSON_LOADING],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout, set(done.stderr.split())
+
+
+def test_status_json_from_a_fresh_cache_loads_no_collection_stack(tmp_path: Path) -> None:
+    """The collector's fresh cache is printed as the model would print it, without the model,
+    the sources or rich: `status --json` costs little more than starting Python."""
+    import dataclasses
+    import time
+
+    from gt_mcp_tmux import __version__
+
+    fresh = dataclasses.replace(busy_town(), collected_at=time.time(), version=__version__)
+    cache = write_snapshot(fresh)  # this (test's) tmux server's cache
+    text, loaded = status_json_and_modules()
+    assert not sorted(m for m in loaded if m.startswith(HEAVY))
+    through_the_model = run("status", "--json", GT_MCP_SNAPSHOT=str(cache))
+    assert through_the_model.returncode == 0, through_the_model.stderr
+    assert text == through_the_model.stdout  # byte for byte
+    assert snapshot_from_json(json.loads(text)) == fresh
+
+
+def test_status_json_from_another_versions_cache_goes_through_the_model() -> None:
+    import dataclasses
+    import time
+
+    older = dataclasses.replace(busy_town(), collected_at=time.time(), version="0.0.1")
+    write_snapshot(older)
+    text, loaded = status_json_and_modules()
+    assert "gt_mcp_tmux.model" in loaded and "gt_mcp_tmux.collector.once" not in loaded
+    assert snapshot_from_json(json.loads(text)) == older

@@ -14,7 +14,7 @@ OWN_COMMANDS = frozenset({"detect", "collector", "tmux", "bridge", "alerts", "ju
 #: First words gt has too (`gt status`, `gt mail send`, `gt dashboard`, `gt config`): ours only
 #: when every further argument is one of ours, so `gt-mcp mail send ...` still reaches gt.
 SHARED_COMMANDS: dict[str, frozenset[str]] = {
-    "status": frozenset({"--json", "--popup", "-h", "--help"}),
+    "status": frozenset({"--json", "--all", "--popup", "-h", "--help"}),
     "mail": frozenset({"--json", "--popup", "-h", "--help"}),
     "dashboard": frozenset({"--once", "--popup", "--json", "-h", "--help"}),
     "config": frozenset({"init", "--force", "-h", "--help"}),

@@ -4,25 +4,13 @@ parser built from them, and the one place a command's failure becomes a one-line
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from gt_mcp_tmux import __version__
-from gt_mcp_tmux.cli import (
-    alerts,
-    bridge,
-    collector,
-    config,
-    dashboard,
-    detect,
-    jump,
-    mail,
-    sling,
-    status,
-    tmux,
-)
 from gt_mcp_tmux.cli.common import CommandParser
 from gt_mcp_tmux.config import ConfigError
 from gt_mcp_tmux.output import error_line
@@ -37,27 +25,29 @@ mail, dashboard, config) are gt-mcp's only with the options shown here: `gt-mcp 
 """
 
 
-def _demo_subparser(sub: Any) -> None:
-    from gt_mcp_tmux.demo.command import create_demo_subparser
+#: Every own command and the module that has it, in the order `gt-mcp --help` lists them. A
+#: command line names one: only that module is imported (`status --json` stays cheap).
+SUBPARSERS: dict[str, str] = {
+    "detect": "gt_mcp_tmux.cli.detect",
+    "status": "gt_mcp_tmux.cli.status",
+    "collector": "gt_mcp_tmux.cli.collector",
+    "alerts": "gt_mcp_tmux.cli.alerts",
+    "jump": "gt_mcp_tmux.cli.jump",
+    "sling": "gt_mcp_tmux.cli.sling",
+    "demo": "gt_mcp_tmux.demo.command",
+    "config": "gt_mcp_tmux.cli.config",
+    "dashboard": "gt_mcp_tmux.cli.dashboard",
+    "mail": "gt_mcp_tmux.cli.mail",
+    "bridge": "gt_mcp_tmux.cli.bridge",
+    "tmux": "gt_mcp_tmux.cli.tmux",
+}
 
-    create_demo_subparser(sub)
 
-
-#: Every own command, in the order `gt-mcp --help` lists them.
-SUBPARSERS: tuple[Callable[[Any], None], ...] = (
-    detect.create_detect_subparser,
-    status.create_status_subparser,
-    collector.create_collector_subparser,
-    alerts.create_alerts_subparser,
-    jump.create_jump_subparser,
-    sling.create_sling_subparser,
-    _demo_subparser,
-    config.create_config_subparser,
-    dashboard.create_dashboard_subparser,
-    mail.create_mail_subparser,
-    bridge.create_bridge_subparser,
-    tmux.create_tmux_subparser,
-)
+def subparser_creator(command: str) -> Callable[[Any], None]:
+    """`create_<command>_subparser` of the command's module (imported now)."""
+    module = importlib.import_module(SUBPARSERS[command])
+    create: Callable[[Any], None] = getattr(module, f"create_{command}_subparser")
+    return create
 
 
 def command_version(_: argparse.Namespace) -> int:
@@ -69,7 +59,8 @@ def command_version(_: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> CommandParser:
+def build_parser(only: str | None = None) -> CommandParser:
+    """The whole parser, or with `only` one command's (what parsing that command line needs)."""
     parser = CommandParser(
         prog="gt-mcp",
         description=DESCRIPTION,
@@ -77,13 +68,13 @@ def build_parser() -> CommandParser:
     )
     parser.add_argument("--version", action="store_true", help="gt-mcp's version and gt's")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
-    for create in SUBPARSERS:
-        create(sub)
+    for command in [only] if only else SUBPARSERS:
+        subparser_creator(command)(sub)
     return parser
 
 
 def run(argv: list[str]) -> int:
-    parser = build_parser()
+    parser = build_parser(argv[0] if argv and argv[0] in SUBPARSERS else None)
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if args.version:

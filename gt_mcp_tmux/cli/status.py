@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
 from gt_mcp_tmux.cli.common import command_settings, command_snapshot, console, in_popup
-from gt_mcp_tmux.output import print_json
 
 QUICK_FOOTER = "any key closes · ↑↓ PgUp PgDn: every agent"
 
@@ -15,6 +15,9 @@ QUICK_FOOTER = "any key closes · ↑↓ PgUp PgDn: every agent"
 def create_status_subparser(sub: Any) -> None:
     parser = sub.add_parser("status", help="the fleet, Agent Mail and the bridge at a glance")
     parser.add_argument("--json", action="store_true", help="print the Snapshot JSON (README)")
+    parser.add_argument(
+        "--all", action="store_true", help="every row of every list (else long ones are cut)"
+    )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=command_status)
 
@@ -22,13 +25,23 @@ def create_status_subparser(sub: Any) -> None:
 def command_status(args: argparse.Namespace) -> int:
     if args.popup:
         return in_popup(quick_popup)
-    snapshot = command_snapshot(command_settings())
+    settings = command_settings()
     if args.json:
+        from gt_mcp_tmux.collector.views_data import fresh_cache_json
+
+        text = fresh_cache_json()  # a fresh cache: printed as it is, no model, no sources
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
+    snapshot = command_snapshot(settings)
+    if args.json:
+        from gt_mcp_tmux.output import print_json
+
         print_json(snapshot)
         return 0
     from gt_mcp_tmux.render.status_view import status_view
 
-    console().print(status_view(snapshot, time.time()))
+    console().print(status_view(snapshot, time.time(), bounded=not args.all))
     return 0
 
 
@@ -62,6 +75,8 @@ def quick_popup() -> None:
         # as many agents as fit, most urgent first; a scroll key shows them all, and scrolls
         def whole() -> Any:
             latest = cached_snapshot() or snapshot
-            return quick_status(latest, time.time(), stale_after=settings.stale_after, live=True)
+            return quick_status(
+                latest, time.time(), stale_after=settings.stale_after, live=True, bounded=False
+            )
 
         run_scrolling(screen, whole, hint="q close · ↑↓ PgUp PgDn Home End scroll")

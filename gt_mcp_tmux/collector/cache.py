@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gt_mcp_tmux.model import Snapshot, snapshot_from_json, to_json
 from gt_mcp_tmux.private_files import runtime_dir, sha256_hex, write_private
 from gt_mcp_tmux.sources.tmux.runner import current_server_socket
+
+if TYPE_CHECKING:
+    from gt_mcp_tmux.model import Snapshot
 
 
 def server_key(socket_path: str) -> str:
@@ -24,13 +27,31 @@ def snapshot_path(socket_path: str | None = None) -> Path:
 
 
 def write_snapshot(snapshot: Snapshot, path: Path | None = None) -> Path:
+    from gt_mcp_tmux.model import to_json  # here: `status --json` from the cache needs no model
+
     target = path or snapshot_path()
     write_private(target, json.dumps(to_json(snapshot), ensure_ascii=False, separators=(",", ":")))
     return target
 
 
+def cache_content(snapshot: Snapshot) -> tuple[object, ...]:
+    """What a rewrite of the cache is for: the town's, the city's and Agent Mail's records and the
+    open alerts' ids (`gt-mcp alerts --ack ID` reads them from the cache). Two of these compare
+    with `==`, field by field, and stop at the first difference (the records are frozen
+    dataclasses, rebuilt by the readers each cycle): no serialising, as there was, of the whole
+    snapshot every second to see whether anything changed."""
+    return (
+        snapshot.gastown,
+        snapshot.gascity,
+        snapshot.agent_mail,
+        tuple(alert.id for alert in snapshot.alerts),
+    )
+
+
 def read_snapshot(path: Path | None = None) -> Snapshot | None:
     """The cached snapshot, or None when there is none or it cannot be read."""
+    from gt_mcp_tmux.model import snapshot_from_json
+
     try:
         data = json.loads((path or snapshot_path()).read_text(encoding="utf-8"))
         return snapshot_from_json(data)

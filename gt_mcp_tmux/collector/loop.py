@@ -35,13 +35,13 @@ from gt_mcp_tmux.collector.announce import (
     run_hooks_in_background,
     tell_clients,
 )
-from gt_mcp_tmux.collector.cache import snapshot_path, write_snapshot
+from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
-from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth, to_json
+from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
@@ -49,7 +49,13 @@ from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from gt_mcp_tmux.sources.gascity.city import CityLocation, find_city
 from gt_mcp_tmux.sources.gascity.reader import GasCityReader
 from gt_mcp_tmux.sources.gastown.reader import GasTownReader
-from gt_mcp_tmux.sources.gastown.town import TownLocation, find_town, live_socket_name, logical_cwd
+from gt_mcp_tmux.sources.gastown.town import (
+    SocketScan,
+    TownLocation,
+    find_town,
+    live_socket_name,
+    logical_cwd,
+)
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
@@ -92,10 +98,12 @@ class Collector:
         self.mail_health = SourceHealth("agent_mail", interval=self.settings.mail_interval)
         self.pusher = OptionPusher(self.server_args)
         self.last_error: str | None = None
-        self.last_cache_json = ""
+        self.last_cache_content: tuple[object, ...] | None = None
         self.last_cache_write = 0.0
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
+        self.town_scan = SocketScan()  # the sockets asked before: a stale one costs no fork
+        self._environment: tuple[float, dict[str, str]] | None = None
         self.next_settings_read = time.monotonic() + 10
         self.next_version_check = time.monotonic() + 5
         self.cycles = 0
@@ -116,10 +124,15 @@ class Collector:
     def _find_town(self, now: float) -> None:
         if self.town is not None or now < self.next_town_search:
             return
-        self.next_town_search = now + 10  # cheap: a file walk and one tmux call
+        self.next_town_search = now + 10  # cheap: a file walk, one tmux call, a connect per socket
         # The server's global environment is fresher than ours (`tmux set-environment -g`).
-        environ = {**os.environ, **self._server_environment("GT_TOWN_ROOT", "GT_ROOT")}
-        found = find_town(logical_cwd(), environ, configured=self.settings.town_root or None)
+        environ = {**os.environ, **self._server_environment(now, "GT_TOWN_ROOT", "GT_ROOT")}
+        found = find_town(
+            logical_cwd(),
+            environ,
+            configured=self.settings.town_root or None,
+            scan=self.town_scan,
+        )
         if found is not None:
             self.town = found
             with self.lock:
@@ -143,7 +156,8 @@ class Collector:
             self._take_city(self._search_city(ask_tmux=True))
 
     def _search_city(self, ask_tmux: bool) -> CityLocation | None:
-        environ = {**os.environ, **self._server_environment("GC_CITY", "GC_CITY_PATH", "GC_HOME")}
+        names = ("GC_CITY", "GC_CITY_PATH", "GC_HOME")
+        environ = {**os.environ, **self._server_environment(time.monotonic(), *names)}
         configured = self.settings.city_root or None
         return find_city(logical_cwd(), environ, configured=configured, ask_tmux=ask_tmux)
 
@@ -158,12 +172,15 @@ class Collector:
             self.town_changed.notify_all()
         self.wake.set()
 
-    def _server_environment(self, *names: str) -> dict[str, str]:
-        done = run_tmux([*self.server_args, "show-environment", "-g"])
-        if done is None or done.returncode != 0:
-            return {}
-        pairs = (line.partition("=") for line in done.stdout.splitlines())
-        return {name: value for name, sep, value in pairs if sep and name in names and value}
+    def _server_environment(self, now: float, *names: str) -> dict[str, str]:
+        """These variables of the server's global environment: one `tmux` call serves the town's
+        and the city's searches of the same second."""
+        if self._environment is None or abs(now - self._environment[0]) >= 1:
+            done = run_tmux([*self.server_args, "show-environment", "-g"])
+            pairs = (line.partition("=") for line in (done.stdout if done else "").splitlines())
+            ok = done is not None and done.returncode == 0
+            self._environment = (now, {n: v for n, sep, v in pairs if ok and sep and v})
+        return {name: value for name, value in self._environment[1].items() if name in names}
 
     # --- worker threads for the slow sources -------------------------------------------
     def _every(self, name: str, interval: Callable[[], float], job: Callable[[], None]) -> None:
@@ -315,21 +332,16 @@ class Collector:
             options["@_gtmcp_heartbeat"] = str(int(now))
         if self.pusher.push(options) and "@_gtmcp_heartbeat" in options:
             self.last_heartbeat = now
-        # the alerts count too: `gt-mcp alerts --ack ID` reads them from the cache
-        body = (
-            json.dumps(to_json(snapshot.gastown), sort_keys=True)
-            + json.dumps(to_json(snapshot.gascity), sort_keys=True)
-            + json.dumps(to_json(snapshot.agent_mail), sort_keys=True)
-            + ",".join(a.id for a in snapshot.alerts)
-        )
-        if body != self.last_cache_json or now - self.last_cache_write >= 5:
+        content = cache_content(snapshot)  # the records themselves, compared: no serialising
+        if content != self.last_cache_content or now - self.last_cache_write >= 5:
             write_snapshot(snapshot, snapshot_path(self.socket_path))
-            self.last_cache_json, self.last_cache_write = body, now
+            self.last_cache_content, self.last_cache_write = content, now
 
     def cycle(self) -> None:
         now = time.time()
-        self._find_town(time.monotonic())
-        self._find_city(time.monotonic())
+        searched = time.monotonic()  # one clock for both: due together, one environment read
+        self._find_town(searched)
+        self._find_city(searched)
         self.publish(self.build_snapshot(now), now)
         self._append_on_gastown_server(now)
         self._check_room()
@@ -415,8 +427,9 @@ class Collector:
         self._log(f"collector {__version__} started for {self.socket_path}")
         for problem in self.config_errors:
             self._log(f"config: {problem}")
-        self._find_town(time.monotonic())
-        self._find_city(time.monotonic())
+        searched = time.monotonic()  # one clock for both: due together, one environment read
+        self._find_town(searched)
+        self._find_city(searched)
         self._every("gt_status", lambda: self.settings.status_interval, self._gt_status_job)
         self._every("convoys", lambda: self.settings.convoy_interval, self._convoy_job)
         self._every("agent_mail", lambda: self.settings.mail_interval, self._mail_job)

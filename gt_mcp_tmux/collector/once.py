@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from gt_mcp_tmux import __version__
 from gt_mcp_tmux.bridge import link
-from gt_mcp_tmux.collector.cache import read_snapshot
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, GasCity, GasTown, Snapshot
 from gt_mcp_tmux.proc import stop_all_children
@@ -76,11 +75,3 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
         sources=[*reader.health(), *city_reader.health()],
         gascity=gascity,
     )
-
-
-def current_snapshot(settings: Settings, fresh_within: float = 10.0) -> Snapshot:
-    """The cached snapshot if younger than `fresh_within` seconds, else a fresh one-off collection."""
-    cached = read_snapshot()
-    if cached is not None and time.time() - cached.collected_at <= fresh_within:
-        return cached
-    return collect_once(settings)

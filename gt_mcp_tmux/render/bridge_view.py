@@ -10,6 +10,7 @@ from rich.text import Text
 from gt_mcp_tmux.model import Bridge, CollectorStatus, Detection, Snapshot
 from gt_mcp_tmux.render.collector_view import collector_table
 from gt_mcp_tmux.render.detect_view import detection_table
+from gt_mcp_tmux.render.fit import first, more_line
 from gt_mcp_tmux.render.icons import Heading
 from gt_mcp_tmux.render.literal import clean, literal
 
@@ -32,7 +33,10 @@ def hint(text: str) -> Text:
     return line
 
 
-def links_section(bridge: Bridge | None) -> list[RenderableType]:
+def links_section(
+    bridge: Bridge | None, limit: int | None = None, more_hint: str = ""
+) -> list[RenderableType]:
+    """The bridge's state and its links (at most `limit` rows, the rest counted in a line)."""
     if bridge is None:
         return [Text("no bridge data yet (Agent Mail off, or no snapshot)", style="dim")]
     style = {"linked": "green", "partial": "yellow", "unlinked": "yellow"}.get(
@@ -52,7 +56,8 @@ def links_section(bridge: Bridge | None) -> list[RenderableType]:
         table.add_column("agent", ratio=2, min_width=5, no_wrap=True, overflow="ellipsis")
         if with_city:  # whose agent, and joined how (a city agent may be Agent Mail's own)
             table.add_column("of", min_width=4, no_wrap=True)
-        for link in sorted(linked, key=lambda item: (item.rig or "", item.project)):
+        ordered = sorted(linked, key=lambda item: (item.rig or "", item.project))
+        for link in first(ordered, limit)[0]:
             cells = [
                 literal(link.project),
                 literal(link.rig or "", "cyan"),
@@ -63,6 +68,8 @@ def links_section(bridge: Bridge | None) -> list[RenderableType]:
                 cells.append(Text(side + (" (identity)" if link.by == "identity" else ""), "dim"))
             table.add_row(*cells)
         parts.append(table)
+        if limit is not None and len(ordered) > limit:
+            parts.append(more_line(len(ordered) - limit, "links", more_hint))
     if outside:
         names = Text("outside the town: ", style="dim", no_wrap=True, overflow="ellipsis")
         names.append_text(literal(", ".join(sorted(link.project for link in outside)), "dim"))

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
+from rich.text import Text
+
+T = TypeVar("T")
+
 
 def rows_that_fit(
     total: int,
@@ -21,3 +28,19 @@ def rows_that_fit(
     if more_line and room < total:
         room = max(room - 1, minimum)
     return room
+
+
+def first(items: Sequence[T], limit: int | None) -> tuple[Sequence[T], int]:
+    """The first `limit` items (all with None) and how many are left out."""
+    if limit is None or len(items) <= limit:
+        return items, 0
+    return items[:limit], len(items) - limit
+
+
+def more_line(hidden: int, what: str, hint: str = "", style: str = "dim") -> Text:
+    """`… 1,990 more reservations (gt-mcp status --all)`: what a bounded list left out."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"… {hidden:,} more {what}", style=style)
+    if hint:
+        line.append(f" ({hint})", style="dim")
+    return line

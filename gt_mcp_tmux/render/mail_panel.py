@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.model import AgentMail, Conflict, MailProject
-from gt_mcp_tmux.render.fit import rows_that_fit
+from gt_mcp_tmux.render.fit import first, more_line, rows_that_fit
 from gt_mcp_tmux.render.icons import ascii_text, plain_glyphs
 from gt_mcp_tmux.render.literal import joined, literal
 
@@ -79,8 +79,23 @@ def conflict_line(conflict: Conflict, with_project: bool = True) -> Text:
     return joined(*parts)
 
 
-def conflict_lines(conflicts: Sequence[Conflict], with_project: bool = True) -> list[Text]:
-    return [conflict_line(c, with_project) for c in conflicts]
+def conflict_lines(
+    conflicts: Sequence[Conflict],
+    with_project: bool = True,
+    limit: int | None = None,
+    hint: str = "",
+) -> list[Text]:
+    """A line per conflict; with a `limit`, the first ones and a line saying how many more."""
+    shown, hidden = first(conflicts, limit)
+    lines = [conflict_line(c, with_project) for c in shown]
+    if hidden:
+        lines.append(more_line(hidden, "conflicts", hint, style="red"))
+    return lines
+
+
+#: Conflicts listed in the dashboard's panel and the quick status; the mail view has them all.
+PANEL_CONFLICTS = 3
+MAIL_HINT = "gt-mcp mail"
 
 
 def project_unread(project: MailProject) -> int:
@@ -100,7 +115,8 @@ class MailSummary:
         if mail is None or mail.state != "ok":
             return
         yield glyphs(totals_line(mail))
-        yield from (glyphs(line) for line in conflict_lines(mail.conflicts))
+        conflicts = conflict_lines(mail.conflicts, limit=PANEL_CONFLICTS, hint=MAIL_HINT)
+        yield from (glyphs(line) for line in conflicts)
         if not mail.projects:
             yield Text("no projects", style="dim")
             return
@@ -110,7 +126,7 @@ class MailSummary:
         table.add_column("unread", width=6, justify="right", no_wrap=True)
         table.add_column("resv", width=4, justify="right", no_wrap=True)
         projects = sorted(mail.projects, key=lambda p: (-project_unread(p), p.slug))
-        used = 2 + len(mail.conflicts) + 1  # the lines above and the table header
+        used = 2 + len(conflicts) + 1  # the lines above and the table header
         room = rows_that_fit(len(projects), options.height, reserved=used, minimum=0)
         for project in projects[:room]:
             unread = project_unread(project)

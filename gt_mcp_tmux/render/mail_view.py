@@ -14,6 +14,7 @@ from rich.text import Text
 from gt_mcp_tmux import messages
 from gt_mcp_tmux.model import AgentMail, Bridge, MailMessage, MailProject, Reservation
 from gt_mcp_tmux.render.ages import ago, parse_time, span
+from gt_mcp_tmux.render.fit import first, more_line
 from gt_mcp_tmux.render.icons import Heading
 from gt_mcp_tmux.render.literal import joined, literal
 from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
@@ -81,7 +82,7 @@ def time_left(reservation: Reservation, now: float) -> Text:
     return Text(span(left), style="yellow" if left < 300 else "")
 
 
-def agents_table(project: MailProject, now: float) -> Table:
+def agents_table(project: MailProject, now: float, limit: int | None = None) -> Table:
     table = Table(box=None, padding=(0, 1, 0, 0), expand=True)
     table.add_column("agent", ratio=2, min_width=8, no_wrap=True, overflow="ellipsis")
     table.add_column("program", ratio=2, min_width=6, no_wrap=True, overflow="ellipsis")
@@ -89,7 +90,7 @@ def agents_table(project: MailProject, now: float) -> Table:
     table.add_column("urgent", width=6, justify="right", no_wrap=True)
     table.add_column("acks", width=4, justify="right", no_wrap=True)
     table.add_column("active", width=8, justify="right", no_wrap=True)
-    for agent in sorted(project.agents, key=lambda a: (-a.unread, a.name)):
+    for agent in first(sorted(project.agents, key=lambda a: (-a.unread, a.name)), limit)[0]:
         table.add_row(
             literal(agent.name, "bold"),
             joined((agent.program, ""), (agent.model, "dim")),
@@ -101,14 +102,17 @@ def agents_table(project: MailProject, now: float) -> Table:
     return table
 
 
-def reservations_table(reservations: Sequence[Reservation], now: float) -> Table:
+def reservations_table(
+    reservations: Sequence[Reservation], now: float, limit: int | None = None
+) -> Table:
     table = Table(box=None, padding=(0, 1, 0, 0), expand=True)
     table.add_column("reserved by", ratio=2, min_width=8, no_wrap=True, overflow="ellipsis")
     table.add_column("path", ratio=3, min_width=8, no_wrap=True, overflow="ellipsis")
     table.add_column("kind", width=6, no_wrap=True)
     table.add_column("left", width=7, justify="right", no_wrap=True)
     table.add_column("reason", ratio=2, min_width=4, no_wrap=True, overflow="ellipsis")
-    for item in sorted(reservations, key=lambda r: (parse_time(r.expires_ts) or 0.0, r.id)):
+    by_expiry = sorted(reservations, key=lambda r: (parse_time(r.expires_ts) or 0.0, r.id))
+    for item in first(by_expiry, limit)[0]:
         table.add_row(
             literal(item.agent, "bold"),
             literal(item.path_pattern),
@@ -138,29 +142,47 @@ def messages_table(messages: Sequence[MailMessage], now: float) -> Table:
 
 
 def project_section(
-    mail: AgentMail, project: MailProject, now: float, rig: str | None = None
+    mail: AgentMail,
+    project: MailProject,
+    now: float,
+    rig: str | None = None,
+    limit: int | None = None,
+    hint: str = "",
 ) -> list[RenderableType]:
+    """A project's agents, conflicts, reservations (soonest to expire first) and latest
+    messages; with a `limit`, at most that many of each and a line saying how many more."""
     title = joined((project.slug, "bold"), (project.human_key, "dim"))
     if rig:
         title.append(f"  rig {rig}", style="cyan")
     parts: list[RenderableType] = [Heading(title, style="dim")]
     parts.append(literal(web_link(mail.url, project.slug), "dim underline"))
     if project.agents:
-        parts.append(agents_table(project, now))
+        parts.append(agents_table(project, now, limit))
+        if limit is not None and len(project.agents) > limit:
+            parts.append(more_line(len(project.agents) - limit, "agents", hint))
     else:
         parts.append(Text("no agents registered", style="dim"))
     conflicts = [c for c in mail.conflicts if c.project == project.slug]
-    parts += conflict_lines(conflicts, with_project=False)
+    parts += conflict_lines(conflicts, with_project=False, limit=limit, hint=hint)
     if project.reservations:
-        parts.append(reservations_table(project.reservations, now))
+        parts.append(reservations_table(project.reservations, now, limit))
+        if limit is not None and len(project.reservations) > limit:
+            parts.append(more_line(len(project.reservations) - limit, "reservations", hint))
     messages = [m for m in mail.messages if m.project == project.slug][:LATEST]
     if messages:
         parts.append(messages_table(messages, now))
     return parts
 
 
-def mail_view(mail: AgentMail | None, now: float, bridge: Bridge | None = None) -> RenderableType:
-    """The whole Agent Mail view for `mail` at `now`."""
+def mail_view(
+    mail: AgentMail | None,
+    now: float,
+    bridge: Bridge | None = None,
+    limit: int | None = None,
+    hint: str = "",
+) -> RenderableType:
+    """The whole Agent Mail view for `mail` at `now`; with a `limit`, at most that many projects,
+    and of each list in them, each cut list summed up in a line ending in `hint`."""
     parts: list[RenderableType] = [state_line(mail)]
     trouble = trouble_lines(mail)
     if mail is None or trouble:
@@ -169,11 +191,14 @@ def mail_view(mail: AgentMail | None, now: float, bridge: Bridge | None = None) 
     info.append_text(auth_word(mail))
     info.append("   web UI ", style="bold")
     info.append_text(literal(web_link(mail.url), "underline"))
-    parts += [info, totals_line(mail), *conflict_lines(mail.conflicts)]
+    parts += [info, totals_line(mail), *conflict_lines(mail.conflicts, limit=limit, hint=hint)]
     rigs = {link.project: link.rig for link in (bridge.links if bridge else []) if link.rig}
     projects = sorted(mail.projects, key=lambda p: (-sum(a.unread for a in p.agents), p.slug))
-    for project in projects:
-        parts += project_section(mail, project, now, rigs.get(project.slug))
+    shown, hidden = first(projects, limit)
+    for project in shown:
+        parts += project_section(mail, project, now, rigs.get(project.slug), limit, hint)
+    if hidden:
+        parts.append(more_line(hidden, "projects", hint))
     if not projects:
         parts.append(Text("no projects yet", style="dim"))
     return Group(*parts)

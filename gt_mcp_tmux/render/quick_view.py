@@ -11,11 +11,20 @@ from gt_mcp_tmux.render.agents_panel import AgentsTable, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.icons import Heading, plain_glyphs
 from gt_mcp_tmux.render.literal import literal
-from gt_mcp_tmux.render.mail_panel import conflict_lines, state_line, totals_line
+from gt_mcp_tmux.render.mail_panel import (
+    MAIL_HINT,
+    PANEL_CONFLICTS,
+    conflict_lines,
+    state_line,
+    totals_line,
+)
 from gt_mcp_tmux.render.town_header import header_lines, keep_the_time, painted_once
 
 #: At most this many convoys in the quick view; the dashboard shows them all.
 QUICK_CONVOYS = 5
+#: Without a height (`gt-mcp status` printed), at most this many agents per fleet, most urgent
+#: first, and a line saying how many more; `bounded=False` (`gt-mcp status --all`): all of them.
+QUICK_AGENTS = 50
 
 
 def services_line(snapshot: Snapshot) -> Text:
@@ -66,14 +75,16 @@ def city_services_line(snapshot: Snapshot) -> Text:
     return line
 
 
-def mail_lines(snapshot: Snapshot) -> list[Text]:
+def mail_lines(snapshot: Snapshot, conflicts: int | None = PANEL_CONFLICTS) -> list[Text]:
+    """Agent Mail's state, totals and the first `conflicts` conflicts (None: all of them), so
+    that a long list never pushes the header and the agents off the screen."""
     mail = snapshot.agent_mail
     if mail is None or mail.state == "off":
         return []
     lines = [state_line(mail)]
     if mail.state == "ok":
         lines.append(totals_line(mail))
-        lines += conflict_lines(mail.conflicts)
+        lines += conflict_lines(mail.conflicts, limit=conflicts, hint=MAIL_HINT)
     return lines
 
 
@@ -88,12 +99,14 @@ class QuickStatus:
         height: int | None = None,
         stale_after: float = 30.0,
         live: bool = False,
+        bounded: bool = True,
     ) -> None:
         self.snapshot = snapshot
         self.now = now
         self.height = height
         self.stale_after = stale_after
         self.live = live
+        self.bounded = bounded
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         gas, city = self.snapshot.gastown, self.snapshot.gascity
@@ -106,7 +119,7 @@ class QuickStatus:
         both = gas.root is not None and city.root is not None
         if both:
             top.append(city_services_line(self.snapshot))
-        top += mail_lines(self.snapshot)
+        top += mail_lines(self.snapshot, PANEL_CONFLICTS if self.bounded else None)
         yield from top
         # the town's agents, the city's, or both (each under its own heading)
         fleets = [("Agents", gas.agents)] if gas.root is not None or city.root is None else []
@@ -115,7 +128,7 @@ class QuickStatus:
         convoys = active(gas.convoys) + active(city.convoys)
         convoy_rows = min(len(convoys), QUICK_CONVOYS) + (1 if len(convoys) > QUICK_CONVOYS else 0)
         height = self.height or options.height
-        agent_rows: int | None = None
+        agent_rows: int | None = None if height is not None or not self.bounded else QUICK_AGENTS
         if height is not None:
             below = (1 + convoy_rows) if convoys else 0
             # a rule and a table header per fleet
@@ -145,7 +158,9 @@ def quick_status(
     height: int | None = None,
     stale_after: float = 30.0,
     live: bool = False,
+    bounded: bool = True,
 ) -> RenderableType:
     """The quick status view of `snapshot` as seen at `now` (epoch seconds); `live`: it is
-    rebuilt every second (the scrolling view), so its header may say `updated 4s ago`."""
-    return QuickStatus(snapshot, now, height, stale_after, live)
+    rebuilt every second (the scrolling view), so its header may say `updated 4s ago`;
+    `bounded`: long lists (conflicts, and agents when no height is given) are cut and summed up."""
+    return QuickStatus(snapshot, now, height, stale_after, live, bounded)

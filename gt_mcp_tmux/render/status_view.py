@@ -11,13 +11,21 @@ from gt_mcp_tmux.render.bridge_view import links_section
 from gt_mcp_tmux.render.mail_view import mail_view
 from gt_mcp_tmux.render.quick_view import quick_status
 
+#: Without `--all`, at most this many rows of each list (projects, and each project's agents,
+#: conflicts and reservations; links), each cut list summed up in a line: the header and the
+#: agents always show, however big the fleet and its Agent Mail.
+STATUS_ROWS = 10
+ALL_HINT = "gt-mcp status --all"
 
-def status_view(snapshot: Snapshot, now: float) -> RenderableType:
-    parts: list[RenderableType] = [quick_status(snapshot, now)]
+
+def status_view(snapshot: Snapshot, now: float, bounded: bool = True) -> RenderableType:
+    """The quick status, Agent Mail and the bridge; `bounded` False (`--all`): every row."""
+    limit = STATUS_ROWS if bounded else None
+    parts: list[RenderableType] = [quick_status(snapshot, now, bounded=bounded)]
     mail = snapshot.agent_mail
     if mail is not None and mail.state != "off":
         parts += [Rule(Text(" Agent Mail ", style="bold"), align="left", style="dim")]
-        parts.append(mail_view(mail, now, snapshot.bridge))
+        parts.append(mail_view(mail, now, snapshot.bridge, limit, ALL_HINT))
         parts += [Rule(Text(" Bridge ", style="bold"), align="left", style="dim")]
-        parts += links_section(snapshot.bridge)
+        parts += links_section(snapshot.bridge, limit, ALL_HINT)
     return Group(*parts)

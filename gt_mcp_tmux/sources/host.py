@@ -1,7 +1,9 @@
 """Host health for the dashboard: load, memory, and the CPU and memory of the agents' processes.
 
 The agents' processes are those in the panes of Gas Town's tmux server: their pane pids come from
-one `tmux -L <socket> list-panes -a` call every few seconds, their descendants from psutil. The
+one `tmux -L <socket> list-panes -a` call every few seconds, their descendants from one scan of the
+system's processes per refresh (`process_tree`: one read of each process's parent, whatever the
+number of panes; `psutil.Process.children` would rebuild that map once per pane). The
 psutil.Process objects are kept between samples, so CPU percentages cover the time since the last
 sample (psutil's own rule), without sleeping.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterable
 
 import psutil
 
@@ -35,6 +38,34 @@ def pane_pids(socket: str, timeout: float = 1.0) -> tuple[dict[int, str], str | 
     return pids, None
 
 
+def process_tree() -> tuple[dict[int, list[int]], dict[int, psutil.Process]]:
+    """{pid: its children's pids} and {pid: process} of every process, from one scan."""
+    children: dict[int, list[int]] = {}
+    processes: dict[int, psutil.Process] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        ppid = proc.info.get("ppid")
+        processes[proc.pid] = proc
+        if isinstance(ppid, int) and ppid != proc.pid:
+            children.setdefault(ppid, []).append(proc.pid)
+    return children, processes
+
+
+def descendants(roots: Iterable[int], children: dict[int, list[int]]) -> dict[int, int]:
+    """{pid: the root it descends from} for each root and its descendants (a root first wins)."""
+    owner: dict[int, int] = {}
+    for root in roots:
+        if root in owner:
+            continue
+        owner[root] = root
+        stack = [root]
+        while stack:
+            for child in children.get(stack.pop(), ()):
+                if child not in owner:
+                    owner[child] = root
+                    stack.append(child)
+    return owner
+
+
 class HostSampler:
     """Samples host health; re-reads panes and process trees at most every `tree_every` seconds."""
 
@@ -56,15 +87,13 @@ class HostSampler:
             return
         panes, self._panes_error = pane_pids(self.socket)
         tree: dict[int, tuple[str, psutil.Process]] = {}
-        for pid, session in panes.items():
-            try:
-                root = self._tree[pid][1] if pid in self._tree else psutil.Process(pid)
-                members = [root, *root.children(recursive=True)]
-            except (psutil.Error, OSError):
-                continue
-            for proc in members:
-                kept = self._tree.get(proc.pid)
-                tree[proc.pid] = (session, kept[1] if kept else proc)
+        if panes:
+            children, processes = process_tree()
+            live = [pid for pid in panes if pid in processes]
+            for pid, root in descendants(live, children).items():
+                kept = self._tree.get(pid)
+                proc = processes[pid]  # the kept one while it is the same process (pid reuse)
+                tree[pid] = (panes[root], kept[1] if kept and kept[1] == proc else proc)
         self._tree = tree
 
     def sample(self) -> HostHealth:

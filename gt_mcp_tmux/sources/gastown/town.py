@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,9 +153,56 @@ def live_socket_name(root: Path, environ: Mapping[str, str] | None = None) -> st
     return wanted
 
 
-def towns_from_tmux_servers(timeout: float = 0.5) -> list[TownLocation]:
+@dataclass(slots=True)
+class _Asked:
+    """What a live server said when asked last: no town, and when to ask again."""
+
+    stamp: tuple[int, int]  # (inode, mtime_ns) of its socket: a new server makes a new one
+    next_at: float
+    every: float
+
+
+class SocketScan:
+    """Remembers the Gas Town-named sockets asked before, so that a search every 10 s forks no
+    `tmux` for nothing new.
+
+    A socket file whose server does not answer (tmux leaves it behind after `kill-server`) costs
+    one connect(), never a fork. A live server that holds no town is asked again when its socket
+    changes (a new server under that name) or after a back-off that doubles from `first` to
+    `longest` seconds (a `GT_TOWN_ROOT` set later with `set-environment`).
+    """
+
+    def __init__(
+        self,
+        first: float = 10.0,
+        longest: float = 160.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.first, self.longest, self.clock = first, longest, clock
+        self._asked: dict[str, _Asked] = {}
+
+    def should_ask(self, path: Path, stamp: tuple[int, int]) -> bool:
+        asked = self._asked.get(str(path))
+        return asked is None or asked.stamp != stamp or self.clock() >= asked.next_at
+
+    def no_town(self, path: Path, stamp: tuple[int, int]) -> None:
+        asked = self._asked.get(str(path))
+        every = self.first if asked is None or asked.stamp != stamp else asked.every * 2
+        every = min(every, self.longest)
+        self._asked[str(path)] = _Asked(stamp, self.clock() + every, every)
+
+    def forget(self, path: Path) -> None:
+        self._asked.pop(str(path), None)
+
+
+def towns_from_tmux_servers(
+    timeout: float = 0.5, scan: SocketScan | None = None
+) -> list[TownLocation]:
     """Towns whose Gas Town tmux servers run (sockets named `<name>-<hash6>` that hold a
-    `GT_TOWN_ROOT` naming a town), most recently started server first."""
+    `GT_TOWN_ROOT` naming a town), most recently started server first.
+
+    Only a socket whose server answers a connect() is asked (`tmux show-environment`); with a
+    `scan`, a live server that held no town is asked again only as `SocketScan` says."""
     found: list[tuple[float, str, Path]] = []
     for folder in gastown_socket_dirs():
         try:
@@ -163,22 +211,21 @@ def towns_from_tmux_servers(timeout: float = 0.5) -> list[TownLocation]:
             continue
         for path in entries:
             try:
-                started = path.stat().st_mtime
+                info = path.stat()
             except OSError:
                 continue
-            out = run_tmux(
-                ["-S", str(path), "show-environment", "-g", "GT_TOWN_ROOT"], timeout=timeout
-            )
-            if out is None:
+            stamp = (info.st_ino, info.st_mtime_ns)
+            if scan is not None and not scan.should_ask(path, stamp):
                 continue
-            name, _, value = out.stdout.strip().partition("=")
-            if (
-                out.returncode == 0
-                and name == "GT_TOWN_ROOT"
-                and value
-                and is_town_root(Path(value))
-            ):
-                found.append((started, path.name, Path(value)))
+            if not socket_answers(path):
+                if scan is not None:
+                    scan.forget(path)  # stale: a connect() each time, and asked once it answers
+                continue
+            root = _town_of_server(path, timeout)
+            if root is not None:
+                found.append((info.st_mtime, path.name, root))
+            elif scan is not None:
+                scan.no_town(path, stamp)
     found.sort(key=lambda item: (-item[0], item[1]))
     towns: list[TownLocation] = []
     seen: set[str] = set()
@@ -190,15 +237,25 @@ def towns_from_tmux_servers(timeout: float = 0.5) -> list[TownLocation]:
     return towns
 
 
+def _town_of_server(path: Path, timeout: float) -> Path | None:
+    """The town a live server's `GT_TOWN_ROOT` names, if any (one `tmux` call)."""
+    out = run_tmux(["-S", str(path), "show-environment", "-g", "GT_TOWN_ROOT"], timeout=timeout)
+    if out is None or out.returncode != 0:
+        return None
+    name, _, value = out.stdout.strip().partition("=")
+    return Path(value) if name == "GT_TOWN_ROOT" and value and is_town_root(Path(value)) else None
+
+
 def find_town(
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
     configured: str | None = None,
     ask_tmux: bool = True,
+    scan: SocketScan | None = None,
 ) -> TownLocation | None:
     """Find the town: configured root, then above cwd, `GT_TOWN_ROOT`, `GT_ROOT` (each only when
-    it names a town), the running Gas Town tmux servers (the newest; the rest are `others`),
-    `~/gt`."""
+    it names a town), the running Gas Town tmux servers (the newest; the rest are `others`;
+    `scan` remembers what they said, for a caller that searches again and again), `~/gt`."""
     env = os.environ if environ is None else environ
     if configured:
         return TownLocation(Path(configured).expanduser(), "config")
@@ -211,7 +268,7 @@ def find_town(
         if value and is_town_root(Path(value)):
             return TownLocation(Path(value), var)
     if ask_tmux:
-        running = towns_from_tmux_servers()
+        running = towns_from_tmux_servers(scan=scan)
         if running:
             return TownLocation(
                 running[0].root, running[0].found_by, tuple(t.root for t in running[1:])
