@@ -147,17 +147,17 @@ class Collector:
         if self.city is not None or now < self.next_city_search or not self.settings.gascity:
             return
         self.next_city_search = now + 10
-        self._take_city(self._search_city(ask_tmux=False))
+        self._take_city(self._search_city(now, ask_tmux=False))
 
     def _city_scan_job(self) -> None:
         """Without a city found, the running tmux servers once a minute, off the main loop: a
         tmux call per live server must never hold the bar (nor a stop)."""
         if self.city is None and self.settings.gascity:
-            self._take_city(self._search_city(ask_tmux=True))
+            self._take_city(self._search_city(time.monotonic(), ask_tmux=True))
 
-    def _search_city(self, ask_tmux: bool) -> CityLocation | None:
+    def _search_city(self, now: float, ask_tmux: bool) -> CityLocation | None:
         names = ("GC_CITY", "GC_CITY_PATH", "GC_HOME")
-        environ = {**os.environ, **self._server_environment(time.monotonic(), *names)}
+        environ = {**os.environ, **self._server_environment(now, *names)}  # the town's read
         configured = self.settings.city_root or None
         return find_city(logical_cwd(), environ, configured=configured, ask_tmux=ask_tmux)
 
