@@ -60,7 +60,11 @@ class AgentsTable:
         *,
         selected: int | None = None,
         max_rows: int | None = None,
+        city: frozenset[str] = frozenset(),
     ) -> None:
+        """`city`: addresses of a city's agents listed with a town's (they get a `▦ ` mark: a
+        town's `mayor/` and a city's `mayor` both read `mayor`)."""
+        self.city = city
         self.agents = by_attention(agents)
         self.now = now
         self.selected = selected
@@ -91,7 +95,10 @@ class AgentsTable:
             cells: list[Text] = [
                 Text(glyph, style=style),
                 Text(role_icon(agent.role, ascii_only)),
-                literal(agent_label(agent), "bold" if needs_attention(agent) else ""),
+                literal(
+                    ("▦ " if agent.address in self.city else "") + agent_label(agent),
+                    "bold" if needs_attention(agent) else "",
+                ),
                 Text(agent.status, style=style),
                 work_text(agent),
             ]

@@ -75,7 +75,9 @@ def panel_body(name: str, view: DashboardInput) -> RenderableType:
         return SafePanelBody(extension, snapshot)
     if name == "agents":
         selected = view.selected if view.focus == "agents" else None
-        return AgentsTable(all_agents(snapshot), view.now, selected=selected)
+        both = gas.root is not None and snapshot.gascity.root is not None
+        marked = frozenset(a.address for a in snapshot.gascity.agents) if both else frozenset()
+        return AgentsTable(all_agents(snapshot), view.now, selected=selected, city=marked)
     if name == "convoys":
         return ConvoysTable([*gas.convoys, *snapshot.gascity.convoys])
     if name == "feed":
