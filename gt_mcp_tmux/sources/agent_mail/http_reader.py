@@ -37,8 +37,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 MCP_PATHS = ("/mcp/", "/api/")
 #: Most bytes one refresh reads, all answers together; past it the refresh stops with one line
-#: saying so, rather than a memory spike (a 200-agent fleet answers about 2 MB).
-MAX_REFRESH_BYTES = 8 * 1024 * 1024
+#: saying so, rather than a memory spike (a 200-agent fleet answers under 2 MB).
+MAX_REFRESH_BYTES = 4 * 1024 * 1024
 #: Which MCP path answered last time, per base URL (upstream needs `/api/`: skip the 404 next time).
 _PATH_SEEN: dict[str, str] = {}
 _IDS = itertools.count(1)

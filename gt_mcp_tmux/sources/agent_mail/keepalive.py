@@ -39,6 +39,7 @@ class KeepAlive:
         self._host_header = self.host if self.port == 80 else f"{self.host}:{self.port}"
         self._sock: socket.socket | None = None
         self._buffer = bytearray()
+        self._answered = False  # a byte of the current answer came back
         self.connections = 0  # opened so far (for the benchmark and the tests)
         self.requests = 0
 
@@ -77,10 +78,10 @@ class KeepAlive:
         try:
             try:
                 return self._exchange(wire, deadline, max_bytes)
-            except _Closed:
-                if not reused:
-                    raise HttpError("connection closed without an answer") from None
-                self.close()
+            except (_Closed, ConnectionResetError, BrokenPipeError):
+                if not reused or self._answered:
+                    raise
+                self.close()  # the server dropped the idle connection: once more, on a new one
                 return self._exchange(wire, deadline, max_bytes)
         except _Closed:
             self.close()
@@ -123,12 +124,14 @@ class KeepAlive:
                 raise _Closed
             raise HttpError("connection closed in the middle of an answer")
         self._buffer += chunk
+        self._answered = True
         if len(self._buffer) > max_bytes + _HEAD_LIMIT:
             raise HttpError(f"answer larger than {max_bytes} bytes")
 
     def _exchange(self, wire: bytes, deadline: float, max_bytes: int) -> Response:
         sock = self._connected(deadline)
         self._buffer.clear()
+        self._answered = False
         sock.sendall(wire)
         while (end := self._buffer.find(b"\r\n\r\n")) < 0:
             if len(self._buffer) > _HEAD_LIMIT:

@@ -74,17 +74,32 @@ def patterns_overlap(a: str, b: str, variant: str | None = None) -> bool:
     return rule_for(variant)(a, b)
 
 
-def find_conflicts(projects: Sequence[MailProject], variant: str | None = None) -> list[Conflict]:
+#: Most conflicts one refresh lists (a flood of overlapping reservations stays bounded).
+MAX_CONFLICTS = 5000
+
+
+def find_conflicts(
+    projects: Sequence[MailProject], variant: str | None = None, limit: int = MAX_CONFLICTS
+) -> list[Conflict]:
     """Pairs of active reservations in one project: different agents, >= 1 exclusive, overlapping
-    by the server's own rule (see `overlap.py`)."""
-    found = []
+    by the server's own rule (see `overlap.py`), at most `limit`.
+
+    A reservation repeating an earlier one (same pattern, agent and exclusiveness) adds no
+    conflict of its own: only the first of each is compared, so thousands of copies cost one."""
+    found: list[Conflict] = []
     rule = rule_for(variant)
     for project in projects:
-        held = project.reservations
+        firsts: dict[tuple[str, str, bool], Reservation] = {}
+        for reservation in project.reservations:
+            key = (reservation.path_pattern, reservation.agent, reservation.exclusive)
+            firsts.setdefault(key, reservation)
+        held = list(firsts.values())
         for i, j in overlapping_pairs([r.path_pattern for r in held], rule):
             first, second = held[i], held[j]
             if first.agent == second.agent or not (first.exclusive or second.exclusive):
                 continue
+            if len(found) >= limit:
+                return found
             found.append(
                 Conflict(
                     project=project.slug,
