@@ -153,6 +153,9 @@ class AgentMailServer:
         self.run_dir = run_dir
         self.token = token
         self.variant = variant  # "fork" or "upstream": which of VARIANTS this python runs
+        #: Name the database only in the `.env` file of its working directory (relative to it),
+        #: not in the process environment: the servers read that file too.
+        self.database_in_dotenv = False
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -188,6 +191,12 @@ class AgentMailServer:
             "MCP_TOOLS_MODE": "extended",
             "FILE_RESERVATIONS_CLEANUP_ENABLED": "false",  # expiry stays lazy, as on a real server
         }
+        if self.database_in_dotenv:
+            del env["DATABASE_URL"]
+            (self.run_dir / ".env").write_text(
+                "# the database, relative to the working directory\n"
+                "DATABASE_URL=sqlite+aiosqlite:///./db/storage.sqlite3\n"
+            )
         if self.token:
             env["HTTP_BEARER_TOKEN"] = self.token
             env["HTTP_ALLOW_LOCALHOST_UNAUTHENTICATED"] = "false"

@@ -11,13 +11,14 @@ import pytest
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.sources.agent_mail.locate import candidate_paths, find_database
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
-from tests.agent_mail_server import AgentMailServer, World
+from tests.agent_mail_server import VARIANTS, AgentMailServer, World
 from tests.conftest import closed_port
 from tests.test_agent_mail import (
     _server_pythons,
     check_every_number,
     mail_server_fixture,
     mail_world_fixture,
+    python_for,
 )
 
 __all__ = [
@@ -89,3 +90,16 @@ def test_a_servers_dot_env_names_its_database(tmp_path: Path) -> None:
     assert candidate_paths({}, cwd)[0] == cwd / "data" / "mail.sqlite3"
     given = {"DATABASE_URL": "sqlite+aiosqlite:////abs/m.db"}
     assert candidate_paths(given, cwd)[0] == Path("/abs/m.db")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_finds_a_database_named_only_in_the_servers_dot_env(variant: str, tmp_path: Path) -> None:
+    server = AgentMailServer(python_for(variant), tmp_path / "am", variant=variant)
+    server.database_in_dotenv = True
+    server.start()
+    try:
+        server.tool("ensure_project", human_key=str(tmp_path / "repo"))
+        assert server.db_path.is_file()  # the server did read its .env
+        assert find_database(server.url) == str(server.db_path)
+    finally:
+        server.stop()

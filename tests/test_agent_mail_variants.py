@@ -692,10 +692,14 @@ def test_conflict_search_agrees_with_comparing_every_pair(variant: str) -> None:
             )
             for i in range(rng.randint(0, 12))
         ]
+        firsts: dict[tuple[str, str, bool], Reservation] = {}
+        for one in held:  # the first of each (pattern, agent, exclusive), in order
+            firsts.setdefault((one.path_pattern, one.agent, one.exclusive), one)
+        distinct = list(firsts.values())
         brute = [
             (a.path_pattern, a.agent, b.path_pattern, b.agent)
-            for i, a in enumerate(held)
-            for b in held[i + 1 :]
+            for i, a in enumerate(distinct)
+            for b in distinct[i + 1 :]
             if a.agent != b.agent
             and (a.exclusive or b.exclusive)
             and patterns_overlap(a.path_pattern, b.path_pattern, variant)
@@ -762,7 +766,7 @@ def test_a_refresh_reads_a_bounded_number_of_bytes(fake: FakeMail) -> None:
     fake.answers = answers
     mail = read(fake.url)
     assert mail.state == "error"
-    assert "over 8 MB in one refresh" in (mail.error or "")
+    assert "over 4 MB in one refresh" in (mail.error or "")
     assert "cut" in (mail.error or "") and "\n" not in (mail.error or "")
     assert mail.projects == []
 
@@ -804,3 +808,68 @@ def test_sqlite_rust_release_ledger_and_sentinel_released_ts(tmp_path: Path, ali
     assert mail.state == "ok", mail.error
     assert [r.id for r in mail.projects[0].reservations] == [1, 5]
     assert mail.conflicts == []  # src/app.py (2) is released: src/*.py conflicts with nothing
+
+
+def test_thousands_of_copies_cost_one_comparison() -> None:
+    """A flood of identical reservations is compared once, and the conflicts stay bounded."""
+    import time as clock
+
+    def r(rid: int, agent: str, path: str) -> Reservation:
+        return Reservation(id=rid, agent=agent, path_pattern=path, exclusive=True)
+
+    flood = [r(n, "A", "src/*.py") for n in range(20_000)] + [r(20_000, "B", "src/app.py")]
+    started = clock.monotonic()
+    for variant in ("pypi", "upstream"):
+        found = find_conflicts([MailProject("p", "/p", reservations=flood)], variant)
+        assert [(c.path_a, c.path_b) for c in found] == [("src/*.py", "src/app.py")]
+    assert clock.monotonic() - started < 2
+    many = [r(n, f"Agent{n}", "src/*.py") for n in range(200)]  # 19,900 conflicting pairs
+    assert len(find_conflicts([MailProject("p", "/p", reservations=many)], limit=500)) == 500
+
+
+def _raw_server(replies: list[bytes], close_after_each: bool) -> tuple[str, list[bytes]]:
+    """A loopback server that answers each request with the next raw reply; returns its URL
+    and the requests it read. It closes the connection after each answer if asked."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        with listener:
+            pending = list(replies)
+            while pending:
+                conn, _ = listener.accept()
+                with conn:
+                    while pending:
+                        data = conn.recv(65536)
+                        if not data:
+                            break
+                        seen.append(data)
+                        conn.sendall(pending.pop(0))
+                        if close_after_each:
+                            break
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+
+
+def test_kept_alive_connection_reads_lengths_and_chunks_and_survives_a_dropped_one() -> None:
+    from gt_mcp_tmux.sources.agent_mail.keepalive import KeepAlive
+
+    sized = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    )
+    url, seen = _raw_server([sized, chunked, sized], close_after_each=False)
+    with KeepAlive(url) as conn:
+        bodies = [conn.request("GET", f"/{n}").body for n in range(3)]
+        assert bodies == [b"hello", b"abcde", b"hello"]
+        assert (conn.connections, conn.requests) == (1, 3)
+    assert all(b"Connection: keep-alive" in request for request in seen)
+    # A server that drops the connection after each answer (without saying so): asked again
+    # on a new connection, never an error.
+    url, _ = _raw_server([sized, sized], close_after_each=True)
+    with KeepAlive(url) as conn:
+        assert [conn.request("GET", "/").body for _ in range(2)] == [b"hello", b"hello"]
+        assert conn.connections == 2
