@@ -873,3 +873,22 @@ def test_kept_alive_connection_reads_lengths_and_chunks_and_survives_a_dropped_o
     with KeepAlive(url) as conn:
         assert [conn.request("GET", "/").body for _ in range(2)] == [b"hello", b"hello"]
         assert conn.connections == 2
+
+
+def test_a_view_too_large_to_count_is_withheld_and_the_refresh_goes_on(fake: FakeMail) -> None:
+    """A view is only counted: one bigger than its own cap is named, never a 0, never the
+    refresh's whole byte budget."""
+    answers = fork_answers()
+    answers["resource://views/ack-required/BlueLake"] = {
+        "project": KEY,
+        "agent": "BlueLake",
+        "count": 3000,
+        "messages": [{"id": n, "subject": "s" * 200} for n in range(3000)],  # about 700 KB
+    }
+    fake.answers = answers
+    mail = read(fake.url)
+    assert mail.state == "ok", mail.error
+    assert mail.withheld == {"acks_pending": "answer too large to count"}
+    blue = next(a for a in mail.projects[0].agents if a.name == "BlueLake")
+    assert (blue.withheld, blue.urgent_unread, blue.unread) == (["acks_pending"], 1, 2)
+    assert mail.reservations_active == 2

@@ -39,6 +39,8 @@ MCP_PATHS = ("/mcp/", "/api/")
 #: Most bytes one refresh reads, all answers together; past it the refresh stops with one line
 #: saying so, rather than a memory spike (a 200-agent fleet answers under 2 MB).
 MAX_REFRESH_BYTES = 4 * 1024 * 1024
+#: Most bytes of one view (urgent, acks: only counted, then dropped; four may be in flight).
+VIEW_MAX_BYTES = 512 * 1024
 #: Which MCP path answered last time, per base URL (upstream needs `/api/`: skip the 404 next time).
 _PATH_SEEN: dict[str, str] = {}
 _IDS = itertools.count(1)
@@ -48,6 +50,10 @@ PARALLEL = 4
 
 class _NotFound(Exception):
     """HTTP 404: the caller may try another path."""
+
+
+class _ViewTooLarge(Exception):
+    """A view answered more than `VIEW_MAX_BYTES`: its count is withheld, the refresh goes on."""
 
 
 class RpcError(Exception):
@@ -80,6 +86,7 @@ class HttpMailReader:
         self.used_tooling_projects = False
         self.parallel = max(1, parallel)
         self._lock = threading.Lock()
+        self._local = threading.local()  # in_view: the thread is reading a view
         self._idle: list[KeepAlive] = []
         self._made: list[KeepAlive] = []
         self.requests_sent = 0  # for the benchmark and the tests
@@ -127,7 +134,15 @@ class HttpMailReader:
         self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
     ) -> Response:
         """Over an idle kept-alive connection of this reader's (plain http), else a new one;
-        at most what is left of the refresh's byte budget."""
+        at most what is left of the refresh's byte budget. A view's answer is only counted and
+        dropped: it has a cap of its own (`VIEW_MAX_BYTES`) and leaves the budget alone."""
+        if getattr(self._local, "in_view", False):
+            try:
+                return self._send_bounded(method, path, data, headers, timeout, VIEW_MAX_BYTES)
+            except HttpError as err:
+                if "larger than" in str(err):
+                    raise _ViewTooLarge from None
+                raise
         with self._lock:
             left = self.max_bytes - self.bytes_read
         if left <= 0:
@@ -272,10 +287,15 @@ class HttpMailReader:
         made up for a count the server did not give."""
         query = urllib.parse.urlencode({"project": slug, "limit": 100000})
         uri = f"resource://views/{view}/{urllib.parse.quote(agent, safe='')}?{query}"
+        self._local.in_view = True
         try:
             found = self.resource(uri, deadline)
+        except _ViewTooLarge:
+            return TOO_LARGE
         except RpcError as err:
             return NEEDS_TOKEN if "token" in str(err).lower() else NOT_OFFERED
+        finally:
+            self._local.in_view = False
         if isinstance(found, dict) and found.get("error") is not None:
             return NEEDS_TOKEN if "token" in str(found["error"]).lower() else NOT_OFFERED
         if not isinstance(found, dict):
@@ -419,6 +439,7 @@ def _with_query(uri: str, **extra: str) -> str:
 #: Why a view gave no count.
 NEEDS_TOKEN = "needs agent token"
 NOT_OFFERED = "not offered by this server"
+TOO_LARGE = "answer too large to count"
 #: The view behind each count an agent record carries.
 _COUNT_OF_VIEW = {"urgent-unread": "urgent_unread", "ack-required": "acks_pending"}
 
