@@ -1,9 +1,14 @@
-"""One Agent Mail refresh (`read_agent_mail`) over HTTP and over SQLite, on a big real server.
+"""One Agent Mail refresh (`read_agent_mail`) over HTTP and over SQLite, on big real servers.
 
-A real PyPI `mcp-agent-mail==0.1.0` server creates its database; 20 projects, 200 agents,
-2,000 reservations and 1,000 messages are then written into it directly (through the server's
-tools this would take minutes), and the server is started again on it. Both refreshes read the
-same database and must give the same numbers. Also timed: a refresh when the server is down.
+For each real server (the PyPI fork 0.1.0 and upstream 0.2.1, as the tests install them), the
+server creates its database; 20 projects, 200 agents, 2,000 reservations and 1,000 messages are
+then written into it directly (through the server's tools this would take minutes), and the
+server is started again on it. Both refreshes read the same database and must give the same
+numbers; the SQLite read is the baseline. Also counted: the requests and connections of one
+HTTP refresh, and one refresh one request at a time (`parallel=1`). Also timed: a refresh when
+the server is down.
+
+    python -m bench agent_mail   # both servers, a few minutes
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from pathlib import Path
 from bench.common import median, report
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, to_json
+from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
-from tests.agent_mail_server import AgentMailServer, agent_mail_python, free_port
+from tests.agent_mail_server import VARIANTS, AgentMailServer, free_port, variant_python
 
 PROJECTS, AGENTS_PER_PROJECT, RESERVATIONS_PER_PROJECT, MESSAGES_PER_PROJECT = 20, 10, 100, 50
 ADJECTIVES: tuple[str, ...] = (
@@ -61,6 +67,9 @@ def seed(db: Path, base: str) -> None:
     names = [f"{a}{n}" for a in ADJECTIVES for n in NOUNS]
     rng.shuffle(names)
     conn = sqlite3.connect(db)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(agents)")}
+    fork = "is_active" in columns  # upstream 0.2.1 has neither column
+    extra, extra_values = (", is_active, deleted_ts", ", 1, NULL") if fork else ("", "")
     with conn:
         conn.execute("DELETE FROM projects")
         agent_id = message_id = reservation_id = 0
@@ -75,9 +84,9 @@ def seed(db: Path, base: str) -> None:
                 members.append(agent_id)
                 conn.execute(
                     "INSERT INTO agents (id, project_id, name, program, model, task_description,"
-                    " inception_ts, last_active_ts, attachments_policy, contact_policy,"
-                    " is_active, deleted_ts) VALUES (?, ?, ?, 'claude-code', 'opus', 'bench',"
-                    " ?, ?, 'auto', 'auto', 1, NULL)",
+                    f" inception_ts, last_active_ts, attachments_policy, contact_policy{extra})"
+                    " VALUES (?, ?, ?, 'claude-code', 'opus', 'bench',"
+                    f" ?, ?, 'auto', 'auto'{extra_values})",
                     (agent_id, p, names[agent_id - 1], _ts(now - timedelta(hours=2)), _ts(now)),
                 )
             for m in range(MESSAGES_PER_PROJECT):
@@ -140,10 +149,20 @@ def _comparable(mail: AgentMail) -> object:
     return data
 
 
-def main(http_runs: int = 5, sqlite_runs: int = 30, down_runs: int = 30) -> dict[str, float]:
-    python = agent_mail_python()
+def _requests(url: str) -> tuple[int, int, float]:
+    """Requests and connections of one HTTP read, and its time one request at a time (ms)."""
+    reader = HttpMailReader(url, call_timeout=60)
+    reader.read(time.monotonic() + 120)
+    started = time.perf_counter()
+    HttpMailReader(url, call_timeout=60, parallel=1).read(time.monotonic() + 300)
+    sequential_ms = (time.perf_counter() - started) * 1000
+    return reader.requests_sent, reader.connections_opened, sequential_ms
+
+
+def one_variant(variant: str, http_runs: int, sqlite_runs: int) -> dict[str, float]:
+    python = variant_python(variant)
     with tempfile.TemporaryDirectory() as tmp:
-        server = AgentMailServer(python, Path(tmp) / "am").start()
+        server = AgentMailServer(python, Path(tmp) / "am", variant=variant).start()
         server.tool("ensure_project", human_key=f"{tmp}/schema")  # the server makes the schema
         server.stop()
         seed(server.db_path, f"{tmp}/town")
@@ -154,17 +173,17 @@ def main(http_runs: int = 5, sqlite_runs: int = 30, down_runs: int = 30) -> dict
             _timed(over_http, 1)  # warm the server's caches
             http_times, http_mail = _timed(over_http, http_runs)
             sqlite_times, sqlite_mail = _timed(over_sqlite, sqlite_runs)
+            requests, connections, sequential_ms = _requests(server.url)
         finally:
             server.stop()
-    down = Settings(agent_mail_url=f"http://127.0.0.1:{free_port()}")
-    down_times, down_mail = _timed(down, down_runs)
     if http_mail.state != "ok" or _comparable(http_mail) != _comparable(sqlite_mail):
-        raise SystemExit(f"HTTP and SQLite disagree: {http_mail.state} {http_mail.error}")
-    assert down_mail.state == "down"
-    http_ms, sqlite_ms, down_ms = median(http_times), median(sqlite_times), median(down_times)
+        raise SystemExit(
+            f"{variant}: HTTP and SQLite disagree: {http_mail.state} {http_mail.error}"
+        )
+    http_ms, sqlite_ms = median(http_times), median(sqlite_times)
     agents = sum(len(p.agents) for p in http_mail.projects)
     report(
-        "agent mail refresh (read_agent_mail, one real server, PyPI 0.1.0)",
+        f"agent mail refresh (read_agent_mail, one real server: {variant})",
         {
             "fleet": f"{len(http_mail.projects)} projects, {agents} agents, "
             f"{http_mail.reservations_active} active reservations, "
@@ -172,10 +191,37 @@ def main(http_runs: int = 5, sqlite_runs: int = 30, down_runs: int = 30) -> dict
             "over SQLite (baseline)": f"{sqlite_ms:.1f} ms median of {sqlite_runs}",
             "over HTTP": f"{http_ms:.1f} ms median of {http_runs}",
             "ratio": f"HTTP takes {http_ms / sqlite_ms:.0f}x the SQLite time",
-            "server down": f"{down_ms:.2f} ms median of {down_runs} (one refused connection)",
+            "HTTP requests per refresh": f"{requests} on {connections} kept-alive connections",
+            "one at a time": f"{sequential_ms:.0f} ms (parallel=1), "
+            f"{sequential_ms / http_ms:.1f}x the default",
         },
     )
-    return {"http_ms": http_ms, "sqlite_ms": sqlite_ms, "down_ms": down_ms}
+    return {
+        f"{variant}_http_ms": http_ms,
+        f"{variant}_sqlite_ms": sqlite_ms,
+        f"{variant}_requests": float(requests),
+        f"{variant}_sequential_ms": sequential_ms,
+    }
+
+
+def main(
+    http_runs: int = 3,
+    sqlite_runs: int = 30,
+    down_runs: int = 30,
+    variants: tuple[str, ...] = VARIANTS,
+) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for variant in variants:
+        figures.update(one_variant(variant, http_runs, sqlite_runs))
+    down = Settings(agent_mail_url=f"http://127.0.0.1:{free_port()}")
+    down_times, down_mail = _timed(down, down_runs)
+    assert down_mail.state == "down"
+    figures["down_ms"] = median(down_times)
+    report(
+        "agent mail, server down",
+        {"refresh": f"{figures['down_ms']:.2f} ms median of {down_runs} (one refused connection)"},
+    )
+    return figures
 
 
 if __name__ == "__main__":

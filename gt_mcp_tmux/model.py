@@ -190,6 +190,9 @@ class MailAgent:
     last_active: str | None = None
     #: What the agent said it does; Gas City's Agent Mail backend names its gc agent there.
     task_description: str = ""
+    #: Counts the server would not give (`urgent_unread`, `acks_pending`: upstream >= 0.3.1 asks
+    #: for the agent's token): their 0 above means unknown, never zero.
+    withheld: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +251,9 @@ class AgentMail:
     conflicts: list[Conflict] = field(default_factory=list)
     projects: list[MailProject] = field(default_factory=list)
     messages: list[MailMessage] = field(default_factory=list)
+    #: Totals that leave out what the server withheld, and why: {"urgent_unread": "needs agent
+    #: token"}. Such a total counts only the agents whose number is known.
+    withheld: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

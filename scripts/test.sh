@@ -14,4 +14,13 @@ VENV="${XDG_DATA_HOME:-$HOME/.local/share}/gastown-mcp/venv"
 # install's; about a minute), found by the tests here.
 GT_MCP_TEST_AGENT_MAIL_PYTHON=$("$VENV/bin/python" -m tests.agent_mail_server --install)
 export GT_MCP_TEST_AGENT_MAIL_PYTHON
+# Upstream Agent Mail 0.2.1 beside it, the same way (agent-mail-upstream-venv, from pyenv's
+# Python 3.13, pinned to upstream's lock; a minute or two). Every Agent Mail test runs against
+# both. Without Python 3.13 the upstream tests are skipped with the reason, but in CI they fail.
+if GT_MCP_TEST_AGENT_MAIL_UPSTREAM_PYTHON=$("$VENV/bin/python" -m tests.agent_mail_server --install-upstream); then
+  export GT_MCP_TEST_AGENT_MAIL_UPSTREAM_PYTHON
+elif [ -n "${CI:-}" ]; then
+  echo "test.sh: upstream Agent Mail 0.2.1 could not be installed (see above)" >&2
+  exit 1
+fi
 exec "$VENV/bin/python" -m pytest "$@"

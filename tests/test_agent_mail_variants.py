@@ -144,6 +144,10 @@ class FakeMail:
         self.status = 200
         self.delay = 0.0
         self.redirect_to: str | None = None
+        #: The resource's answer for a URI (None: unknown); by default from `answers`.
+        self.answer_for: Callable[[str], Any] = lambda uri: self.answers.get(uri.split("?")[0])
+        #: URI prefix -> the JSON-RPC error message a resource read under it gets.
+        self.errors: dict[str, str] = {}
         self.requests: list[dict[str, Any]] = []
         fake = self
 
@@ -208,12 +212,13 @@ class FakeMail:
         if handler.command != "POST" or path not in self.mcp_paths:
             return self.reply(handler, 404, {"detail": "Not Found"})
         uri = body["params"].get("uri", "")
-        found = self.answers.get(uri.split("?")[0])
+        found = self.answer_for(uri)
+        refusal = next((m for prefix, m in self.errors.items() if uri.startswith(prefix)), None)
         if body["method"] != "resources/read" or found is None:
             answer = {
                 "jsonrpc": "2.0",
                 "id": body["id"],
-                "error": {"code": 0, "message": f"Unknown resource: {uri!r}"},
+                "error": {"code": 0, "message": refusal or f"Unknown resource: {uri!r}"},
             }
         else:
             answer = {
@@ -581,7 +586,8 @@ def test_timestamps_from_every_variant(value: Any, expected: str | None) -> None
     [
         ("src/*.py", "src/app.py", True),
         ("src/app.py", "src/*.py", True),
-        ("./lib/core.py", "lib/*.py", True),
+        ("./lib/core.py", "lib/*.py", False),  # the fork keeps "./" as typed
+        ("docs/*.md", "docs/guide/intro.md", True),  # fnmatch's * crosses "/"
         ("src/app.py", "src/app.py", True),
         ("src/app.py", "src/main.py", False),
         ("docs/*", "src/*", False),
@@ -590,8 +596,29 @@ def test_timestamps_from_every_variant(value: Any, expected: str | None) -> None
     ],
 )
 def test_patterns_overlap_both_ways(a: str, b: str, overlap: bool) -> None:
-    assert patterns_overlap(a, b) is overlap
-    assert patterns_overlap(b, a) is overlap
+    """The fork's rule (also for a server not yet told apart) is symmetric."""
+    for variant in ("pypi", None):
+        assert patterns_overlap(a, b, variant) is overlap
+        assert patterns_overlap(b, a, variant) is overlap
+
+
+@pytest.mark.parametrize(
+    ("held", "asked", "overlap"),
+    [
+        ("lib/**/*.py", "lib/util.py", True),
+        ("/setup.py", "setup.py", True),
+        ("docs/*.md", "docs/guide/intro.md", False),
+        ("src/", "src/app.py", True),
+        ("**/test_*.py", "test_a.py", True),
+        ("src/*.py", "src/app.py", True),
+        ("src/app.py", "src/*.py", False),  # a held literal does not match a glob asked for
+        ("lib/*.py", "./lib/core.py", True),
+        ("setup.py", "pkg/setup.py", True),  # a name without "/" matches at any depth
+        ("!src/app.py", "src/app.py", False),
+    ],
+)
+def test_upstream_rule_is_gitwildmatch_held_first(held: str, asked: str, overlap: bool) -> None:
+    assert patterns_overlap(held, asked, "upstream") is overlap
 
 
 def test_conflicts_need_different_agents_an_exclusive_and_one_project() -> None:
@@ -633,8 +660,10 @@ def test_token_lookup_order(tmp_path: Path) -> None:
     assert resolve_token(loopback, {}, tmp_path / "nobody") is None
 
 
-def test_conflict_search_agrees_with_comparing_every_pair() -> None:
-    """The grouped search (literals by value, globs by fnmatch) finds what brute force finds."""
+@pytest.mark.parametrize("variant", ["pypi", "upstream"])
+def test_conflict_search_agrees_with_comparing_every_pair(variant: str) -> None:
+    """The grouped search (literals by value, globs by fnmatch) finds what brute force finds,
+    the earlier reservation held, the later asked for."""
     import random
 
     rng = random.Random(7)
@@ -663,13 +692,203 @@ def test_conflict_search_agrees_with_comparing_every_pair() -> None:
             )
             for i in range(rng.randint(0, 12))
         ]
+        firsts: dict[tuple[str, str, bool], Reservation] = {}
+        for one in held:  # the first of each (pattern, agent, exclusive), in order
+            firsts.setdefault((one.path_pattern, one.agent, one.exclusive), one)
+        distinct = list(firsts.values())
         brute = [
             (a.path_pattern, a.agent, b.path_pattern, b.agent)
-            for i, a in enumerate(held)
-            for b in held[i + 1 :]
+            for i, a in enumerate(distinct)
+            for b in distinct[i + 1 :]
             if a.agent != b.agent
             and (a.exclusive or b.exclusive)
-            and patterns_overlap(a.path_pattern, b.path_pattern)
+            and patterns_overlap(a.path_pattern, b.path_pattern, variant)
         ]
-        found = find_conflicts([MailProject("p", "/p", reservations=held)])
+        found = find_conflicts([MailProject("p", "/p", reservations=held)], variant)
         assert [(c.path_a, c.agent_a, c.path_b, c.agent_b) for c in found] == brute
+
+
+def test_views_that_need_the_agents_token_are_withheld_never_zero(fake: FakeMail) -> None:
+    """Upstream >= v0.3.1 answers the urgent and ack views only with the agent's own token: the
+    counts are marked, not 0, and the rest of the reading stands (real shapes: upstream 0.2.1's
+    directory without `is_active`, the views' place taken by a JSON-RPC error)."""
+    answers = fork_answers()
+    for agent in answers[f"resource://agents/{SLUG}"]["agents"]:
+        del agent["is_active"], agent["deleted_ts"]
+    for view in [uri for uri in answers if uri.startswith("resource://views/")]:
+        del answers[view]
+    fake.answers = answers
+    fake.errors = {
+        "resource://views/": "agent_token is required to read another agent's view",
+    }
+    mail = read(fake.url)
+    assert mail.state == "ok", mail.error
+    assert mail.withheld == {
+        "acks_pending": "needs agent token",
+        "urgent_unread": "needs agent token",
+    }
+    agents = {a.name: a for a in mail.projects[0].agents}
+    assert agents["BlueLake"].withheld == ["acks_pending", "urgent_unread"]
+    assert agents["GreenCastle"].withheld == ["acks_pending"]  # no unread: urgent is known 0
+    assert (mail.unread_total, mail.reservations_active) == (2, 2)
+    data = to_json(mail)
+    assert data["withheld"]["urgent_unread"] == "needs agent token"
+
+
+def test_withheld_counts_read_as_unknown_in_the_mail_view(fake: FakeMail) -> None:
+    from rich.console import Console
+
+    from gt_mcp_tmux.render.mail_panel import totals_line
+    from gt_mcp_tmux.render.mail_view import agents_table
+
+    answers = fork_answers()
+    for view in [uri for uri in answers if uri.startswith("resource://views/")]:
+        del answers[view]
+    fake.answers = answers
+    fake.errors = {"resource://views/": "agent_token required"}
+    mail = read(fake.url)
+    console = Console(record=True, width=100, color_system=None)
+    console.print(totals_line(mail))
+    console.print(agents_table(mail.projects[0], time.time()))
+    text = console.export_text()
+    assert "✉ 2 unread · acks/urgent: needs agent token · 2 reservations" in text
+    blue = next(line for line in text.splitlines() if "BlueLake" in line)
+    assert blue.split()[-5:-2] == ["2", "?", "?"]  # unread; urgent, acks: unknown, not 0
+
+
+def test_a_refresh_reads_a_bounded_number_of_bytes(fake: FakeMail) -> None:
+    """A server answering megabytes per call stops the refresh with one line, not a memory spike."""
+    answers = fork_answers()
+    held = answers[f"resource://file_reservations/{SLUG}"]
+    answers[f"resource://file_reservations/{SLUG}"] = [
+        {**held[0], "id": n, "reason": "x" * 1000} for n in range(10_000)
+    ]  # about 11 MB of JSON
+    fake.answers = answers
+    mail = read(fake.url)
+    assert mail.state == "error"
+    assert "over 4 MB in one refresh" in (mail.error or "")
+    assert "cut" in (mail.error or "") and "\n" not in (mail.error or "")
+    assert mail.projects == []
+
+
+def test_toon_output_format_still_reads_as_json(fake: FakeMail) -> None:
+    """`MCP_AGENT_MAIL_OUTPUT_FORMAT=toon` wraps every resource as {format, data, meta} and
+    answers JSON only when asked `format=json`: the numbers are the same as plain JSON's."""
+    plain = fork_answers()
+    fake.answers = {}
+    fake.answer_for = lambda uri: (
+        None
+        if uri.split("?")[0] not in plain
+        else {"format": "json", "data": plain[uri.split("?")[0]], "meta": {"asked": "json"}}
+        if "format=json" in uri
+        else {"format": "toon", "data": "agents[2]{name}:\n  GreenCastle\n  BlueLake", "meta": {}}
+    )
+    check_numbers(read(fake.url))
+    uris = [r["body"]["params"]["uri"] for r in fake.requests if r["method"] == "POST"]
+    assert any("format=json" in u for u in uris) and any("format=json" not in u for u in uris)
+
+
+def test_sqlite_rust_release_ledger_and_sentinel_released_ts(tmp_path: Path, alive: str) -> None:
+    """The Rust port's older databases record a release only in `file_reservation_releases` and
+    may leave `released_ts` as 0 or a sentinel text: those are not releases."""
+    db = tmp_path / "storage.sqlite3"
+    make_db(db, RUST_SCHEMA, lambda d: int((NOW.timestamp() + d) * 1_000_000))
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "CREATE TABLE file_reservation_releases (reservation_id INTEGER PRIMARY KEY,"
+        " released_ts INTEGER NOT NULL);"
+        "INSERT INTO file_reservation_releases VALUES (2, 1);"  # released in the ledger only
+        "UPDATE file_reservations SET released_ts = 0 WHERE id = 1;"  # sentinel: unreleased
+        "INSERT INTO file_reservations VALUES (5, 1, 2, 'docs/*', 1, 'r', 1, 99999999999999999,"
+        " 'none');"  # sentinel text: unreleased
+    )
+    conn.commit()
+    conn.close()
+    mail = read_db(alive, db)
+    assert mail.state == "ok", mail.error
+    assert [r.id for r in mail.projects[0].reservations] == [1, 5]
+    assert mail.conflicts == []  # src/app.py (2) is released: src/*.py conflicts with nothing
+
+
+def test_thousands_of_copies_cost_one_comparison() -> None:
+    """A flood of identical reservations is compared once, and the conflicts stay bounded."""
+    import time as clock
+
+    def r(rid: int, agent: str, path: str) -> Reservation:
+        return Reservation(id=rid, agent=agent, path_pattern=path, exclusive=True)
+
+    flood = [r(n, "A", "src/*.py") for n in range(20_000)] + [r(20_000, "B", "src/app.py")]
+    started = clock.monotonic()
+    for variant in ("pypi", "upstream"):
+        found = find_conflicts([MailProject("p", "/p", reservations=flood)], variant)
+        assert [(c.path_a, c.path_b) for c in found] == [("src/*.py", "src/app.py")]
+    assert clock.monotonic() - started < 2
+    many = [r(n, f"Agent{n}", "src/*.py") for n in range(200)]  # 19,900 conflicting pairs
+    assert len(find_conflicts([MailProject("p", "/p", reservations=many)], limit=500)) == 500
+
+
+def _raw_server(replies: list[bytes], close_after_each: bool) -> tuple[str, list[bytes]]:
+    """A loopback server that answers each request with the next raw reply; returns its URL
+    and the requests it read. It closes the connection after each answer if asked."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        with listener:
+            pending = list(replies)
+            while pending:
+                conn, _ = listener.accept()
+                with conn:
+                    while pending:
+                        data = conn.recv(65536)
+                        if not data:
+                            break
+                        seen.append(data)
+                        conn.sendall(pending.pop(0))
+                        if close_after_each:
+                            break
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+
+
+def test_kept_alive_connection_reads_lengths_and_chunks_and_survives_a_dropped_one() -> None:
+    from gt_mcp_tmux.sources.agent_mail.keepalive import KeepAlive
+
+    sized = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    )
+    url, seen = _raw_server([sized, chunked, sized], close_after_each=False)
+    with KeepAlive(url) as conn:
+        bodies = [conn.request("GET", f"/{n}").body for n in range(3)]
+        assert bodies == [b"hello", b"abcde", b"hello"]
+        assert (conn.connections, conn.requests) == (1, 3)
+    assert all(b"Connection: keep-alive" in request for request in seen)
+    # A server that drops the connection after each answer (without saying so): asked again
+    # on a new connection, never an error.
+    url, _ = _raw_server([sized, sized], close_after_each=True)
+    with KeepAlive(url) as conn:
+        assert [conn.request("GET", "/").body for _ in range(2)] == [b"hello", b"hello"]
+        assert conn.connections == 2
+
+
+def test_a_view_too_large_to_count_is_withheld_and_the_refresh_goes_on(fake: FakeMail) -> None:
+    """A view is only counted: one bigger than its own cap is named, never a 0, never the
+    refresh's whole byte budget."""
+    answers = fork_answers()
+    answers["resource://views/ack-required/BlueLake"] = {
+        "project": KEY,
+        "agent": "BlueLake",
+        "count": 3000,
+        "messages": [{"id": n, "subject": "s" * 200} for n in range(3000)],  # about 700 KB
+    }
+    fake.answers = answers
+    mail = read(fake.url)
+    assert mail.state == "ok", mail.error
+    assert mail.withheld == {"acks_pending": "answer too large to count"}
+    blue = next(a for a in mail.projects[0].agents if a.name == "BlueLake")
+    assert (blue.withheld, blue.urgent_unread, blue.unread) == (["acks_pending"], 1, 2)
+    assert mail.reservations_active == 2

@@ -56,6 +56,11 @@ def totals_line(mail: AgentMail) -> Text:
         line.append(f" ({mail.urgent_unread} urgent)", style="bold red")
     if mail.acks_pending:
         line.append(f" · {mail.acks_pending} acks pending", style="yellow")
+    if mail.withheld:  # counted only where known: say which, never a made-up 0
+        names = {"urgent_unread": "urgent", "acks_pending": "acks"}
+        which = "/".join(names.get(key, key) for key in mail.withheld)
+        reason = next(iter(mail.withheld.values()))
+        line.append(f" · {which}: {reason}", style="dim")
     count = mail.reservations_active
     line.append(f" · {count} reservation{'s' if count != 1 else ''}")
     if mail.conflicts:

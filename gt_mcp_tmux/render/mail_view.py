@@ -82,6 +82,13 @@ def time_left(reservation: Reservation, now: float) -> Text:
     return Text(span(left), style="yellow" if left < 300 else "")
 
 
+def _count(value: int, withheld: bool, style: str) -> Text:
+    """A count, blank when 0, `?` when the server withheld it (it needs the agent's token)."""
+    if withheld:
+        return Text("?", style="dim")
+    return Text(str(value) if value else "", style=style)
+
+
 def agents_table(project: MailProject, now: float, limit: int | None = None) -> Table:
     table = Table(box=None, padding=(0, 1, 0, 0), expand=True)
     table.add_column("agent", ratio=2, min_width=8, no_wrap=True, overflow="ellipsis")
@@ -95,8 +102,8 @@ def agents_table(project: MailProject, now: float, limit: int | None = None) -> 
             literal(agent.name, "bold"),
             joined((agent.program, ""), (agent.model, "dim")),
             Text(str(agent.unread), style="bold yellow" if agent.unread else "dim"),
-            Text(str(agent.urgent_unread) if agent.urgent_unread else "", style="bold red"),
-            Text(str(agent.acks_pending) if agent.acks_pending else "", style="yellow"),
+            _count(agent.urgent_unread, "urgent_unread" in agent.withheld, "bold red"),
+            _count(agent.acks_pending, "acks_pending" in agent.withheld, "yellow"),
             Text(ago(parse_time(agent.last_active), now), style="dim"),
         )
     return table

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 import urllib.parse
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from gt_mcp_tmux.model import MailAgent, MailMessage, MailProject, Reservation
+from gt_mcp_tmux.sources.agent_mail.keepalive import KeepAlive
 from gt_mcp_tmux.sources.agent_mail.reading import (
     VARIANT_PYPI,
     VARIANT_RUST,
@@ -29,16 +33,27 @@ from gt_mcp_tmux.sources.agent_mail.reading import (
 )
 from gt_mcp_tmux.sources.http_lite import HttpError, Response, request
 
+T = TypeVar("T")
+R = TypeVar("R")
 MCP_PATHS = ("/mcp/", "/api/")
-#: Largest answer read (bytes); a bigger one is an error rather than a memory spike.
-MAX_ANSWER = 64 * 1024 * 1024
+#: Most bytes one refresh reads, all answers together; past it the refresh stops with one line
+#: saying so, rather than a memory spike (a 200-agent fleet answers under 2 MB).
+MAX_REFRESH_BYTES = 4 * 1024 * 1024
+#: Most bytes of one view (urgent, acks: only counted, then dropped; four may be in flight).
+VIEW_MAX_BYTES = 512 * 1024
 #: Which MCP path answered last time, per base URL (upstream needs `/api/`: skip the 404 next time).
 _PATH_SEEN: dict[str, str] = {}
 _IDS = itertools.count(1)
+#: Requests in flight at once during one refresh, each on its own kept-alive connection.
+PARALLEL = 4
 
 
 class _NotFound(Exception):
     """HTTP 404: the caller may try another path."""
+
+
+class _ViewTooLarge(Exception):
+    """A view answered more than `VIEW_MAX_BYTES`: its count is withheld, the refresh goes on."""
 
 
 class RpcError(Exception):
@@ -60,6 +75,8 @@ class HttpMailReader:
         *,
         call_timeout: float = 2.0,
         recent_limit: int = 20,
+        parallel: int = PARALLEL,
+        max_bytes: int = MAX_REFRESH_BYTES,
     ) -> None:
         self.url = url.rstrip("/")
         self._token = token
@@ -67,6 +84,14 @@ class HttpMailReader:
         self.recent_limit = recent_limit
         self.path_used: str | None = None
         self.used_tooling_projects = False
+        self.parallel = max(1, parallel)
+        self._lock = threading.Lock()
+        self._local = threading.local()  # in_view: the thread is reading a view
+        self._idle: list[KeepAlive] = []
+        self._made: list[KeepAlive] = []
+        self.requests_sent = 0  # for the benchmark and the tests
+        self.max_bytes = max_bytes
+        self.bytes_read = 0
 
     def __repr__(self) -> str:  # never show the token
         return f"HttpMailReader({self.url!r})"
@@ -85,13 +110,12 @@ class HttpMailReader:
         if self._token:
             headers["Authorization"] = "Bearer " + self._token
         try:
-            response = request(
+            response = self._send(
                 "POST" if data is not None else "GET",
-                self.url + path,
-                body=data,
-                headers=headers,
-                timeout=min(self.call_timeout, remaining),
-                max_bytes=MAX_ANSWER,
+                path,
+                data,
+                headers,
+                min(self.call_timeout, remaining),
             )
         except HttpError as err:
             raise MailReadError("error", f"{err} ({target})") from None
@@ -105,6 +129,78 @@ class HttpMailReader:
         if status != 200:
             raise MailReadError("error", f"HTTP {status} from {target}")
         return response
+
+    def _send(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
+    ) -> Response:
+        """Over an idle kept-alive connection of this reader's (plain http), else a new one;
+        at most what is left of the refresh's byte budget. A view's answer is only counted and
+        dropped: it has a cap of its own (`VIEW_MAX_BYTES`) and leaves the budget alone."""
+        if getattr(self._local, "in_view", False):
+            try:
+                return self._send_bounded(method, path, data, headers, timeout, VIEW_MAX_BYTES)
+            except HttpError as err:
+                if "larger than" in str(err):
+                    raise _ViewTooLarge from None
+                raise
+        with self._lock:
+            left = self.max_bytes - self.bytes_read
+        if left <= 0:
+            raise self._over_budget(path)
+        try:
+            response = self._send_bounded(method, path, data, headers, timeout, left)
+        except HttpError as err:
+            if "larger than" in str(err):
+                raise self._over_budget(path) from None
+            raise
+        with self._lock:
+            self.bytes_read += len(response.body)
+        return response
+
+    def _over_budget(self, path: str) -> MailReadError:
+        return MailReadError(
+            "error",
+            f"{self.url} answered over {self.max_bytes // (1024 * 1024)} MB in one refresh:"
+            f" stopped at {path.split('?')[0]} (the rest of this refresh is cut)",
+        )
+
+    def _send_bounded(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        timeout: float,
+        max_bytes: int,
+    ) -> Response:
+        if not self.url.startswith("http://"):
+            return request(
+                method, self.url + path, data, headers, timeout=timeout, max_bytes=max_bytes
+            )
+        with self._lock:
+            if self._idle:
+                conn = self._idle.pop()
+            else:
+                conn = KeepAlive(self.url)
+                self._made.append(conn)
+        try:
+            return conn.request(method, path, data, headers, timeout=timeout, max_bytes=max_bytes)
+        finally:
+            with self._lock:
+                self._idle.append(conn)
+                self.requests_sent += 1
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections opened so far (kept-alive ones count once)."""
+        return sum(conn.connections for conn in self._made)
+
+    def close(self) -> None:
+        """Close the kept-alive connections (a later call opens new ones)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def _body(self, response: Response) -> Any:
         """The JSON answer, plain or as the first JSON-RPC event of an event stream."""
@@ -138,7 +234,24 @@ class HttpMailReader:
         raise MailReadError("error", f"no MCP endpoint at {self.url}/mcp/ or {self.url}/api/")
 
     def resource(self, uri: str, deadline: float) -> Any:
-        """`resources/read` of one URI, its JSON text decoded."""
+        """`resources/read` of one URI, its JSON text decoded.
+
+        A server started with `MCP_AGENT_MAIL_OUTPUT_FORMAT=toon` (upstream >= 0.3) wraps each
+        answer as `{"format", "data", "meta"}`: JSON data is unwrapped, and for TOON the URI is
+        asked again with `format=json` (only then: older servers know no such parameter)."""
+        found = self._resource_once(uri, deadline)
+        if not _is_envelope(found):
+            return found
+        if found["format"] == "json":
+            return found["data"]
+        again = self._resource_once(_with_query(uri, format="json"), deadline)
+        if _is_envelope(again):
+            if again["format"] != "json":
+                raise MailReadError("error", f"{uri.split('?')[0]} answers only {found['format']}")
+            return again["data"]
+        return again
+
+    def _resource_once(self, uri: str, deadline: float) -> Any:
         result = self.rpc("resources/read", {"uri": uri}, deadline)
         try:
             text = result["contents"][0]["text"]
@@ -169,20 +282,29 @@ class HttpMailReader:
             found = found.get("projects", [])
         return [p for p in found if isinstance(p, dict)] if isinstance(found, list) else []
 
-    def _view_count(self, view: str, agent: str, slug: str, deadline: float) -> int:
+    def _view_count(self, view: str, agent: str, slug: str, deadline: float) -> int | str:
+        """The view's count, or why there is none (`NEEDS_TOKEN`, `NOT_OFFERED`): never a 0
+        made up for a count the server did not give."""
         query = urllib.parse.urlencode({"project": slug, "limit": 100000})
         uri = f"resource://views/{view}/{urllib.parse.quote(agent, safe='')}?{query}"
+        self._local.in_view = True
         try:
             found = self.resource(uri, deadline)
-        except RpcError:
-            return 0  # the view does not exist on this variant
+        except _ViewTooLarge:
+            return TOO_LARGE
+        except RpcError as err:
+            return NEEDS_TOKEN if "token" in str(err).lower() else NOT_OFFERED
+        finally:
+            self._local.in_view = False
+        if isinstance(found, dict) and found.get("error") is not None:
+            return NEEDS_TOKEN if "token" in str(found["error"]).lower() else NOT_OFFERED
         if not isinstance(found, dict):
-            return 0
+            return NOT_OFFERED
         count = found.get("count")
-        if isinstance(count, int):
+        if isinstance(count, int) and not isinstance(count, bool):
             return count
         messages = found.get("messages")
-        return len(messages) if isinstance(messages, list) else 0
+        return len(messages) if isinstance(messages, list) else NOT_OFFERED
 
     def _project(self, slug: str, deadline: float) -> tuple[Any, Any]:
         """A project's agent directory and its unreleased reservations, as decoded JSON."""
@@ -196,11 +318,25 @@ class HttpMailReader:
             raise MailReadError("error", f"project {slug}: {err}") from None
         return directory, held
 
+    def _map(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`work` over `items`, at most `parallel` at once, in order; the first failure raises."""
+        if self.parallel == 1 or len(items) < 2:
+            return [work(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(items))) as pool:
+            return list(pool.map(work, items))
+
     def read(self, deadline: float) -> MailReading:
+        self.bytes_read = 0
+        try:
+            return self._read(deadline)
+        finally:
+            self.close()
+
+    def _read(self, deadline: float) -> MailReading:
         entries = [e for e in self._projects(deadline) if e.get("slug")]
         slugs = [str(e["slug"]) for e in entries]
-        answers = [self._project(slug, deadline) for slug in slugs]
-        saw_active_flag = saw_retired = saw_agents = False
+        answers = self._map(lambda slug: self._project(slug, deadline), slugs)
+        saw_active_flag = saw_retired = saw_agents = saw_integer_times = False
         listed: list[tuple[str, dict[str, Any]]] = []
         for slug, (directory, _held) in zip(slugs, answers, strict=True):
             raw_agents: list[Any] = []
@@ -214,6 +350,7 @@ class HttpMailReader:
                     listed.append((slug, item))
                     saw_agents = True
                     saw_active_flag = saw_active_flag or "is_active" in item
+                    saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
         # Per agent: acks pending always; urgent unread only when there is unread mail at all.
         views = [(slug, str(item["name"]), "ack-required") for slug, item in listed]
         views += [
@@ -221,23 +358,13 @@ class HttpMailReader:
             for slug, item in listed
             if _int(item.get("unread_count"))
         ]
-        # Sequential on purpose: the server answers one at a time (4 threads measured no faster).
-        counted = {view: self._view_count(view[2], view[1], view[0], deadline) for view in views}
+        counts = self._map(lambda v: self._view_count(v[2], v[1], v[0], deadline), views)
+        counted = dict(zip(views, counts, strict=True))
+        withheld: dict[str, str] = {}
         projects = []
         for entry, slug, (_directory, held) in zip(entries, slugs, answers, strict=True):
             agents = [
-                MailAgent(
-                    name=str(item["name"]),
-                    program=str(item.get("program") or ""),
-                    model=str(item.get("model") or ""),
-                    unread=_int(item.get("unread_count")),
-                    urgent_unread=counted.get((slug, str(item["name"]), "urgent-unread"), 0),
-                    acks_pending=counted.get((slug, str(item["name"]), "ack-required"), 0),
-                    last_active=iso_utc(item.get("last_active_ts")),
-                    task_description=str(item.get("task_description") or "")[:200],
-                )
-                for owner, item in listed
-                if owner == slug
+                _agent(item, counted, slug, withheld) for owner, item in listed if owner == slug
             ]
             reservations = [
                 _reservation(item)
@@ -252,15 +379,18 @@ class HttpMailReader:
                     reservations=reservations,
                 )
             )
-        if self.path_used == "/api/" or self.used_tooling_projects or saw_retired:
-            variant: str | None = VARIANT_UPSTREAM
-        elif saw_active_flag:
-            variant = VARIANT_PYPI
-        elif saw_agents:
-            variant = VARIANT_RUST
-        else:
-            variant = None
-        return MailReading(variant=variant, projects=projects, messages=self._recent(deadline))
+        variant = _variant(
+            upstream_marks=self.path_used == "/api/" or self.used_tooling_projects or saw_retired,
+            saw_active_flag=saw_active_flag,
+            saw_agents=saw_agents,
+            integer_times=saw_integer_times,
+        )
+        return MailReading(
+            variant=variant,
+            projects=projects,
+            messages=self._recent(deadline),
+            withheld=withheld,
+        )
 
     def _recent(self, deadline: float) -> list[MailMessage]:
         if self.recent_limit <= 0:
@@ -288,6 +418,80 @@ class HttpMailReader:
                 )
             )
         return messages[: self.recent_limit]
+
+
+def _is_envelope(found: Any) -> bool:
+    """Upstream's output-format wrapper: `{"format": "toon"|"json", "data": ..., "meta": ...}`."""
+    return (
+        isinstance(found, dict)
+        and isinstance(found.get("format"), str)
+        and "data" in found
+        and set(found) <= {"format", "data", "meta"}
+    )
+
+
+def _with_query(uri: str, **extra: str) -> str:
+    base, _, query = uri.partition("?")
+    pairs = [*urllib.parse.parse_qsl(query, keep_blank_values=True), *extra.items()]
+    return f"{base}?{urllib.parse.urlencode(pairs)}"
+
+
+#: Why a view gave no count.
+NEEDS_TOKEN = "needs agent token"
+NOT_OFFERED = "not offered by this server"
+TOO_LARGE = "answer too large to count"
+#: The view behind each count an agent record carries.
+_COUNT_OF_VIEW = {"urgent-unread": "urgent_unread", "ack-required": "acks_pending"}
+
+
+def _agent(
+    item: dict[str, Any],
+    counted: dict[tuple[str, str, str], int | str],
+    slug: str,
+    withheld: dict[str, str],
+) -> MailAgent:
+    """One agent of the directory with its view counts; a count the server withheld is 0 and
+    named in `withheld` (the agent's, and the reading's with the reason)."""
+    name = str(item["name"])
+    counts: dict[str, int] = {}
+    missing = []
+    for view, field_name in _COUNT_OF_VIEW.items():
+        value = counted.get((slug, name, view), 0)  # not asked: no unread mail, so no urgent
+        if isinstance(value, str):
+            missing.append(field_name)
+            withheld.setdefault(field_name, value)
+            value = 0
+        counts[field_name] = value
+    return MailAgent(
+        name=name,
+        program=str(item.get("program") or ""),
+        model=str(item.get("model") or ""),
+        unread=_int(item.get("unread_count")),
+        urgent_unread=counts["urgent_unread"],
+        acks_pending=counts["acks_pending"],
+        last_active=iso_utc(item.get("last_active_ts")),
+        task_description=str(item.get("task_description") or "")[:200],
+        withheld=sorted(missing),
+    )
+
+
+def _variant(
+    *, upstream_marks: bool, saw_active_flag: bool, saw_agents: bool, integer_times: bool
+) -> str | None:
+    """Upstream when it shows itself (`/api/`, the tooling project list, retired agents); the
+    fork by `is_active`; Rust by integer timestamps; else (agents, no `is_active`, ISO times)
+    upstream 0.2.1, which has neither; None while there are no agents."""
+    if upstream_marks:
+        return VARIANT_UPSTREAM
+    if saw_active_flag:
+        return VARIANT_PYPI
+    if integer_times:
+        return VARIANT_RUST
+    return VARIANT_UPSTREAM if saw_agents else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _int(value: Any) -> int:

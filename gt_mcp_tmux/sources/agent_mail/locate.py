@@ -2,8 +2,9 @@
 
 For a loopback URL: the process listening on that port (from /proc, no psutil: the collector
 stays small), then its `DATABASE_URL` (Python servers; relative to the server's working
-directory, `./storage.sqlite3` by default) or `$STORAGE_ROOT/storage.sqlite3` (Rust). Only a
-file that has Agent Mail's tables counts. Linux only; elsewhere, and for remote servers, None.
+directory, `./storage.sqlite3` by default) or `$STORAGE_ROOT/storage.sqlite3` (Rust), from its
+environment or the `.env` file in its working directory, then the Rust port's default place.
+Only a file that has Agent Mail's tables counts. Linux only; elsewhere, and for remote servers, None.
 """
 
 from __future__ import annotations
@@ -50,8 +51,29 @@ def process_with_socket(inodes: set[str], proc: Path = Path("/proc")) -> int | N
     return None
 
 
+def dotenv(path: Path) -> dict[str, str]:
+    """`KEY=value` lines of a `.env` file (the Python servers read the one in their working
+    directory); `export`, quotes and comments as python-decouple takes them. Missing: empty."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        line = line.strip().removeprefix("export ").strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        found[key.strip()] = value.strip().strip("'\"")
+    return found
+
+
 def candidate_paths(environ: dict[str, str], cwd: Path) -> list[Path]:
-    """Where a server with this environment and working directory keeps its database."""
+    """Where a server with this environment and working directory keeps its database: its
+    environment first, then its `.env` (what the environment lacks), then the defaults: the
+    working directory, the Rust port's `${XDG_DATA_HOME:-~/.local/share}/mcp-agent-mail/
+    git_mailbox_repo` and `~/.mcp_agent_mail_git_mailbox_repo`."""
+    environ = {**dotenv(cwd / ".env"), **environ}
     found: list[Path] = []
     database_url = environ.get("DATABASE_URL", "")
     if database_url.startswith("sqlite"):
@@ -61,6 +83,11 @@ def candidate_paths(environ: dict[str, str], cwd: Path) -> list[Path]:
     if environ.get("STORAGE_ROOT"):
         found.append(Path(environ["STORAGE_ROOT"]).expanduser() / DB_NAME)
     found.append(cwd / DB_NAME)
+    home = environ.get("HOME")
+    if home:
+        data = environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+        found.append(Path(data) / "mcp-agent-mail" / "git_mailbox_repo" / DB_NAME)
+        found.append(Path(home) / ".mcp_agent_mail_git_mailbox_repo" / DB_NAME)
     return found
 
 

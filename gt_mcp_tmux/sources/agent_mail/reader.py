@@ -4,7 +4,7 @@
 over HTTP, or from SQLite when `agent_mail_db` is set. Both readers give the same records; this
 module applies what must not depend on the source: expiry (a reservation is active only while
 `released_ts` is NULL *and* `expires_ts` is in the future, because servers expire lazily), the
-conflict rule, the totals and a stable order.
+conflict rule of the variant (`overlap.py`), the totals and a stable order.
 
 Token lookup: `AGENT_MAIL_TOKEN`; for a loopback URL with none set, `HTTP_BEARER_TOKEN`, then the
 `HTTP_BEARER_TOKEN=` line of `~/.config/mcp-agent-mail/config.env`. The token goes into the
@@ -13,7 +13,6 @@ Authorization header only: never into the record, an error text, a log or argv.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -25,12 +24,12 @@ from gt_mcp_tmux.model import AgentMail, Conflict, MailAgent, MailProject, MailS
 from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader, is_loopback
 from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
 from gt_mcp_tmux.sources.agent_mail.locate import find_database
+from gt_mcp_tmux.sources.agent_mail.overlap import overlapping_pairs, rule_for
 from gt_mcp_tmux.sources.agent_mail.reading import MailReader, MailReadError, parse_ts
 
 #: Longest liveness probe: the status line must never wait on a hung server.
 LIVENESS_TIMEOUT = 0.5
 CONFIG_ENV = Path(".config") / "mcp-agent-mail" / "config.env"
-_GLOB_CHARS = frozenset("*?[")
 
 
 def _config_env_token(home: Path) -> str | None:
@@ -70,63 +69,37 @@ def is_active(reservation: Reservation, now: datetime) -> bool:
     return expires is None or expires > now
 
 
-def _normalise(pattern: str) -> str:
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    return pattern
+def patterns_overlap(a: str, b: str, variant: str | None = None) -> bool:
+    """Whether two reservation patterns overlap by the rule of the `variant` server."""
+    return rule_for(variant)(a, b)
 
 
-def patterns_overlap(a: str, b: str) -> bool:
-    """The server's rule: equal, or either matches the other as an fnmatch pattern."""
-    a, b = _normalise(a), _normalise(b)
-    if a == b:
-        return True
-    if _GLOB_CHARS.isdisjoint(a) and _GLOB_CHARS.isdisjoint(b):
-        return False
-    return fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
+#: Most conflicts one refresh lists (a flood of overlapping reservations stays bounded).
+MAX_CONFLICTS = 5000
 
 
-def _overlapping_pairs(patterns: Sequence[str]) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of overlapping patterns, without comparing every literal with every other.
+def find_conflicts(
+    projects: Sequence[MailProject], variant: str | None = None, limit: int = MAX_CONFLICTS
+) -> list[Conflict]:
+    """Pairs of active reservations in one project: different agents, >= 1 exclusive, overlapping
+    by the server's own rule (see `overlap.py`), at most `limit`.
 
-    Two literal paths overlap only when equal (grouped by value); only globs need fnmatch.
-    """
-    normal = [_normalise(p) for p in patterns]
-    pairs: set[tuple[int, int]] = set()
-    literal_groups: dict[str, list[int]] = {}
-    globs = []
-    for index, pattern in enumerate(normal):
-        if _GLOB_CHARS.isdisjoint(pattern):
-            literal_groups.setdefault(pattern, []).append(index)
-        else:
-            globs.append(index)
-    for group in literal_groups.values():
-        pairs.update((a, b) for n, a in enumerate(group) for b in group[n + 1 :])
-    is_glob = set(globs)
-    for g in globs:
-        glob = normal[g]
-        for other, pattern in enumerate(normal):
-            if other == g:
-                continue
-            # A literal matched as a pattern matches only itself: one fnmatch is enough for it.
-            if (
-                glob == pattern
-                or fnmatch.fnmatchcase(pattern, glob)
-                or (other in is_glob and fnmatch.fnmatchcase(glob, pattern))
-            ):
-                pairs.add((min(g, other), max(g, other)))
-    return sorted(pairs)
-
-
-def find_conflicts(projects: Sequence[MailProject]) -> list[Conflict]:
-    """Pairs of active reservations in one project: different agents, >= 1 exclusive, overlapping."""
-    found = []
+    A reservation repeating an earlier one (same pattern, agent and exclusiveness) adds no
+    conflict of its own: only the first of each is compared, so thousands of copies cost one."""
+    found: list[Conflict] = []
+    rule = rule_for(variant)
     for project in projects:
-        held = project.reservations
-        for i, j in _overlapping_pairs([r.path_pattern for r in held]):
+        firsts: dict[tuple[str, str, bool], Reservation] = {}
+        for reservation in project.reservations:
+            key = (reservation.path_pattern, reservation.agent, reservation.exclusive)
+            firsts.setdefault(key, reservation)
+        held = list(firsts.values())
+        for i, j in overlapping_pairs([r.path_pattern for r in held], rule):
             first, second = held[i], held[j]
             if first.agent == second.agent or not (first.exclusive or second.exclusive):
                 continue
+            if len(found) >= limit:
+                return found
             found.append(
                 Conflict(
                     project=project.slug,
@@ -140,7 +113,7 @@ def find_conflicts(projects: Sequence[MailProject]) -> list[Conflict]:
 
 
 def summarise(
-    projects: Sequence[MailProject], now: datetime
+    projects: Sequence[MailProject], now: datetime, variant: str | None = None
 ) -> tuple[list[MailProject], list[Conflict], dict[str, int]]:
     """Projects in a stable order with only active reservations, their conflicts and totals."""
     tidy = [
@@ -161,7 +134,7 @@ def summarise(
         "acks_pending": sum(a.acks_pending for a in agents),
         "reservations_active": sum(len(p.reservations) for p in tidy),
     }
-    return tidy, find_conflicts(tidy), totals
+    return tidy, find_conflicts(tidy, variant), totals
 
 
 def _scrub(text: str, token: str | None) -> str:
@@ -231,7 +204,7 @@ def read_agent_mail(
             via = "http"
         reading = reader.read(deadline)
         moment = now or datetime.now(timezone.utc)
-        projects, conflicts, totals = summarise(reading.projects, moment)
+        projects, conflicts, totals = summarise(reading.projects, moment, reading.variant)
         return AgentMail(
             url=url,
             state="ok",
@@ -245,6 +218,7 @@ def read_agent_mail(
             urgent_unread=totals["urgent_unread"],
             acks_pending=totals["acks_pending"],
             reservations_active=totals["reservations_active"],
+            withheld=dict(sorted(reading.withheld.items())),
         )
     except MailReadError as err:
         return AgentMail(url=url, state=err.kind, error=_scrub(err.message, token))

@@ -38,6 +38,8 @@ class MailReading:
     variant: str | None
     projects: list[MailProject] = field(default_factory=list)
     messages: list[MailMessage] = field(default_factory=list)
+    #: Counts the server withheld, and why (see `AgentMail.withheld`).
+    withheld: dict[str, str] = field(default_factory=dict)
 
 
 class MailReader(Protocol):

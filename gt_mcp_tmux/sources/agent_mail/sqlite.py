@@ -2,8 +2,9 @@
 
 The database is opened `mode=ro` with a busy timeout (the server keeps it in WAL mode, so a reader
 never blocks it), and a progress handler aborts any query still running at the deadline. The
-variant is told by the `agents` columns (`is_active`: the PyPI fork; `retired_at`: upstream) and
-by `typeof()` of a timestamp (INTEGER microseconds: the Rust port). The numbers are the ones the
+variant is told by `typeof()` of a timestamp (INTEGER microseconds: the Rust port) and the
+`agents` columns (`is_active`: the PyPI fork; `retired_at` or neither, with TEXT timestamps:
+upstream, whose 0.2.1 has no way to retire an agent). The numbers are the ones the
 server's own resources give: see `agent_mail_http.py`.
 """
 
@@ -39,8 +40,8 @@ def detect_variant(conn: sqlite3.Connection) -> str | None:
         return VARIANT_RUST
     if "is_active" in columns:
         return VARIANT_PYPI
-    if "retired_at" in columns:
-        return VARIANT_UPSTREAM
+    if "retired_at" in columns or row is None or row[0] == "text":
+        return VARIANT_UPSTREAM  # >= 0.3 has `retired_at`; 0.2.1 neither column, TEXT timestamps
     return VARIANT_RUST
 
 
@@ -51,6 +52,26 @@ def _active_agents_clause(conn: sqlite3.Connection) -> str:
     if "retired_at" in columns:
         return "a.retired_at IS NULL"
     return "1"
+
+
+def _unreleased_clause(conn: sqlite3.Connection) -> str:
+    """Not released. The Rust port's older databases record releases only in a
+    `file_reservation_releases` table, and may leave `released_ts` as 0, a negative number or the
+    text '0', 'null' or 'none': all of those are unreleased there."""
+    clause = (
+        "(f.released_ts IS NULL OR (typeof(f.released_ts) IN ('integer', 'real')"
+        " AND f.released_ts <= 0) OR lower(trim(CAST(f.released_ts AS TEXT)))"
+        " IN ('0', 'null', 'none', ''))"
+    )
+    tables = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'file_reservation_releases'"
+    ).fetchone()
+    if tables:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(file_reservation_releases)")}
+        key = "reservation_id" if "reservation_id" in columns else None
+        if key:
+            clause += f" AND f.id NOT IN (SELECT {key} FROM file_reservation_releases)"
+    return clause
 
 
 class SqliteMailReader:
@@ -139,7 +160,7 @@ class SqliteMailReader:
         for rid, project_id, agent, pattern, exclusive, reason, created, expires in conn.execute(
             "SELECT f.id, f.project_id, a.name, f.path_pattern, f.exclusive, f.reason,"
             " f.created_ts, f.expires_ts FROM file_reservations f"
-            " JOIN agents a ON a.id = f.agent_id WHERE f.released_ts IS NULL"
+            f" JOIN agents a ON a.id = f.agent_id WHERE {_unreleased_clause(conn)}"
         ):
             held[project_id].append(
                 Reservation(
