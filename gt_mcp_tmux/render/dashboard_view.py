@@ -17,7 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gt_mcp_tmux.model import HostHealth, ServerSessions, Snapshot
+from gt_mcp_tmux.model import GasCity, GasTown, HostHealth, ServerSessions, Snapshot
 from gt_mcp_tmux.render.agents_panel import AgentsTable, all_agents, needs_attention
 from gt_mcp_tmux.render.convoys_panel import ConvoysTable, active
 from gt_mcp_tmux.render.extensions import ExtensionPanel, SafePanelBody
@@ -88,23 +88,16 @@ def panel_body(name: str, view: DashboardInput) -> RenderableType:
     if name == "sessions":
         user = view.user_sessions
         city = snapshot.gascity
-        if gas.root is None and city.root is not None:  # a city user: the city's server
-            return SessionsView(
-                user.sessions if user and user.running else None,
-                user.server if user else None,
-                city.sessions,
-                city.socket,
-                city.server_running,
-                view.now,
-                label="Gas City",
-            )
+        city_user = gas.root is None and city.root is not None  # then the city's server
+        fleet: GasTown | GasCity = city if city_user else gas
         return SessionsView(
             user.sessions if user and user.running else None,
             user.server if user else None,
-            gas.sessions,
-            gas.socket,
-            gas.server_running,
+            fleet.sessions,
+            fleet.socket,
+            fleet.server_running,
             view.now,
+            label="Gas City" if city_user else "Gas Town",
         )
     return HostTable(view.host)
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.messages import INSTALL_GC
 from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
-from gt_mcp_tmux.model import Snapshot, SourceError
+from gt_mcp_tmux.model import ReadyBead, Snapshot, SourceError
 from gt_mcp_tmux.passthrough import find_program, resolve_gt
 from gt_mcp_tmux.render.choices import bead_choices, plain_choices
 from gt_mcp_tmux.render.literal import clean
@@ -51,18 +51,9 @@ def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> in
         console.print(Text(f"gt not found: {GT_INSTALL_HINT}", style="red"))
         _wait_for_a_key(console, popup)
         return 127
-    ready = read_ready(town.root, settings.gt_timeout)
-    if isinstance(ready, SourceError):
-        console.print(Text(f"cannot list ready beads: {clean(ready.message)}", style="red"))
-        _wait_for_a_key(console, popup)
-        return 1
-    if not ready:
-        console.print(Text("No ready work across town.", style="yellow"))
-        _wait_for_a_key(console, popup)
-        return 0
-    bead = pick(bead_choices(ready), "sling which bead", console)
-    if bead is None:
-        return 0
+    bead = _pick_bead(read_ready(town.root, settings.gt_timeout), "across town", console, popup)
+    if isinstance(bead, int):
+        return bead
     target = pick(plain_choices(sling_targets(town)), f"sling {bead.id} to", console)
     if target is None:
         return 0
@@ -79,18 +70,7 @@ def run_sling(settings: Settings, snapshot: Snapshot, popup: bool = False) -> in
     args_text = console.input("natural-language args (Enter to skip): ").strip()
     formula = console.input("formula, e.g. shiny (Enter to skip): ").strip()
     argv = sling_argv(bead.id, target, args_text, formula)
-    console.print(Text(clean("gt " + shlex.join(argv)), style="bold"))
-    if console.input("run it? type y and Enter (anything else cancels): ").strip().lower() not in (
-        "y",
-        "yes",
-    ):
-        console.print(Text("not slung", style="dim"))
-        return 0
-    done = subprocess.run([binary, *argv], cwd=town.root or None, check=False)
-    style = "green" if done.returncode == 0 else "red"
-    console.print(Text(f"gt exited {done.returncode}", style=style))
-    _wait_for_a_key(console, popup)
-    return done.returncode
+    return _confirm_and_run(console, "gt", binary, argv, town.root, popup)
 
 
 def _run_city_sling(settings: Settings, snapshot: Snapshot, console: Console, popup: bool) -> int:
@@ -102,17 +82,9 @@ def _run_city_sling(settings: Settings, snapshot: Snapshot, console: Console, po
         _wait_for_a_key(console, popup)
         return 127
     ready = read_city_ready(city, timeout=min(float(settings.gt_timeout), 10.0))
-    if isinstance(ready, SourceError):
-        console.print(Text(f"cannot list ready beads: {clean(ready.message)}", style="red"))
-        _wait_for_a_key(console, popup)
-        return 1
-    if not ready:
-        console.print(Text("No ready work in the city.", style="yellow"))
-        _wait_for_a_key(console, popup)
-        return 0
-    bead = pick(bead_choices(ready), "sling which bead", console)
-    if bead is None:
-        return 0
+    bead = _pick_bead(ready, "in the city", console, popup)
+    if isinstance(bead, int):
+        return bead
     target = pick(plain_choices(city_sling_targets(city)), f"sling {bead.id} to", console)
     if target is None:
         return 0
@@ -120,18 +92,41 @@ def _run_city_sling(settings: Settings, snapshot: Snapshot, console: Console, po
     console.print(
         Text.assemble(("sling ", "bold"), (clean(bead.id), "bold cyan"), " ", clean(bead.title))
     )
-    console.print(Text(clean("gc " + shlex.join(argv)), style="bold"))
+    # a rig's bead is slung from its rig's folder: gc finds the bead in that rig's store
+    rig = next((r for r in city.rigs if bead.source and r.name == bead.source and r.path), None)
+    return _confirm_and_run(console, "gc", binary, argv, rig.path if rig else city.root, popup)
+
+
+def _pick_bead(
+    ready: list[ReadyBead] | SourceError, where: str, console: Console, popup: bool
+) -> ReadyBead | int:
+    """The bead the person picks, or the exit code when there is none to pick (an error said,
+    nothing ready, cancelled)."""
+    if isinstance(ready, SourceError):
+        console.print(Text(f"cannot list ready beads: {clean(ready.message)}", style="red"))
+        _wait_for_a_key(console, popup)
+        return 1
+    if not ready:
+        console.print(Text(f"No ready work {where}.", style="yellow"))
+        _wait_for_a_key(console, popup)
+        return 0
+    bead = pick(bead_choices(ready), "sling which bead", console)
+    return 0 if bead is None else bead
+
+
+def _confirm_and_run(
+    console: Console, name: str, binary: str, argv: list[str], cwd: str | None, popup: bool
+) -> int:
+    """Show the command, run it on a `y`, and say how it ended."""
+    console.print(Text(clean(f"{name} " + shlex.join(argv)), style="bold"))
     if console.input("run it? type y and Enter (anything else cancels): ").strip().lower() not in (
         "y",
         "yes",
     ):
         console.print(Text("not slung", style="dim"))
         return 0
-    # a rig's bead is slung from its rig's folder: gc finds the bead in that rig's store
-    rig = next((r for r in city.rigs if bead.source and r.name == bead.source and r.path), None)
-    where = rig.path if rig is not None else city.root
-    done = subprocess.run([binary, *argv], cwd=where or None, check=False)
+    done = subprocess.run([binary, *argv], cwd=cwd or None, check=False)
     style = "green" if done.returncode == 0 else "red"
-    console.print(Text(f"gc exited {done.returncode}", style=style))
+    console.print(Text(f"{name} exited {done.returncode}", style=style))
     _wait_for_a_key(console, popup)
     return done.returncode

@@ -7,13 +7,12 @@ payload?}` a line, followed by the same incremental tail as Gas Town's log.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from gt_mcp_tmux.model import Event
 from gt_mcp_tmux.private_files import sha256_hex
-from gt_mcp_tmux.sources.gastown.events import EventTail
+from gt_mcp_tmux.sources.gastown.events import EventTail, load_json_line
 
 SUMMARY_LIMIT = 200
 _VALUE_LIMIT = 200
@@ -80,16 +79,9 @@ def summarize(type_: str, values: dict[str, str]) -> str:
 def parse_city_event_line(raw: bytes) -> Event | str | None:
     """One line as an Event; a reason (str) for a line that is not a JSON object; None for an
     object without a type."""
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError:
-        return "not UTF-8"
-    except ValueError:
-        return "not JSON"
-    except RecursionError:
-        return "nested too deep"
-    if not isinstance(data, dict):
-        return "not a JSON object"
+    data = load_json_line(raw)
+    if isinstance(data, str):
+        return data
     type_ = data.get("type")
     if not isinstance(type_, str) or not type_:
         return None

@@ -163,9 +163,9 @@ def fingerprint(raw: bytes) -> str:
     return sha256_hex(raw.strip())[:16]
 
 
-def parse_event_line(raw: bytes) -> Event | str | None:
-    """One log line as an Event; a reason (str) for a line that is not a JSON object (bad
-    JSON, not UTF-8, nested too deep); None for a well-formed line of an unknown type."""
+def load_json_line(raw: bytes) -> dict[str, Any] | str:
+    """One log line as a JSON object, or why it is not one (bad JSON, not UTF-8, nested too
+    deep, not an object): Gas Town's and Gas City's logs alike."""
     try:
         data = json.loads(raw)
     except UnicodeDecodeError:
@@ -174,8 +174,15 @@ def parse_event_line(raw: bytes) -> Event | str | None:
         return "not JSON"
     except RecursionError:
         return "nested too deep"
-    if not isinstance(data, dict):
-        return "not a JSON object"
+    return data if isinstance(data, dict) else "not a JSON object"
+
+
+def parse_event_line(raw: bytes) -> Event | str | None:
+    """One log line as an Event; a reason (str) for a line that is not a JSON object (bad
+    JSON, not UTF-8, nested too deep); None for a well-formed line of an unknown type."""
+    data = load_json_line(raw)
+    if isinstance(data, str):
+        return data
     type_ = data.get("type")
     if not isinstance(type_, str) or type_ not in KNOWN_TYPES:
         return None
