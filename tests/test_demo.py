@@ -155,12 +155,16 @@ def fleet_counts(text: str) -> tuple[int, int] | None:
     return (int(found.group(1)), int(found.group(2))) if found else None
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a process that ends while it is looked at is gone)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def assert_all_gone(recorded: dict[str, int], base: Path, sockets: list[str]) -> None:
-    left = [
-        f"{name} {pid}"
-        for name, pid in recorded.items()
-        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    ]
+    left = [f"{name} {pid}" for name, pid in recorded.items() if _running(pid)]
     assert left == []
     assert not base.exists()
     assert not state_path().exists()
