@@ -139,6 +139,14 @@ class Settings:
         "S",
         "Prefix key: sling a ready bead to a rig or agent (tmux option only: the plugin binds it)",
     )
+    key_next: str = _opt(
+        "N",
+        "Prefix key: go to the first item of the queue, what needs you most (tmux option only: the plugin binds it)",
+    )
+    key_queue: str = _opt(
+        "Q",
+        "Prefix key: the queue popup: go, snooze, ack, peek, nudge (tmux option only: the plugin binds it)",
+    )
     popup_size: str = _opt(
         "80%",
         "size of the popups, 20% to 100% of the client (tmux option only)",

@@ -319,6 +319,65 @@ class Alert:
     agent: str | None = None
 
 
+QueueSeverity = Literal["critical", "high", "normal", "info"]
+#: Severities, most pressing first: the queue's first sort key.
+QUEUE_SEVERITIES: tuple[str, ...] = typing.get_args(QueueSeverity)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueGo:
+    """Where `gt-mcp queue next` takes the person for an item.
+
+    `kind`: `agent` (the agent's session on `socket`), `mail` (the mail view at `project`,
+    `mail_agent`, `message_id`), `bridge` (the bridge view at the conflict in `project`) or
+    `show` (nowhere to go: the item and what to do are shown).
+    """
+
+    kind: str = "show"
+    socket: str | None = None
+    session: str | None = None
+    project: str | None = None
+    mail_agent: str | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One thing that needs the person, from any source (an alert, mail, a merge queue).
+
+    `id` is stable for one condition (snooze and ack name it); `count` is how many of it there
+    are (unread urgent messages, blocked merges): an acknowledged item comes back when it grows.
+    `source`: `gastown`, `gascity` or `agent_mail`.
+    """
+
+    id: str
+    kind: str
+    severity: QueueSeverity
+    since: float
+    subject: str
+    action: str
+    agent: str | None = None
+    source: str = "gastown"
+    count: int = 1
+    go: QueueGo = field(default_factory=QueueGo)
+
+
+@dataclass(frozen=True, slots=True)
+class SnoozedItem:
+    item: QueueItem
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """What needs the person now, most pressing first; snoozed items apart, acknowledged ones
+    counted only."""
+
+    items: list[QueueItem] = field(default_factory=list)
+    snoozed: list[SnoozedItem] = field(default_factory=list)
+    acknowledged: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     collected_at: float
@@ -330,6 +389,8 @@ class Snapshot:
     alerts: list[Alert] = field(default_factory=list)
     #: The watched Gas City (`root` None: none); added after the rest, so it comes last.
     gascity: GasCity = field(default_factory=GasCity)
+    #: What needs the person, from every source (`collector/queue.py`); added last.
+    queue: Queue = field(default_factory=Queue)
 
 
 # --- what the diagnostic and control commands print as JSON -----------------------------------

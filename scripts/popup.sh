@@ -16,14 +16,16 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/paths.sh"
 
 case "$view" in
-  quick) size=80% ; set -- status --popup ;;
+  quick) size=80% ; set -- status --popup --client "$client" ;;
   dashboard) size=90% ; set -- dashboard --popup ;;
   mail) size=80% ; set -- mail --popup ;;
   bridge) size=80% ; set -- bridge --popup ;;
   jump) size=80% ; set -- jump --popup --client "$client" ;;
   sling) size=80% ; set -- sling --popup ;;
+  queue) size=80% ; set -- queue --popup --client "$client" ;;
+  next) size="" ; set -- queue next --client "$client" ;;  # goes there itself: no popup of ours
   *)
-    tmux display-message "gastown-mcp: no view named that (quick, dashboard, mail, bridge, jump, sling)"
+    tmux display-message "gastown-mcp: no view named that (quick, dashboard, mail, bridge, jump, sling, queue, next)"
     exit 0  # the message says it; a non-zero exit would cover it with tmux's error
     ;;
 esac
@@ -63,6 +65,11 @@ case "$cwd" in *"
 [ -d "$cwd" ] || cwd="$HOME"
 # -d and -c are expanded as tmux formats: double every '#' so a folder named '#(cmd)' stays a name.
 case "$cwd" in *"#"*) cwd="$(printf '%s' "$cwd" | sed 's/#/##/g')" ;; esac
+
+if [ "$view" = next ]; then
+  # in the background (run-shell -b): it says what it did with a message, never on the pane
+  exec "$python" -m gt_mcp_tmux "$@" >/dev/null 2>&1
+fi
 
 case "${version#next-}" in
   "" | [0-2].* | 3.[01] | 3.[01][!0-9]*) popups=no ;;

@@ -13,9 +13,9 @@ STALE_PREFIX='#{?#{e|>:#{e|-|:%s,#{@_gtmcp_heartbeat}},#{@_gtmcp_stale_after}},#
 
 # key option / default key / view it opens
 KEY_OPTIONS=(@gtmcp-key-quick @gtmcp-key-dashboard @gtmcp-key-mail @gtmcp-key-bridge
-  @gtmcp-key-jump @gtmcp-key-sling)
-KEY_DEFAULTS=(g G m b a S)
-KEY_VIEWS=(quick dashboard mail bridge jump sling)
+  @gtmcp-key-jump @gtmcp-key-sling @gtmcp-key-next @gtmcp-key-queue)
+KEY_DEFAULTS=(g G m b a S N Q)
+KEY_VIEWS=(quick dashboard mail bridge jump sling next queue)
 
 # Gas Town binds these on its own tmux server (prefix g a n p r): there they stay Gas Town's.
 GASTOWN_KEYS=(g a n p r)

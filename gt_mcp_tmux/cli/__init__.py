@@ -10,16 +10,24 @@ import sys
 from gt_mcp_tmux.passthrough import exec_gt
 
 #: First words only gt-mcp has: always ours.
-OWN_COMMANDS = frozenset({"detect", "collector", "tmux", "bridge", "alerts", "jump", "demo"})
+OWN_COMMANDS = frozenset(
+    {"detect", "collector", "tmux", "bridge", "alerts", "jump", "demo", "queue"}
+)
 #: First words gt has too (`gt status`, `gt mail send`, `gt dashboard`, `gt config`): ours only
 #: when every further argument is one of ours, so `gt-mcp mail send ...` still reaches gt.
 SHARED_COMMANDS: dict[str, frozenset[str]] = {
-    "status": frozenset({"--json", "--all", "--popup", "-h", "--help"}),
-    "mail": frozenset({"--json", "--popup", "-h", "--help"}),
+    "status": frozenset({"--json", "--all", "--popup", "--client", "-h", "--help"}),
     "dashboard": frozenset({"--once", "--popup", "--json", "-h", "--help"}),
     "config": frozenset({"init", "--force", "-h", "--help"}),
     "sling": frozenset({"--popup"}),  # bare `gt-mcp sling` is the picker; with arguments, gt's
+    "mail": frozenset({"--json", "--popup", "--project", "--agent", "-h", "--help"}),
 }
+#: Shared first words whose own form names one thing (`peek AGENT`): ours with at most one
+#: name and these options (those in `TAKES_VALUE` followed by their value); gt's otherwise.
+SHARED_WITH_A_NAME: dict[str, frozenset[str]] = {
+    "peek": frozenset({"--json", "--lines", "-h", "--help"}),
+}
+TAKES_VALUE = frozenset({"--lines", "--project", "--agent", "--client"})
 OWN_FLAGS = frozenset({"-h", "--help", "--version"})
 
 
@@ -27,8 +35,28 @@ def is_own(args: list[str]) -> bool:
     """Whether gt-mcp answers this command line itself (else it is `gt`'s)."""
     if not args or args[0] in OWN_COMMANDS or args[0] in OWN_FLAGS:
         return True
+    named = SHARED_WITH_A_NAME.get(args[0])
+    if named is not None:
+        return _fits(args[1:], named, names=1)
     allowed = SHARED_COMMANDS.get(args[0])
-    return allowed is not None and all(arg in allowed for arg in args[1:])
+    return allowed is not None and _fits(args[1:], allowed, names=0)
+
+
+def _fits(rest: list[str], allowed: frozenset[str], names: int) -> bool:
+    """Whether `rest` is only our options (with their values) and at most `names` names."""
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        option = arg.split("=", 1)[0]
+        if option in allowed:
+            takes = option in TAKES_VALUE and "=" not in arg
+            i += 2 if takes else 1
+            continue
+        if arg.startswith("-") or names == 0:
+            return False
+        names -= 1
+        i += 1
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from gt_mcp_tmux.cli.common import command_settings, console, in_popup
+from gt_mcp_tmux.cli.focus import add_focus_arguments, focus_snapshot
 from gt_mcp_tmux.output import print_json
 
 
@@ -17,6 +18,7 @@ def create_bridge_subparser(sub: Any) -> None:
         "--json", action="store_true", help="print {detect, bridge, collector} (README)"
     )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    add_focus_arguments(parser, agent=False)
     parser.set_defaults(func=command_bridge)
 
 
@@ -37,12 +39,15 @@ def command_bridge(args: argparse.Namespace) -> int:
 
         def build() -> Any:
             return bridge_view(
-                found[0] if found else None, cached_snapshot(), collector_status(), time.time()
+                found[0] if found else None,
+                focus_snapshot(cached_snapshot(), args.project),
+                collector_status(),
+                time.time(),
             )
 
         return in_popup(lambda: run_scrolling(console(), build))
     detection = detect_all(settings)
-    snapshot = cached_or_collected(settings)
+    snapshot = focus_snapshot(cached_or_collected(settings), args.project)
     collector = collector_status()
     if args.json:
         print_json(

@@ -31,7 +31,7 @@ def command_jump(args: argparse.Namespace) -> int:
     return jump(args)
 
 
-def _find_target(targets: list[JumpTarget], wanted: str) -> JumpTarget | None:
+def find_target(targets: list[JumpTarget], wanted: str) -> JumpTarget | None:
     for target in targets:
         agent = target.agent
         if wanted in (agent.address, agent.address.rstrip("/"), agent.name, agent.session):
@@ -70,7 +70,7 @@ def jump(args: argparse.Namespace) -> int:
     if not targets and not town.socket and not snapshot.gascity.socket:
         raise ConfigError(messages.NO_TOWN)
     if args.agent:
-        target = _find_target(targets, args.agent)
+        target = find_target(targets, args.agent)
         if target is None:
             raise ConfigError(f"no agent {args.agent!r} (see `gt-mcp jump --json`)")
     else:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from gt_mcp_tmux.cli.common import command_settings, console, in_popup
+from gt_mcp_tmux.cli.focus import add_focus_arguments, focus_mail
 from gt_mcp_tmux.output import print_json
 
 
@@ -14,6 +15,7 @@ def create_mail_subparser(sub: Any) -> None:
     parser = sub.add_parser("mail", help="Agent Mail: projects, unread, reservations, conflicts")
     parser.add_argument("--json", action="store_true", help="print the agent_mail JSON (README)")
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    add_focus_arguments(parser, agent=True)
     parser.set_defaults(func=command_mail)
 
 
@@ -27,14 +29,14 @@ def command_mail(args: argparse.Namespace) -> int:
         def build() -> Any:
             snapshot = cached_snapshot()
             return mail_view(
-                snapshot.agent_mail if snapshot else None,
+                focus_mail(snapshot.agent_mail, args.project, args.agent) if snapshot else None,
                 time.time(),
                 snapshot.bridge if snapshot else None,
             )
 
         return in_popup(lambda: run_scrolling(console(), build))
     snapshot = cached_or_collected(command_settings())
-    mail = snapshot.agent_mail if snapshot else None
+    mail = focus_mail(snapshot.agent_mail, args.project, args.agent) if snapshot else None
     if args.json:
         print_json(mail)
         return 0

@@ -40,6 +40,8 @@ SUBPARSERS: dict[str, str] = {
     "mail": "gt_mcp_tmux.cli.mail",
     "bridge": "gt_mcp_tmux.cli.bridge",
     "tmux": "gt_mcp_tmux.cli.tmux",
+    "queue": "gt_mcp_tmux.cli.queue",
+    "peek": "gt_mcp_tmux.cli.peek",
 }
 
 

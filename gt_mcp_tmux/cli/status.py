@@ -19,12 +19,13 @@ def create_status_subparser(sub: Any) -> None:
         "--all", action="store_true", help="every row of every list (else long ones are cut)"
     )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.set_defaults(func=command_status)
 
 
 def command_status(args: argparse.Namespace) -> int:
     if args.popup:
-        return in_popup(quick_popup)
+        return in_popup(lambda: quick_popup(args.client))
     settings = command_settings()
     if args.json:
         from gt_mcp_tmux.collector.views_data import fresh_cache_json
@@ -45,7 +46,7 @@ def command_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def quick_popup() -> None:
+def quick_popup(client: str | None = None) -> None:
     from rich.text import Text
 
     from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot
@@ -60,6 +61,8 @@ def quick_popup() -> None:
         snapshot = cached_or_collected(settings)
         screen.clear()
     hint = QUICK_FOOTER
+    if snapshot is not None and snapshot.queue.items:
+        hint = "n: go to the first item · " + hint
     if settings.key_dashboard != "none":
         hint += f" · Prefix+{settings.key_dashboard} opens the dashboard"
     footer = Text(hint, style="dim", no_wrap=True, overflow="ellipsis")
@@ -71,6 +74,16 @@ def quick_popup() -> None:
         height = max(screen.height - 1, 5)
         body = quick_status(snapshot, time.time(), height=height, stale_after=settings.stale_after)
     key = show_until_key(screen, body, footer)
+    if snapshot is not None and key == "n" and snapshot.queue.items:
+        import os
+
+        from gt_mcp_tmux.sources.tmux.runner import current_server_socket
+        from gt_mcp_tmux.ui.queue_actions import first_item, go_to, shown_queue
+
+        first = first_item(shown_queue(snapshot, current_server_socket()))
+        if first is not None:
+            go_to(first, settings, client, after_pid=os.getpid())
+        return
     if snapshot is not None and key in SCROLL_START:
         # as many agents as fit, most urgent first; a scroll key shows them all, and scrolls
         def whole() -> Any:

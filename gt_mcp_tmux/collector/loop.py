@@ -40,8 +40,15 @@ from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, t
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
+from gt_mcp_tmux.collector.queue import (
+    load_state,
+    queue_items,
+    save_state,
+    take_into,
+    take_requests,
+)
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
-from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth
+from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Queue, Snapshot, SourceHealth
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
@@ -112,6 +119,8 @@ class Collector:
         self.next_append = 0.0
         self.tracker = AlertTracker(hold=self.settings.alert_hold)
         load_tracker(self.tracker, socket_path)  # what a previous collector left: open, acked
+        self.queue_state = load_state(socket_path)  # snoozes and acks outlive the collector
+        self.saved_queue = ""
         self.gate = MessageGate()
         self.saved_alerts = ""
         #: Conditions already true when the collector starts fire quietly (no message, no hook).
@@ -277,7 +286,22 @@ class Collector:
         # a client on the agent's session (the town's or the city's) has seen it
         self.tracker.acknowledge(looked_at(current, town) + looked_at(current, city))
         self._save_alerts()
-        return replace(snapshot, alerts=self.tracker.current())
+        snapshot = replace(snapshot, alerts=self.tracker.current())
+        return replace(snapshot, queue=self._queue(snapshot, now))
+
+    def _queue(self, snapshot: Snapshot, now: float) -> Queue:
+        """The queue of what needs the person, with their snoozes and acknowledgements."""
+        items = queue_items(snapshot, snapshot.alerts, self.queue_state.first_seen)
+        mail = snapshot.agent_mail
+        # Agent Mail not answering: what was said of its items is kept for when it is back
+        keep = ("mail_urgent:", "mail_ack:") if mail is None or mail.state != "ok" else ()
+        queue = self.queue_state.apply(items, now, keep)
+        state = json.dumps(self.queue_state.to_data(), sort_keys=True)
+        if state != self.saved_queue:
+            with contextlib.suppress(OSError):
+                save_state(self.queue_state, self.socket_path)
+            self.saved_queue = state
+        return queue
 
     def _save_alerts(self) -> None:
         """Keep what is open and acknowledged on disk when it changed (a restart forgets none)."""
@@ -294,7 +318,9 @@ class Collector:
             self.saved_alerts = state
 
     def _acknowledge_requests(self) -> None:
+        # `gt-mcp queue snooze|ack`: an alert acknowledged there is the tracker's too
         ids = take_ack_requests(self.socket_path)
+        ids += take_into(self.queue_state, take_requests(self.socket_path))
         if "all" in ids:
             ids = [alert.id for alert in self.tracker.current()]
         if ids:

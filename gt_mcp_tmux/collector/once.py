@@ -8,8 +8,10 @@ from dataclasses import replace
 
 from gt_mcp_tmux import __version__
 from gt_mcp_tmux.bridge import link
+from gt_mcp_tmux.collector.alerts import state_conditions, urgency
+from gt_mcp_tmux.collector.queue import load_state, queue_items
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.model import AgentMail, GasCity, GasTown, Snapshot
+from gt_mcp_tmux.model import AgentMail, GasCity, GasTown, Queue, Snapshot
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from gt_mcp_tmux.sources.gascity.city import find_city
@@ -17,6 +19,7 @@ from gt_mcp_tmux.sources.gascity.reader import GasCityReader
 from gt_mcp_tmux.sources.gastown.reader import GasTownReader
 from gt_mcp_tmux.sources.gastown.town import find_town
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
+from gt_mcp_tmux.sources.tmux.runner import current_server_socket
 
 #: A one-off collection never takes longer than this, whatever gt does.
 ONCE_BUDGET = 8.0
@@ -66,7 +69,7 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
         if mail_box
         else AgentMail(settings.agent_mail_url, "error", error="no answer in time")
     )
-    return Snapshot(
+    snapshot = Snapshot(
         collected_at=now,
         version=__version__,
         gastown=gastown,
@@ -75,3 +78,13 @@ def collect_once(settings: Settings, budget: float = ONCE_BUDGET) -> Snapshot:
         sources=[*reader.health(), *city_reader.health()],
         gascity=gascity,
     )
+    return replace(snapshot, queue=once_queue(snapshot))
+
+
+def once_queue(snapshot: Snapshot) -> Queue:
+    """The queue one collection sees: what holds right now (no event history, no debouncing),
+    with the snoozes and acknowledgements the collector of this tmux server keeps (read only)."""
+    socket = current_server_socket()
+    state = load_state(socket)
+    alerts = sorted(state_conditions(snapshot).values(), key=urgency)
+    return state.apply(queue_items(snapshot, alerts, dict(state.first_seen)), snapshot.collected_at)

@@ -18,6 +18,7 @@ from gt_mcp_tmux.render.mail_panel import (
     state_line,
     totals_line,
 )
+from gt_mcp_tmux.render.queue_view import queue_summary, quick_queue_lines
 from gt_mcp_tmux.render.town_header import header_lines, keep_the_time, painted_once
 
 #: At most this many convoys in the quick view; the dashboard shows them all.
@@ -25,6 +26,8 @@ QUICK_CONVOYS = 5
 #: Without a height (`gt-mcp status` printed), at most this many agents per fleet, most urgent
 #: first, and a line saying how many more; `bounded=False` (`gt-mcp status --all`): all of them.
 QUICK_AGENTS = 50
+#: The queue's first items shown above the agents (the queue popup, Prefix+Q, has them all).
+QUICK_QUEUE = 3
 
 
 def services_line(snapshot: Snapshot) -> Text:
@@ -120,6 +123,10 @@ class QuickStatus:
         if both:
             top.append(city_services_line(self.snapshot))
         top += mail_lines(self.snapshot, PANEL_CONFLICTS if self.bounded else None)
+        queue = self.snapshot.queue
+        if queue.items:
+            top.append(queue_summary(queue))
+            top += quick_queue_lines(queue, self.now, QUICK_QUEUE if self.bounded else 10_000)
         yield from top
         # the town's agents, the city's, or both (each under its own heading)
         fleets = [("Agents", gas.agents)] if gas.root is not None or city.root is None else []

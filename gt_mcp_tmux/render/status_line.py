@@ -18,11 +18,11 @@ from gt_mcp_tmux.model import (
     WATCHDOG_VERY_STALE,
     Agent,
     AgentMail,
-    Alert,
     Bridge,
     Convoy,
     GasCity,
     GasTown,
+    Queue,
     Snapshot,
 )
 from gt_mcp_tmux.output import shown_width
@@ -252,12 +252,14 @@ def bridge_segment(
     return _style(settings.color_dim, f"{icon} no {missing}")
 
 
-def alerts_segment(alerts: list[Alert], settings: Settings) -> str:
-    """`⚑3` in the alert colour while alerts are open; nothing otherwise."""
-    if not alerts:
+def alerts_segment(queue: Queue, settings: Settings) -> str:
+    """`⚑3`: the queue's items (what needs you; snoozed and acknowledged ones left out), in the
+    alert colour; nothing while the queue is empty."""
+    if not queue.items:
         return ""
+    count = len(queue.items)
     return _style(
-        settings.color_alert, f"{escape_for_tmux(settings.icon_alert, 8)}{len(alerts)}", bold=True
+        settings.color_alert, f"{escape_for_tmux(settings.icon_alert, 8)}{count}", bold=True
     )
 
 
@@ -285,7 +287,7 @@ def render_status(snapshot: Snapshot, settings: Settings) -> StatusStrings:
     gascity = gascity_segment(city, settings)
     mail = mail_segment(snapshot.agent_mail, settings)
     bridge = bridge_segment(snapshot.bridge, town, snapshot.agent_mail, settings, city)
-    alerts = alerts_segment(snapshot.alerts, settings)
+    alerts = alerts_segment(snapshot.queue, settings)
     pieces = {
         "alerts": alerts,
         "gastown": gastown,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 
 from gt_mcp_tmux.model import Agent, Snapshot
 from gt_mcp_tmux.render.icons import status_rank
-from gt_mcp_tmux.render.status_line import escape_for_tmux
+from gt_mcp_tmux.render.status_line import escape_for_message, escape_for_tmux
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
-from gt_mcp_tmux.sources.tmux.runner import run_tmux
+from gt_mcp_tmux.sources.tmux.runner import popups_supported, run_tmux, tmux_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +120,53 @@ def go(
     per client), so the hop is handed to a detached shell that waits for that process to end."""
     argv = go_argv(socket, session, mode, client)
     if after_pid is not None and argv[:2] == ["tmux", "display-popup"]:
-        waiter = 'while kill -0 "$1" 2>/dev/null; do sleep 0.05; done; shift; exec "$@"'
-        subprocess.Popen(
-            ["sh", "-c", waiter, "sh", str(after_pid), *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        return 0
+        return run_after(after_pid, argv)
     if argv[1] == "-S":  # outside tmux: become the attach
         os.execvp(argv[0], argv)
     return subprocess.run(argv, check=False).returncode
+
+
+def run_after(pid: int, argv: list[str]) -> int:
+    """Run `argv` once process `pid` has ended, from a detached shell (a popup must close before
+    the next one opens on the same client)."""
+    waiter = 'while kill -0 "$1" 2>/dev/null; do sleep 0.05; done; shift; exec "$@"'
+    subprocess.Popen(
+        ["sh", "-c", waiter, "sh", str(pid), *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return 0
+
+
+def view_argv(args: list[str], client: str | None, size: str) -> list[str]:
+    """The tmux command that shows one of our views (`gt-mcp <args> --popup`) to the person: a
+    popup on tmux >= 3.2 inside tmux, else a window; outside tmux, the view itself."""
+    view = [sys.executable, "-m", "gt_mcp_tmux", *args, "--popup"]
+    if not os.environ.get("TMUX"):
+        return view
+    _, version = tmux_version()
+    if not popups_supported(version):
+        return ["tmux", "new-window", "-n", "gastown-mcp", "--", *view]
+    client_args = ["-c", client] if client else []
+    return ["tmux", "display-popup", *client_args, "-E", "-w", size, "-h", size, "--", *view]
+
+
+def show_view(args: list[str], client: str | None, size: str, after_pid: int | None = None) -> int:
+    """Open one of our views for the person (after `after_pid` ends: we run in a popup)."""
+    argv = view_argv(args, client, size)
+    if argv[0] != "tmux":
+        os.execv(argv[0], argv)
+    if after_pid is not None:
+        return run_after(after_pid, argv)
+    return subprocess.run(argv, check=False, stdin=subprocess.DEVNULL).returncode
+
+
+def tell(message: str, client: str | None) -> None:
+    """Say one line to the person: a tmux message on their client inside tmux, else printed."""
+    if not os.environ.get("TMUX"):
+        print(message)
+        return
+    client_args = ["-c", client] if client else []
+    run_tmux(["display-message", *client_args, escape_for_message(message, 300)])

@@ -16,6 +16,7 @@ import termios
 import time
 import tty
 from collections import deque
+from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -102,6 +103,20 @@ class KeyReader:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._wake_r = self._wake_w = -1
+
+    @contextlib.contextmanager
+    def cooked(self) -> Iterator[None]:
+        """The terminal as it was (echo, line editing) for a typed answer, then cbreak again."""
+        if self._saved is None:
+            yield
+            return
+        with contextlib.suppress(termios.error, OSError):
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(termios.error, OSError):
+                tty.setcbreak(self.fd, termios.TCSANOW)
 
     def _on_resize(self, signum: int, frame: FrameType | None) -> None:
         with contextlib.suppress(OSError):

@@ -1,0 +1,422 @@
+"""The queue: one ordered list of what needs the person, from every source.
+
+Its items are the open alerts (already debounced by `alerts.AlertTracker`) and what only a
+count says: urgent or ack-required Agent Mail for the fleet's agents (and for the person),
+the overseer's or `human`'s own mail, a blocked merge queue. Each item says where
+`gt-mcp queue next` goes (`QueueGo`) and what to do. Ordered by severity, then the oldest
+first: what has waited longest comes first among equals. The same condition is one item.
+
+Snoozes and acknowledgements outlive the collector (`queue-<server>.json`). They travel from
+`gt-mcp queue snooze|ack` to the collector through a request file, as alert acks do. An alert's
+acknowledgement is the tracker's own (it returns when the condition clears and comes back);
+a counted item's holds until its count grows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gt_mcp_tmux.collector.cache import server_key
+from gt_mcp_tmux.model import (
+    QUEUE_SEVERITIES,
+    Agent,
+    Alert,
+    MailProject,
+    Queue,
+    QueueGo,
+    QueueItem,
+    QueueSeverity,
+    Snapshot,
+    SnoozedItem,
+    from_json,
+    to_json,
+)
+from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
+
+#: How pressing each kind of item is, and what to do about it.
+KINDS: dict[str, tuple[QueueSeverity, str]] = {
+    "estop": ("critical", "resume with `gt thaw` when it is safe"),
+    "crash_loop": ("critical", "look at its pane (peek), fix the cause, then restart it"),
+    "dead": ("high", "restart it, or take its work back"),
+    "session_death": ("critical", "look at why it died; its work may need a new agent"),
+    "stuck": ("high", "go to it and unblock it (or nudge it)"),
+    "watchdog": ("high", "the deacon is not patrolling: check its session"),
+    "merge_failed": ("high", "look at the merge request: `gt mq list`"),
+    "order_failed": ("high", "look at the failed order in the city's feed"),
+    "escalation": ("high", "an agent escalated: read it and answer"),
+    "mail_urgent": ("high", "read the urgent mail"),
+    "conflict": ("high", "two agents hold overlapping reservations: tell one to release"),
+    "merge_queue": ("normal", "merges are blocked: `gt mq list`"),
+    "stalled": ("normal", "go to it: it has work but has been quiet"),
+    "mail_ack": ("normal", "mail waits for an acknowledgement"),
+    "mail": ("normal", "read your mail"),
+    "down": ("normal", "a source stopped answering: see Prefix+b"),
+    "convoy_landed": ("info", "a convoy landed: nothing to do but look"),
+}
+#: A dead agent that still holds work is worse than one that does not.
+DEAD_WITH_WORK: QueueSeverity = "critical"
+#: Agent Mail names the person goes by (the overseer's own inbox).
+PERSON_NAMES = frozenset({"human", "overseer", "humanoverseer"})
+
+
+def item_order(item: QueueItem) -> tuple[int, float, str]:
+    """Most pressing first; among equals the oldest; then by id, so the order is stable."""
+    rank = QUEUE_SEVERITIES.index(item.severity) if item.severity in QUEUE_SEVERITIES else 9
+    return rank, item.since, item.id
+
+
+# --- what needs the person ---------------------------------------------------------------
+def queue_items(
+    snapshot: Snapshot, alerts: Iterable[Alert], first_seen: dict[str, float]
+) -> list[QueueItem]:
+    """Every item the snapshot and its open alerts show, ordered, each once.
+
+    `first_seen` gives counted items (mail, merge queues) their age: when each was first seen;
+    new ones are added to it."""
+    now = snapshot.collected_at
+    items: dict[str, QueueItem] = {}
+    counted = _person_mail(snapshot) + _agent_mail(snapshot) + _merge_queues(snapshot)
+    person_mail = any(i.kind == "mail" for i in counted)
+    for alert in alerts:
+        if alert.kind == "mail" and person_mail:
+            continue  # "3 new mail" alerts are the one "mail for you" item below
+        item = _from_alert(snapshot, alert)
+        items.setdefault(item.id, item)
+    for item in counted:
+        since = first_seen.setdefault(item.id, now)
+        items.setdefault(item.id, replace(item, since=min(since, item.since)))
+    return sorted(items.values(), key=item_order)
+
+
+def _fleet_agent(snapshot: Snapshot, name: str | None) -> tuple[Agent, str | None, str] | None:
+    """The town's or the city's agent an alert names (address or session), with its server."""
+    if not name:
+        return None
+    for agents, socket, source in (
+        (snapshot.gastown.agents, snapshot.gastown.socket, "gastown"),
+        (snapshot.gascity.agents, snapshot.gascity.socket, "gascity"),
+    ):
+        for agent in agents:
+            if name in (agent.address, agent.session, agent.address.rstrip("/")):
+                return agent, socket, source
+    return None
+
+
+def _from_alert(snapshot: Snapshot, alert: Alert) -> QueueItem:
+    severity, action = KINDS.get(alert.kind, ("normal", "see Prefix+g"))
+    found = _fleet_agent(snapshot, alert.agent)
+    source = "gascity" if ":city:" in alert.id or alert.id.endswith(":city_tmux") else "gastown"
+    go = QueueGo()
+    if found is not None:
+        agent, socket, source = found
+        if agent.session:
+            go = QueueGo("agent", socket=socket, session=agent.session)
+        if alert.kind == "dead" and agent.hook_bead:
+            severity = DEAD_WITH_WORK
+            action = f"it died holding {agent.hook_bead}: restart it or sling the work again"
+    elif alert.agent and any(s.name == alert.agent for s in snapshot.gastown.sessions):
+        go = QueueGo("agent", socket=snapshot.gastown.socket, session=alert.agent)
+    if alert.kind == "conflict":
+        source = "agent_mail"
+        project = alert.id.split(":")[1] if alert.id.count(":") >= 2 else None
+        go = QueueGo("bridge", project=project)
+    elif alert.id == "down:agent_mail":
+        source = "agent_mail"
+    return QueueItem(
+        alert.id,
+        alert.kind,
+        severity,
+        alert.since,
+        alert.message,
+        action,
+        agent=alert.agent,
+        source=source,
+        go=go,
+    )
+
+
+def _person_mail(snapshot: Snapshot) -> list[QueueItem]:
+    """The overseer's mail in the town and `human`'s in the city, while any is unread."""
+    now, items = snapshot.collected_at, []
+    town, city = snapshot.gastown, snapshot.gascity
+    if town.root is not None and town.overseer_unread > 0:
+        n = town.overseer_unread
+        items.append(
+            QueueItem(
+                "mail:overseer",
+                "mail",
+                "normal",
+                now,
+                f"{n} unread mail for you (the overseer)",
+                "read it: `gt mail inbox`",
+                count=n,
+            )
+        )
+    if city.root is not None and city.human_unread > 0:
+        n = city.human_unread
+        items.append(
+            QueueItem(
+                "mail:city:human",
+                "mail",
+                "normal",
+                now,
+                f"{n} unread city mail for you (human)",
+                "read it: `gc mail inbox human`",
+                source="gascity",
+                count=n,
+            )
+        )
+    return items
+
+
+def _fleet_projects(snapshot: Snapshot) -> list[MailProject]:
+    """Agent Mail's projects of the fleet: those the bridge links to a rig or an agent, or every
+    one when Agent Mail is used without a town or city linked to it."""
+    mail = snapshot.agent_mail
+    if mail is None or mail.state != "ok":
+        return []
+    bridge = snapshot.bridge
+    linked = {link.project for link in bridge.links} if bridge is not None else set()
+    if not linked:
+        return list(mail.projects)
+    return [p for p in mail.projects if p.slug in linked or p.human_key in linked]
+
+
+def _agent_mail(snapshot: Snapshot) -> list[QueueItem]:
+    """Urgent unread and ack-required mail, per agent of the fleet's projects."""
+    mail, now = snapshot.agent_mail, snapshot.collected_at
+    items: list[QueueItem] = []
+    if mail is None:
+        return items
+    for project in _fleet_projects(snapshot):
+        for agent in project.agents:
+            person = agent.name.casefold() in PERSON_NAMES
+            who = "you" if person else agent.name
+            message = _newest_urgent(snapshot, project.slug, agent.name)
+            go = QueueGo("mail", project=project.slug, mail_agent=agent.name, message_id=message)
+            if agent.urgent_unread > 0 and "urgent_unread" not in agent.withheld:
+                n = agent.urgent_unread
+                items.append(
+                    QueueItem(
+                        f"mail_urgent:{project.slug}:{agent.name}",
+                        "mail_urgent",
+                        "high",
+                        now,
+                        f"{n} urgent unread for {who} in {project.slug}",
+                        "read it" if person else f"see that {agent.name} reads it",
+                        agent=agent.name,
+                        source="agent_mail",
+                        count=n,
+                        go=go,
+                    )
+                )
+            if agent.acks_pending > 0 and "acks_pending" not in agent.withheld:
+                n = agent.acks_pending
+                items.append(
+                    QueueItem(
+                        f"mail_ack:{project.slug}:{agent.name}",
+                        "mail_ack",
+                        "high" if person else "normal",
+                        now,
+                        f"{n} message{'s' if n != 1 else ''} awaiting {who}'s acknowledgement"
+                        f" in {project.slug}",
+                        "acknowledge it" if person else f"see that {agent.name} acknowledges",
+                        agent=agent.name,
+                        source="agent_mail",
+                        count=n,
+                        go=go,
+                    )
+                )
+    return items
+
+
+def _newest_urgent(snapshot: Snapshot, project: str, agent: str) -> int | None:
+    """The newest urgent message to `agent` among the recent ones the snapshot holds."""
+    mail = snapshot.agent_mail
+    if mail is None:
+        return None
+    for message in mail.messages:  # newest first
+        if (
+            message.project == project
+            and message.importance in ("urgent", "high")
+            and agent in message.recipients
+        ):
+            return message.id
+    return None
+
+
+def _merge_queues(snapshot: Snapshot) -> list[QueueItem]:
+    """A rig whose merge queue has blocked merge requests."""
+    now, items = snapshot.collected_at, []
+    for rig in snapshot.gastown.rigs:
+        mq = rig.mq
+        if mq is None or mq.blocked <= 0:
+            continue
+        refinery = _fleet_agent(snapshot, f"{rig.name}/refinery")
+        go = QueueGo()
+        if refinery is not None and refinery[0].session:
+            go = QueueGo("agent", socket=refinery[1], session=refinery[0].session)
+        items.append(
+            QueueItem(
+                f"merge_queue:{rig.name}",
+                "merge_queue",
+                "normal",
+                now,
+                f"{mq.blocked} blocked merge{'s' if mq.blocked != 1 else ''} in {rig.name}'s queue",
+                f"see `gt mq list {rig.name}`",
+                agent=f"{rig.name}/refinery",
+                count=mq.blocked,
+                go=go,
+            )
+        )
+    return items
+
+
+# --- snoozes and acknowledgements --------------------------------------------------------
+@dataclass
+class QueueState:
+    """What the person said about items: snoozed until when, acknowledged at which count."""
+
+    snoozed: dict[str, float] = field(default_factory=dict)
+    acked: dict[str, int] = field(default_factory=dict)
+    first_seen: dict[str, float] = field(default_factory=dict)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"snoozed": self.snoozed, "acked": self.acked, "first_seen": self.first_seen}
+
+    def apply(self, items: list[QueueItem], now: float, keep: Iterable[str] = ()) -> Queue:
+        """The queue the person sees: snoozed items apart, acknowledged counted items out.
+
+        What is remembered of an item that is gone is forgotten (an expired snooze too), except
+        for ids starting with one of `keep` (a source that did not answer this time)."""
+        kept = tuple(keep)
+        present = {item.id for item in items}
+        for memory in (self.acked, self.first_seen):
+            for item_id in [i for i in memory if i not in present and not i.startswith(kept)]:
+                del memory[item_id]
+        for item_id in [i for i, until in self.snoozed.items() if until <= now]:
+            del self.snoozed[item_id]
+        shown: list[QueueItem] = []
+        snoozed: list[SnoozedItem] = []
+        acknowledged = 0
+        for item in items:
+            if item.id in self.snoozed:
+                snoozed.append(SnoozedItem(item, self.snoozed[item.id]))
+            elif item.id in self.acked and item.count <= self.acked[item.id]:
+                acknowledged += 1
+            else:
+                shown.append(item)
+        return Queue(shown, snoozed, acknowledged)
+
+
+def state_path(socket_path: str) -> Path:
+    return runtime_dir() / f"queue-{server_key(socket_path)}.json"
+
+
+def requests_path(socket_path: str) -> Path:
+    return runtime_dir() / f"queue-requests-{server_key(socket_path)}.json"
+
+
+def save_state(state: QueueState, socket_path: str) -> None:
+    write_private(state_path(socket_path), json.dumps(state.to_data(), sort_keys=True))
+
+
+def load_state(socket_path: str) -> QueueState:
+    """What a previous collector of this server left (nothing when unreadable)."""
+    try:
+        with open_regular(state_path(socket_path)) as fh:
+            data = json.loads(fh.read(4 * 1024 * 1024))
+    except (OSError, ValueError, RecursionError):
+        return QueueState()
+    if not isinstance(data, dict):
+        return QueueState()
+    return QueueState(
+        snoozed=_numbers(data.get("snoozed"), float),
+        acked=_numbers(data.get("acked"), int),
+        first_seen=_numbers(data.get("first_seen"), float),
+    )
+
+
+def _numbers(data: object, kind: type[float] | type[int]) -> Any:
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(k): kind(v)
+        for k, v in data.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+# --- requests from `gt-mcp queue snooze|ack` ------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class QueueRequest:
+    """`op`: `snooze` (until `until`; 0 wakes it), or `ack` (at `count`)."""
+
+    op: str
+    id: str
+    until: float = 0.0
+    count: int = 1
+
+
+def request(socket_path: str, requests: list[QueueRequest]) -> None:
+    """Hand requests to the collector; it takes them within a second."""
+    path = requests_path(socket_path)
+    pending = read_requests(path) + requests
+    write_private(path, json.dumps([to_json(r) for r in pending]))
+
+
+def read_requests(path: Path) -> list[QueueRequest]:
+    try:
+        with open_regular(path) as fh:
+            data = json.loads(fh.read(1024 * 1024))
+    except (OSError, ValueError, RecursionError):
+        return []
+    if not isinstance(data, list):
+        return []
+    found = [from_json(QueueRequest, item) for item in data if isinstance(item, dict)]
+    return [r for r in found if isinstance(r.op, str) and isinstance(r.id, str)]
+
+
+def take_requests(socket_path: str) -> list[QueueRequest]:
+    """The pending requests, removed from disk once read."""
+    path = requests_path(socket_path)
+    if not path.exists():
+        return []
+    found = read_requests(path)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return found
+
+
+def take_into(state: QueueState, requests: list[QueueRequest]) -> list[str]:
+    """Apply requests to the state; the ids acknowledged (for the alert tracker too)."""
+    acked: list[str] = []
+    for req in requests:
+        if req.op == "snooze":
+            if req.until > 0:
+                state.snoozed[req.id] = req.until
+            else:
+                state.snoozed.pop(req.id, None)
+        elif req.op == "ack":
+            state.acked[req.id] = max(req.count, state.acked.get(req.id, 0))
+            state.snoozed.pop(req.id, None)
+            acked.append(req.id)
+    return acked
+
+
+def pending_view(queue: Queue, requests: list[QueueRequest], now: float) -> Queue:
+    """The queue as it will be once the collector took `requests` (a view shown right after a
+    key press must not show what was just snoozed)."""
+    state = QueueState(
+        snoozed={s.item.id: s.until for s in queue.snoozed},
+        acked={},
+    )
+    take_into(state, requests)
+    every = [*queue.items, *(s.item for s in queue.snoozed)]
+    shown = state.apply(sorted(every, key=item_order), now, keep=("",))
+    return replace(shown, acknowledged=queue.acknowledged + shown.acknowledged)

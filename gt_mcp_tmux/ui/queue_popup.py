@@ -1,0 +1,109 @@
+"""The queue's popup (Prefix+Q): the list, refreshed from the cache every second, with keys to go
+to an item, snooze it, acknowledge it, peek at its agent's pane and nudge its agent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from gt_mcp_tmux.collector.views_data import cached_snapshot
+from gt_mcp_tmux.config import Settings
+from gt_mcp_tmux.model import Queue, Snapshot, SourceError
+from gt_mcp_tmux.passthrough import find_program, resolve_gt
+from gt_mcp_tmux.render.literal import clean
+from gt_mcp_tmux.render.queue_view import queue_popup
+from gt_mcp_tmux.sources.gascity.gc_cli import gc_command_name
+from gt_mcp_tmux.ui.keys import KeyReader
+from gt_mcp_tmux.ui.queue_actions import (
+    acknowledge,
+    go_to,
+    item_agent,
+    nudge_argv,
+    peek_item,
+    shown_queue,
+    snooze,
+)
+
+#: `s` snoozes for this long (`gt-mcp queue snooze ID DURATION` takes any).
+SNOOZE_KEY_SECONDS = 3600.0
+PEEK_LINES = 40
+NUDGE_TEXT = "The overseer is looking at you: what do you need?"
+
+
+def run_queue_popup(settings: Settings, socket: str, client: str | None, first: Snapshot) -> int:
+    console = Console(highlight=False)
+    index, peeking, note = 0, False, ""
+    snapshot = first
+    with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
+        next_read = 0.0
+        while True:
+            now = time.time()
+            if time.monotonic() >= next_read:
+                snapshot = cached_snapshot() or snapshot
+                next_read = time.monotonic() + 1.0
+            queue = shown_queue(snapshot, socket)
+            index = min(index, max(len(queue.items) - 1, 0))
+            chosen = queue.items[index] if queue.items else None
+            peek: list[str] | None = None
+            if peeking and chosen is not None:
+                found = peek_item(snapshot, chosen, PEEK_LINES)
+                peek = [f"({found.message})"] if isinstance(found, SourceError) else found
+            live.update(queue_popup(queue, now, index, console.height, peek, note), refresh=True)
+            key = keys.read(1.0)
+            if key is None or key == "resize":
+                continue
+            note = ""
+            if key in ("q", "Q", "esc"):
+                return 0
+            if key in ("up", "k"):
+                index = max(index - 1, 0)
+            elif key in ("down", "j"):
+                index += 1
+            elif key == "p":
+                peeking = not peeking
+            elif chosen is None:
+                continue
+            elif key in ("enter", "g"):
+                return go_to(chosen, settings, client, after_pid=os.getpid())
+            elif key == "s":
+                snooze(socket, chosen, SNOOZE_KEY_SECONDS)
+                note = f"snoozed for 1h: {clean(chosen.subject)}"
+            elif key == "a":
+                acknowledge(socket, [chosen])
+                note = f"acknowledged: {clean(chosen.subject)}"
+            elif key == "n":
+                live.stop()
+                with keys.cooked():
+                    note = _nudge(console, snapshot, queue, index)
+                live.start()
+
+
+def _nudge(console: Console, snapshot: Snapshot, queue: Queue, index: int) -> str:
+    """Ask for the text, show the command, run it on a `y`; what happened, in one line."""
+    found = item_agent(snapshot, queue.items[index])
+    if found is None:
+        return "this item has no agent to nudge"
+    binary = resolve_gt() if found.orchestrator == "gastown" else find_program(gc_command_name())
+    if binary is None:
+        return f"{'gt' if found.orchestrator == 'gastown' else 'gc'} not found: cannot nudge"
+    console.clear()
+    console.print(Text.assemble(("nudge ", "bold"), (clean(found.agent.address), "bold cyan")))
+    text = console.input(f"message (Enter: {NUDGE_TEXT!r}): ").strip() or NUDGE_TEXT
+    argv = nudge_argv(found, text)
+    name = "gt" if found.orchestrator == "gastown" else "gc"
+    console.print(Text(clean(f"{name} " + " ".join(argv)), style="bold"))
+    answer = console.input("run it? type y and Enter (anything else cancels): ").strip().lower()
+    if answer not in ("y", "yes"):
+        return "not nudged"
+    done = subprocess.run(
+        [binary, *argv], cwd=found.root or None, check=False, capture_output=True, text=True
+    )
+    if done.returncode == 0:
+        return f"nudged {clean(found.agent.address)}"
+    why = (done.stderr or done.stdout).strip().splitlines()
+    return f"{name} exited {done.returncode}: {clean(why[-1]) if why else ''}"
