@@ -37,6 +37,9 @@ safe_value() { local v="$1"; [ "${v%;}" != "$v" ] && v="${v%;}\\;"; printf '%s' 
 for side in "${TOKEN_OPTIONS[@]}"; do
   current="${opt[$side]-}"
   rewritten="$current"
+  # the combined segment carries your pane's reservation warning (a pane option: each client's own)
+  rewritten="${rewritten//"#{gtmcp_status}"/"$STALE_PREFIX#{@gtmcp_status}#{@gtmcp_reserved}"}"
+  rewritten="${rewritten//"#{gtmcp_reserved}"/"#{@gtmcp_reserved}"}"
   for token in "${STATUS_TOKENS[@]}"; do
     rewritten="${rewritten//"#{$token}"/"$STALE_PREFIX#{@$token}"}"
   done

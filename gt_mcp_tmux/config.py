@@ -189,7 +189,10 @@ class Settings:
     icon_bridge: str = _opt("⇄", "icon before the bridge segment")
     icon_attention: str = _opt("⚠", "marks agents needing attention")
     icon_stale: str = _opt("⌛", "marks stale data")
-    icon_alert: str = _opt("⚑", "counts alerts in the combined segment")
+    icon_alert: str = _opt("⚑", "counts what needs you (the queue) in the combined segment")
+    icon_reserved: str = _opt(
+        "⛔", "marks your pane's folder as reserved by an agent (#{gtmcp_reserved})"
+    )
     color_ok: str = _opt(
         "green",
         "tmux colour for a healthy state",

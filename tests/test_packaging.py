@@ -80,7 +80,7 @@ def test_the_shell_sides_defaults_are_configs() -> None:
     for option, key, view in zip(options, defaults, views, strict=True):
         field = "key_" + option.removeprefix("@gtmcp-key-")
         assert default_value(field) == key, field
-        assert view in ("quick", "dashboard", "mail", "bridge", "jump", "sling")
+        assert view in ("quick", "dashboard", "mail", "bridge", "jump", "sling", "queue", "next")
     popup = (PROJECT / "scripts" / "popup.sh").read_text()
     sizes = dict(re.findall(r"^  (\w+)\) size=(\d+%)", popup, re.M))
     assert sizes.pop("dashboard") == default_value("dashboard_size")

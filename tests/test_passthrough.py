@@ -171,13 +171,13 @@ def test_a_file_that_is_not_executable_is_said_so(
 
 def test_every_own_command_is_routed_to_gt_mcp() -> None:
     """A command added to the parser but not to OWN_COMMANDS/SHARED_COMMANDS would go to gt."""
-    from gt_mcp_tmux.cli import OWN_COMMANDS, SHARED_COMMANDS
+    from gt_mcp_tmux.cli import OWN_COMMANDS, SHARED_COMMANDS, SHARED_WITH_A_NAME
     from gt_mcp_tmux.cli.parser import SUBPARSERS, build_parser
 
     parser = build_parser()
     (sub,) = [a for a in parser._actions if a.dest == "command"]
     assert sub.choices is not None
-    assert set(sub.choices) == OWN_COMMANDS | set(SHARED_COMMANDS)
+    assert set(sub.choices) == OWN_COMMANDS | set(SHARED_COMMANDS) | set(SHARED_WITH_A_NAME)
     assert list(sub.choices) == list(SUBPARSERS)  # each module makes the command it is listed for
     for command in SUBPARSERS:  # and a command line naming one parses with that one alone
         (alone,) = [a for a in build_parser(command)._actions if a.dest == "command"]

@@ -14,8 +14,12 @@ STALE = "#{?#{e|>:#{e|-|:%s,#{@_gtmcp_heartbeat}},#{@_gtmcp_stale_after}},#{@_gt
 
 
 def ref(token: str) -> str:
-    """What the plugin turns `#{token}` into."""
-    return STALE + "#{@" + token + "}"
+    """What the plugin turns `#{token}` into (the combined segment carries the pane's
+    reservation warning, a pane option, after it)."""
+    if token == "gtmcp_reserved":
+        return "#{@gtmcp_reserved}"
+    reserved = "#{@gtmcp_reserved}" if token == "gtmcp_status" else ""
+    return STALE + "#{@" + token + "}" + reserved
 
 
 def test_plugin_file_is_executable_with_shebang() -> None:

@@ -47,6 +47,7 @@ from gt_mcp_tmux.collector.queue import (
     take_into,
     take_requests,
 )
+from gt_mcp_tmux.collector.reserved import ReservationWarner
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
 from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Queue, Snapshot, SourceHealth
 from gt_mcp_tmux.private_files import write_private
@@ -120,6 +121,7 @@ class Collector:
         self.tracker = AlertTracker(hold=self.settings.alert_hold)
         load_tracker(self.tracker, socket_path)  # what a previous collector left: open, acked
         self.queue_state = load_state(socket_path)  # snoozes and acks outlive the collector
+        self.warner = ReservationWarner(self.server_args)  # your pane in a reserved folder
         self.saved_queue = ""
         self.gate = MessageGate()
         self.saved_alerts = ""
@@ -368,7 +370,11 @@ class Collector:
         searched = time.monotonic()  # one clock for both: due together, one environment read
         self._find_town(searched)
         self._find_city(searched)
-        self.publish(self.build_snapshot(now), now)
+        snapshot = self.build_snapshot(now)
+        self.publish(snapshot, now)
+        self.warner.update(
+            snapshot.agent_mail, now, self.settings.icon_reserved, self.settings.color_warn
+        )
         self._append_on_gastown_server(now)
         self._check_room()
 
@@ -481,6 +487,7 @@ class Collector:
                 self._log(traceback.format_exc(limit=4))
             self.wake.wait(self.settings.files_interval)
             self.wake.clear()
+        self.warner.clear()
         return "stopped"
 
 

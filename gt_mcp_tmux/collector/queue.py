@@ -60,6 +60,8 @@ KINDS: dict[str, tuple[QueueSeverity, str]] = {
 }
 #: A dead agent that still holds work is worse than one that does not.
 DEAD_WITH_WORK: QueueSeverity = "critical"
+#: Kinds about one agent dying, the most telling first: one item per agent.
+DEATH_KINDS = ("crash_loop", "dead", "session_death")
 #: Agent Mail names the person goes by (the overseer's own inbox).
 PERSON_NAMES = frozenset({"human", "overseer", "humanoverseer"})
 
@@ -82,10 +84,19 @@ def queue_items(
     items: dict[str, QueueItem] = {}
     counted = _person_mail(snapshot) + _agent_mail(snapshot) + _merge_queues(snapshot)
     person_mail = any(i.kind == "mail" for i in counted)
-    for alert in alerts:
+    dying: set[str] = set()  # agents with an item about their death already
+    for alert in sorted(
+        alerts, key=lambda a: DEATH_KINDS.index(a.kind) if a.kind in DEATH_KINDS else 9
+    ):
         if alert.kind == "mail" and person_mail:
             continue  # "3 new mail" alerts are the one "mail for you" item below
         item = _from_alert(snapshot, alert)
+        if item.kind in DEATH_KINDS:
+            # a crash loop, a dead agent and its session's death are one thing to fix
+            who = item.go.session or item.agent or item.id
+            if who in dying:
+                continue
+            dying.add(who)
         items.setdefault(item.id, item)
     for item in counted:
         since = first_seen.setdefault(item.id, now)

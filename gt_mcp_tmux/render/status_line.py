@@ -55,6 +55,11 @@ def escape_for_tmux(text: str, limit: int = 60) -> str:
     return clean.replace("#", "##")
 
 
+def styled(colour: str, text: str, bold: bool = False) -> str:
+    """Already-escaped text in the user's colour, for pieces made elsewhere (`_style`)."""
+    return _style(colour, text, bold)
+
+
 def _style(colour: str, text: str, bold: bool = False) -> str:
     """Our own styling around already-escaped text; colours come from the user's options.
 
