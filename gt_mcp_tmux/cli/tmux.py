@@ -78,9 +78,10 @@ def command_tmux_status(args: argparse.Namespace) -> int:
 def needed_room() -> list[StatusRoom]:
     """The sides of the running tmux server's status line that would cut the bar (none when no
     server answers: there is nothing to measure)."""
-    from gt_mcp_tmux.cli.status_room import needed_lengths
+    from gt_mcp_tmux.render.status_room import typical_widths
+    from gt_mcp_tmux.sources.detect import short_rooms
 
-    return needed_lengths(command_settings(strict=False))
+    return short_rooms([], typical_widths(command_settings(strict=False)))
 
 
 def command_tmux_setup(args: argparse.Namespace) -> int:
