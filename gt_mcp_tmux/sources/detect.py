@@ -187,10 +187,11 @@ def short_rooms(server_args: list[str], typical: Mapping[str, int]) -> list[Stat
 
 def status_length_hints(server_args: list[str], typical: Mapping[str, int]) -> list[str]:
     """When `status-right-length`/`status-left-length` would cut the bar (tmux cuts at a column:
-    `⇄ 12` shows as `⇄ 1`), what to set instead."""
+    `⇄ 12` shows as `⇄ 1`), what to set instead: the advice first and under 70 columns, as tmux
+    cuts a message at the client's width too."""
     return [
-        f"status-{room.side}-length {room.limit} cuts the bar (it needs {room.need}, and numbers"
-        f" would lose digits): set -g status-{room.side}-length {room.wanted}"
+        f"set -g status-{room.side}-length {room.wanted} ({room.limit} cuts a busy bar:"
+        f" it needs {room.need})"
         for room in short_rooms(server_args, typical)
     ]
 
