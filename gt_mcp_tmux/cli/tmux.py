@@ -109,12 +109,17 @@ def command_tmux_setup(args: argparse.Namespace) -> int:
         error_line(str(err))
         return 1
     print(result.message)
-    if not args.remove:
-        for room in rooms:
+    for room in rooms:
+        if result.changed:
             print(
                 f"status-{room.side}-length {room.limit} would cut the bar (a busy town needs"
                 f" {room.need} columns there): the block sets status-{room.side}-length"
-                f" {room.wanted}"
+                f" {result.lengths[room.side]}"
+            )
+        else:  # said on the first run; the block's length waits for a reload
+            print(
+                f"the block's status-{room.side}-length {result.lengths[room.side]} is not in"
+                f" force yet (tmux has {room.limit}): tmux source-file {conf}"
             )
     if result.backup is not None:
         print(f"backup: {result.backup}")
