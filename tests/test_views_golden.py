@@ -19,6 +19,8 @@ from gt_mcp_tmux.collector.alerts import state_conditions, urgency
 from gt_mcp_tmux.model import (
     AgentMailFound,
     Alert,
+    Bridge,
+    BridgeLink,
     CollectorStatus,
     Detection,
     GastownFound,
@@ -322,3 +324,25 @@ def test_a_hostile_city_reaches_the_terminal_and_the_bar_as_text() -> None:
     for value in (bar["@gtmcp_gascity"], bar["@gtmcp_status"]):
         assert "\x1b" not in value and "\x07" not in value
         assert "#(touch" not in value.replace("##(touch", "")  # every # from data is doubled
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "said", "unsaid"),
+    [
+        (city_only, ["Gas City rigs", "outside the city", "inside the city"], ["Gas Town", "town"]),
+        (busy_town, ["⇄ Gas Town rigs", "outside the town", "<town>/<rig>/polecats"], ["city"]),
+        (quiet_town, ["Gas Town or Gas City rigs", "inside the town or city"], []),  # none found
+        (town_and_city, ["Gas Town and Gas City rigs", "outside the town and the city"], []),
+    ],
+)
+def test_the_bridge_speaks_of_the_orchestrators_in_sight(
+    snapshot: Callable[[], Snapshot], said: list[str], unsaid: list[str]
+) -> None:
+    """A Gas City user is not told about Gas Town's rigs (nor a town user about a city)."""
+    from dataclasses import replace
+
+    bridge = Bridge("unlinked", [BridgeLink("/home/me/elsewhere")])
+    text = plain(bridge_view(None, replace(snapshot(), bridge=bridge), None, NOW), 200)
+    links = text[text.index("Links") : text.index("Collector")]
+    assert all(words in links for words in said), links
+    assert not any(words in links for words in unsaid), links
