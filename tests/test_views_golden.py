@@ -346,3 +346,28 @@ def test_the_bridge_speaks_of_the_orchestrators_in_sight(
     links = text[text.index("Links") : text.index("Collector")]
     assert all(words in links for words in said), links
     assert not any(words in links for words in unsaid), links
+
+
+def test_the_collector_table_leaves_out_sources_that_never_ran() -> None:
+    """A city-only user's collector: the town's sources never ran; they are no rows (with a
+    last ok of "-"), only named once as not used."""
+    from dataclasses import replace
+
+    from gt_mcp_tmux.render.collector_view import collector_table
+
+    city_user = replace(
+        COLLECTOR,
+        sources=[
+            SourceHealth("gt_status", interval=120.0),
+            SourceHealth("convoys", interval=60.0),
+            SourceHealth("city_api", NOW - 2, NOW - 2, None, 3.0),
+            SourceHealth("city_convoys", None, NOW - 30, "gc convoy list: exit 1", 60.0),
+        ],
+    )
+    text = plain(collector_table(city_user, NOW), 80)
+    rows = [line.split()[0] for line in text.splitlines()[2:] if line.strip()]
+    assert rows[:2] == ["city_api", "city_convoys"], text
+    assert "not used (never ran): gt_status, convoys" in " ".join(text.split()), text
+    assert "gt_status" not in rows and "convoys" not in rows
+    ran_only = plain(collector_table(COLLECTOR, NOW), 80)
+    assert "not used" not in ran_only and "gt_status" in ran_only
