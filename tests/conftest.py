@@ -15,6 +15,7 @@ import libtmux
 import pytest
 
 from tests.harness import Screen, TmuxServer
+from tests.realtown import RealTown, build_agent, make_real_town
 from tests.townkit import StandinTown, install_standin_gt, make_town
 
 
@@ -176,3 +177,21 @@ def env_line(town: StandinTown) -> list[str]:
         f"STANDIN_GT_LOG={os.environ['STANDIN_GT_LOG']}",
         f"GT_TOWN_ROOT={town.root}",
     ]
+
+
+@pytest.fixture(scope="session")
+def gtagent(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real-town tests' stand-in agent, compiled once per session."""
+    return build_agent(tmp_path_factory.mktemp("gtagent"))
+
+
+@pytest.fixture
+def real_town(tmp_path: Path, gtagent: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealTown]:
+    """A live town made by the real gt (tests/realtown.py), killed after the test."""
+    town = make_real_town(tmp_path / "rt", gtagent)
+    monkeypatch.setenv("GT_MCP_GT", str(town.gt_binary))
+    monkeypatch.setenv("GT_MCP_GT_SOCKET_DIR", f"/tmp/tmux-{os.getuid()}")  # where gt puts it
+    try:
+        yield town
+    finally:
+        town.kill()

@@ -39,6 +39,7 @@ from typing import IO, Any, TypeVar
 
 import pytest
 
+from tests.realkit import RealKit, tmux_on
 from tests.realtown import processes_with_home
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -57,20 +58,9 @@ PASSED_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "TERM")
 T = TypeVar("T")
 
 
-def missing(reason: str) -> None:
-    """Loud: a failure in CI, a skip (with the reason) elsewhere."""
-    message = f"REAL GAS CITY MISSING: {reason} (set {REAL_GC_VARIABLE})"
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def real_gc_binary() -> Path:
-    configured = os.environ.get(REAL_GC_VARIABLE, "")
-    path = Path(configured) if configured else SHARED_GC / "bin" / "gc"
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        missing(f"no executable gc at {path}")
-    return path
+KIT = RealKit("GAS CITY", REAL_GC_VARIABLE, SHARED_GC / "bin" / "gc")
+missing = KIT.missing
+real_gc_binary = KIT.binary
 
 
 def kit() -> Path:
@@ -88,16 +78,7 @@ def recipe() -> Path:
 def build_agent(cache: Path) -> Path:
     """The stand-in agent (../gastown/agent/gtagent.c beside the kit), compiled once per session."""
     source = kit().parent / "gastown" / "agent" / "gtagent.c"
-    binary = cache / "gcagent"
-    if binary.exists():
-        return binary
-    if not source.is_file():
-        missing(f"no stand-in agent source at {source}")
-    try:
-        subprocess.run(["cc", "-O2", "-o", str(binary), str(source)], check=True, timeout=120)
-    except (OSError, subprocess.CalledProcessError) as err:
-        missing(f"cannot compile {source}: {err}")
-    return binary
+    return KIT.compile_agent(source, cache / "gcagent")
 
 
 def free_port() -> int:
@@ -320,14 +301,7 @@ class RealCity:
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A command on the city's own tmux server."""
-        return subprocess.run(
-            ["tmux", "-S", self.socket_path, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=20,
-            env=self.env(),
-        )
+        return tmux_on(self.socket_path, self.env(), args, check)
 
     def tmux_sessions(self) -> list[str]:
         done = self.tmux("list-sessions", "-F", "#{session_name}", check=False)

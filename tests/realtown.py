@@ -27,25 +27,16 @@ from typing import Any
 
 import pytest
 
+from tests.realkit import RealKit, tmux_on
+
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED_GT = PROJECT.parent / "shared" / "gastown"
 REAL_GT_VARIABLE = "GT_MCP_TEST_REAL_GT"
 
 
-def missing(reason: str) -> None:
-    """Loud: a failure in CI, a skip (with the reason) elsewhere."""
-    message = f"REAL GAS TOWN MISSING: {reason} (set {REAL_GT_VARIABLE})"
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def real_gt_binary() -> Path:
-    configured = os.environ.get(REAL_GT_VARIABLE, "")
-    path = Path(configured) if configured else SHARED_GT / "bin" / "gt"
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        missing(f"no executable gt at {path}")
-    return path
+KIT = RealKit("GAS TOWN", REAL_GT_VARIABLE, SHARED_GT / "bin" / "gt")
+missing = KIT.missing
+real_gt_binary = KIT.binary
 
 
 def recipe() -> Path:
@@ -58,16 +49,7 @@ def recipe() -> Path:
 def build_agent(cache: Path) -> Path:
     """The stand-in agent (gtagent.c), compiled once per test session."""
     source = real_gt_binary().resolve().parent.parent / "agent" / "gtagent.c"
-    binary = cache / "gtagent"
-    if binary.exists():
-        return binary
-    if not source.is_file():
-        missing(f"no stand-in agent source at {source}")
-    try:
-        subprocess.run(["cc", "-O2", "-o", str(binary), str(source)], check=True, timeout=120)
-    except (OSError, subprocess.CalledProcessError) as err:
-        missing(f"cannot compile {source}: {err}")
-    return binary
+    return KIT.compile_agent(source, cache / "gtagent")
 
 
 @dataclass
@@ -114,14 +96,7 @@ class RealTown:
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A command on Gas Town's own server."""
-        return subprocess.run(
-            ["tmux", "-S", self.socket_path, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=20,
-            env=self.env(),
-        )
+        return tmux_on(self.socket_path, self.env(), args, check)
 
     def pane_pid(self, session: str) -> int:
         return int(self.tmux("display-message", "-p", "-t", f"={session}:", "#{pane_pid}").stdout)

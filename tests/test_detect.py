@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from gt_mcp_tmux.cli.tmux_setup import block_lengths
 from tests.harness import TmuxServer
 from tests.townkit import StandinTown, make_town
 
@@ -124,11 +125,34 @@ def test_a_status_length_that_cuts_our_segment_is_said(tmux: TmuxServer) -> None
     )
     hints = json.loads(done.stdout)["tmux"]["hints"]
     assert any(
-        "status-right-length 40 cuts the bar" in h and "set -g status-right-length" in h
-        for h in hints
+        h.startswith("set -g status-right-length ") and "(40 cuts a busy bar" in h for h in hints
     ), hints
     tmux.run("set", "-g", "status-right-length", "120")
     done = subprocess.run(
         [GT_MCP, "detect", "--json"], capture_output=True, text=True, env=env, timeout=30
     )
     assert not any("status-right-length" in h for h in json.loads(done.stdout)["tmux"]["hints"])
+
+
+@pytest.mark.parametrize("shown", ["⛽ 12/14 ⚠3 40/52 ✉ 13 !2", "⛽ 1/1"])
+def test_detect_and_tmux_setup_recommend_the_same_length(
+    tmux: TmuxServer, isolated_home: Path, shown: str
+) -> None:
+    """One rule: detect's hint and the length `tmux setup` writes are the same number, whether
+    the bar shows a little more than the limit now or a quiet town (room for a busy one)."""
+    tmux.run("set", "-g", "status-right", "#{@gtmcp_status} %H:%M %d-%b-%y")
+    tmux.run("set", "-g", "@gtmcp_status", shown)
+    env = {**os.environ, "TMUX": f"{tmux.out('display-message', '-p', '#{socket_path}')},1,0"}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [GT_MCP, *args], capture_output=True, text=True, env=env, timeout=30, check=True
+        )
+        return done.stdout
+
+    hints = json.loads(run("detect", "--json"))["tmux"]["hints"]
+    advised = [int(h.split()[3]) for h in hints if h.startswith("set -g status-right-length ")]
+    (isolated_home / ".tmux.conf").write_bytes(b"set -g mouse on\n")
+    run("tmux", "setup")
+    written = block_lengths((isolated_home / ".tmux.conf").read_bytes())
+    assert advised == [written["right"]], (hints, written)

@@ -28,7 +28,7 @@ from tests.realcity import (
     running_city,
     wait_for_quarantine,
 )
-from tests.realtown import RealTown, build_agent, make_real_town
+from tests.realtown import RealTown
 from tests.waiting import retry_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -104,21 +104,6 @@ def inside(server: TmuxServer) -> dict[str, str]:
 
 def snapshot_of(server: TmuxServer) -> Snapshot | None:
     return read_snapshot(snapshot_path(server.out("display-message", "-p", "#{socket_path}")))
-
-
-@pytest.fixture
-def gtagent(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_agent(tmp_path_factory.mktemp("gtagent"))
-
-
-@pytest.fixture
-def real_town(tmp_path: Path, gtagent: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealTown]:
-    town = make_real_town(tmp_path / "rt", gtagent)
-    monkeypatch.setenv("GT_MCP_GT", str(town.gt_binary))
-    try:
-        yield town
-    finally:
-        town.kill()
 
 
 class TestInALiveCity:

@@ -22,30 +22,12 @@ import pytest
 
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 from tests.harness import PROJECT, Screen, TmuxServer
-from tests.realtown import RealTown, build_agent, make_real_town
+from tests.realtown import RealTown, make_real_town
 from tests.waiting import retry_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
-
-
-@pytest.fixture(scope="session")
-def gtagent(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_agent(tmp_path_factory.mktemp("gtagent"))
-
-
-@pytest.fixture
-def real_town(tmp_path: Path, gtagent: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealTown]:
-    town = make_real_town(tmp_path / "rt", gtagent)
-    monkeypatch.setenv("GT_MCP_GT", str(town.gt_binary))
-    monkeypatch.setenv(
-        "GT_MCP_GT_SOCKET_DIR", f"/tmp/tmux-{os.getuid()}"
-    )  # where the real gt puts it
-    try:
-        yield town
-    finally:
-        town.kill()
 
 
 def gt_mcp(town: RealTown, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -62,6 +62,27 @@ def test_round_trip_is_byte_identical(isolated_home: Path, name: str) -> None:
     assert conf.read_bytes() == ORIGINALS[name]
     assert conf.stat().st_mode & 0o777 == 0o640
     assert "no gastown-mcp block" in setup("--remove").stdout
+    assert backups(isolated_home) == [backup]  # removing touches only our lines: no backup
+    assert setup().returncode == 0 and setup("--remove").returncode == 0  # a second round
+    assert backups(isolated_home) == [backup] and backup.read_bytes() == ORIGINALS[name]
+
+
+def test_a_changed_file_gets_its_own_backup_and_an_updated_block_none(
+    isolated_home: Path,
+) -> None:
+    """Nothing the user owns is lost: their file as it was before each setup is kept once."""
+    conf = isolated_home / ".tmux.conf"
+    conf.write_bytes(b"set -g mouse on\n")
+    entry = PROJECT / "gastown-mcp.tmux"
+    assert install_block(conf, entry).backup is not None
+    assert install_block(conf, entry, {"right": 70}).backup is None  # only our lines changed
+    assert remove_block(conf).changed and len(backups(isolated_home)) == 1
+    conf.write_bytes(b"set -g mouse off\n")  # the user edited it since
+    assert install_block(conf, entry).backup is not None
+    assert sorted(b.read_bytes() for b in backups(isolated_home)) == [
+        b"set -g mouse off\n",
+        b"set -g mouse on\n",
+    ]
 
 
 def test_xdg_file_is_used_when_it_exists(isolated_home: Path) -> None:
@@ -186,6 +207,24 @@ def test_a_status_length_in_the_block_is_kept_raised_never_lowered(isolated_home
     assert block_lengths(conf.read_bytes()) == {"left": 30, "right": 80}
     assert remove_block(conf).changed
     assert conf.read_bytes() == original
+
+
+def test_setup_twice_says_the_length_once(isolated_home: Path, tmux: TmuxServer) -> None:
+    """Run again before the reload: the file is the same, no second backup, and the length is
+    not announced as new again (only that it waits for the reload)."""
+    conf = isolated_home / ".tmux.conf"
+    conf.write_bytes(b"set -g mouse on\n")
+    tmux.run("set", "-g", "status-right", "#{gtmcp_status} |%d-%b-%y|")
+    env = {"TMUX": f"{tmux.out('display-message', '-p', '#{socket_path}')},1,0"}
+    first = setup(env=env)
+    assert first.returncode == 0 and "would cut the bar" in first.stdout, first.stdout
+    text = conf.read_bytes()
+    again = setup(env=env)
+    assert again.returncode == 0 and "already loads" in again.stdout
+    assert "would cut" not in again.stdout and "backup:" not in again.stdout
+    assert "not in force yet (tmux has 40): tmux source-file" in again.stdout, again.stdout
+    assert conf.read_bytes() == text and text.count(b"status-right-length") == 1
+    assert len(backups(isolated_home)) == 1
 
 
 def test_setup_gives_the_bar_the_room_it_needs(

@@ -19,6 +19,8 @@ from gt_mcp_tmux.collector.alerts import state_conditions, urgency
 from gt_mcp_tmux.model import (
     AgentMailFound,
     Alert,
+    Bridge,
+    BridgeLink,
     CollectorStatus,
     Detection,
     GastownFound,
@@ -322,3 +324,50 @@ def test_a_hostile_city_reaches_the_terminal_and_the_bar_as_text() -> None:
     for value in (bar["@gtmcp_gascity"], bar["@gtmcp_status"]):
         assert "\x1b" not in value and "\x07" not in value
         assert "#(touch" not in value.replace("##(touch", "")  # every # from data is doubled
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "said", "unsaid"),
+    [
+        (city_only, ["Gas City rigs", "outside the city", "inside the city"], ["Gas Town", "town"]),
+        (busy_town, ["⇄ Gas Town rigs", "outside the town", "<town>/<rig>/polecats"], ["city"]),
+        (quiet_town, ["Gas Town or Gas City rigs", "inside the town or city"], []),  # none found
+        (town_and_city, ["Gas Town and Gas City rigs", "outside the town and the city"], []),
+    ],
+)
+def test_the_bridge_speaks_of_the_orchestrators_in_sight(
+    snapshot: Callable[[], Snapshot], said: list[str], unsaid: list[str]
+) -> None:
+    """A Gas City user is not told about Gas Town's rigs (nor a town user about a city)."""
+    from dataclasses import replace
+
+    bridge = Bridge("unlinked", [BridgeLink("/home/me/elsewhere")])
+    text = plain(bridge_view(None, replace(snapshot(), bridge=bridge), None, NOW), 200)
+    links = text[text.index("Links") : text.index("Collector")]
+    assert all(words in links for words in said), links
+    assert not any(words in links for words in unsaid), links
+
+
+def test_the_collector_table_leaves_out_sources_that_never_ran() -> None:
+    """A city-only user's collector: the town's sources never ran; they are no rows (with a
+    last ok of "-"), only named once as not used."""
+    from dataclasses import replace
+
+    from gt_mcp_tmux.render.collector_view import collector_table
+
+    city_user = replace(
+        COLLECTOR,
+        sources=[
+            SourceHealth("gt_status", interval=120.0),
+            SourceHealth("convoys", interval=60.0),
+            SourceHealth("city_api", NOW - 2, NOW - 2, None, 3.0),
+            SourceHealth("city_convoys", None, NOW - 30, "gc convoy list: exit 1", 60.0),
+        ],
+    )
+    text = plain(collector_table(city_user, NOW), 80)
+    rows = [line.split()[0] for line in text.splitlines()[2:] if line.strip()]
+    assert rows[:2] == ["city_api", "city_convoys"], text
+    assert "not used (never ran): gt_status, convoys" in " ".join(text.split()), text
+    assert "gt_status" not in rows and "convoys" not in rows
+    ran_only = plain(collector_table(COLLECTOR, NOW), 80)
+    assert "not used" not in ran_only and "gt_status" in ran_only

@@ -27,14 +27,18 @@ def command_bridge(args: argparse.Namespace) -> int:
     from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot
     from gt_mcp_tmux.model import Detection
     from gt_mcp_tmux.render.bridge_view import bridge_view
+    from gt_mcp_tmux.render.status_room import typical_widths
     from gt_mcp_tmux.sources.detect import detect_all
 
     settings = command_settings(strict=not args.popup)
+    typical = typical_widths(settings)
     if args.popup:
         from gt_mcp_tmux.ui.popups import run_scrolling
 
         found: list[Detection] = []
-        worker = threading.Thread(target=lambda: found.append(detect_all(settings)), daemon=True)
+        worker = threading.Thread(
+            target=lambda: found.append(detect_all(settings, typical=typical)), daemon=True
+        )
         worker.start()
 
         def build() -> Any:
@@ -46,7 +50,7 @@ def command_bridge(args: argparse.Namespace) -> int:
             )
 
         return in_popup(lambda: run_scrolling(console(), build))
-    detection = detect_all(settings)
+    detection = detect_all(settings, typical=typical)
     snapshot = focus_snapshot(cached_or_collected(settings), args.project)
     collector = collector_status()
     if args.json:

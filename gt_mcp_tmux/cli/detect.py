@@ -16,10 +16,11 @@ def create_detect_subparser(sub: Any) -> None:
 
 
 def command_detect(args: argparse.Namespace) -> int:
+    from gt_mcp_tmux.render.status_room import typical_widths
     from gt_mcp_tmux.sources.detect import detect_all
 
     settings, problems = loaded_settings(strict=False)  # the diagnostic runs with a bad option
-    found = detect_all(settings, config_errors=list(problems))
+    found = detect_all(settings, config_errors=list(problems), typical=typical_widths(settings))
     if args.json:
         print_json(found)
         return 0

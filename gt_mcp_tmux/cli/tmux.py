@@ -78,9 +78,10 @@ def command_tmux_status(args: argparse.Namespace) -> int:
 def needed_room() -> list[StatusRoom]:
     """The sides of the running tmux server's status line that would cut the bar (none when no
     server answers: there is nothing to measure)."""
-    from gt_mcp_tmux.cli.status_room import needed_lengths
+    from gt_mcp_tmux.render.status_room import typical_widths
+    from gt_mcp_tmux.sources.detect import short_rooms
 
-    return needed_lengths(command_settings(strict=False))
+    return short_rooms([], typical_widths(command_settings(strict=False)))
 
 
 def command_tmux_setup(args: argparse.Namespace) -> int:
@@ -108,12 +109,17 @@ def command_tmux_setup(args: argparse.Namespace) -> int:
         error_line(str(err))
         return 1
     print(result.message)
-    if not args.remove:
-        for room in rooms:
+    for room in rooms:
+        if result.changed:
             print(
                 f"status-{room.side}-length {room.limit} would cut the bar (a busy town needs"
                 f" {room.need} columns there): the block sets status-{room.side}-length"
-                f" {room.wanted}"
+                f" {result.lengths[room.side]}"
+            )
+        else:  # said on the first run; the block's length waits for a reload
+            print(
+                f"the block's status-{room.side}-length {result.lengths[room.side]} is not in"
+                f" force yet (tmux has {room.limit}): tmux source-file {conf}"
             )
     if result.backup is not None:
         print(f"backup: {result.backup}")

@@ -1,18 +1,22 @@
 """`gt-mcp tmux setup [--remove]`: load the plugin from tmux.conf for people without TPM.
 
-It adds one marked block that runs `gastown-mcp.tmux`, after a timestamped backup, to
-`$XDG_CONFIG_HOME/tmux/tmux.conf` when that file exists, else `~/.tmux.conf`. A second run changes
-nothing; `--remove` takes the block out and leaves every other byte as it was. The file is edited
+It adds one marked block that runs `gastown-mcp.tmux`, after a timestamped backup of the file as
+the user had it, to `$XDG_CONFIG_HOME/tmux/tmux.conf` when that file exists, else `~/.tmux.conf`.
+A second run changes nothing; `--remove` takes the block out and leaves every other byte as it
+was. Only the user's own file is backed up, once: updating or removing the block touches only
+our lines, and a backup holding the same bytes is not written again. The file is edited
 in place through symlinks (dotfile repositories stay linked) and keeps its mode.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gt_mcp_tmux import PLUGIN_DIR
@@ -51,6 +55,7 @@ class SetupResult:
     changed: bool
     backup: Path | None
     message: str
+    lengths: Mapping[str, int] = field(default_factory=dict)  # what the block sets now
 
 
 def tmux_conf_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -106,6 +111,15 @@ def block_lengths(text: bytes) -> dict[str, int]:
     return {side.decode(): int(number) for side, number in LENGTH_RE.findall(found.group(0))}
 
 
+def existing_backup(path: Path, data: bytes) -> Path | None:
+    """A backup of `path` setup made before that holds exactly `data` (so none is added)."""
+    for candidate in sorted(path.parent.glob(f"{glob.escape(path.name)}.gastown-mcp-*.bak")):
+        with contextlib.suppress(OSError):
+            if candidate.is_file() and candidate.read_bytes() == data:
+                return candidate
+    return None
+
+
 def backup_path(path: Path, now: float | None = None) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     candidate = path.with_name(f"{path.name}.gastown-mcp-{stamp}.bak")
@@ -116,8 +130,9 @@ def backup_path(path: Path, now: float | None = None) -> Path:
     return candidate
 
 
-def _write(path: Path, data: bytes, old: bytes | None) -> Path | None:
-    """Back up `old` (when the file existed), then write `data` in place keeping the mode.
+def _write(path: Path, data: bytes, old: bytes | None, *, back_up: bool) -> Path | None:
+    """Back up `old` (with `back_up`, when the file existed and no backup holds it yet), then
+    write `data` in place keeping the mode.
 
     A file the user made read-only is refused (replacing it would go around that), and the
     temporary file never outlives a failed write."""
@@ -125,10 +140,12 @@ def _write(path: Path, data: bytes, old: bytes | None) -> Path | None:
     if old is not None and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o200):
         raise SetupError(f"{path} is read-only: make it writable, or add the block by hand")
     backup = None
-    if old is not None:
-        backup = backup_path(path)
-        backup.write_bytes(old)
-        os.chmod(backup, path.stat().st_mode & 0o777)
+    if old is not None and back_up:
+        backup = existing_backup(path, old)
+        if backup is None:
+            backup = backup_path(path)
+            backup.write_bytes(old)
+            os.chmod(backup, path.stat().st_mode & 0o777)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.gastown-mcp.tmp")
     try:
@@ -165,7 +182,7 @@ def install_block(conf: Path, entry: Path, lengths: Mapping[str, int] | None = N
         ending = b"\r\n" if found and b"\r\n" in found.group(0) else b"\n"
         ours = wanted.strip(b"\n").replace(b"\n", ending)
         if found and found.group(0).rstrip(b"\r\n") == ours:
-            return SetupResult(conf, False, None, f"{conf} already loads gastown-mcp")
+            return SetupResult(conf, False, None, f"{conf} already loads gastown-mcp", merged)
         if found:  # an older block: replaced in place, in the file's own line ending
             rest = found.group(0)[len(found.group(0).rstrip(b"\r\n")) :]
             new = old[: found.start()] + ours + rest + old[found.end() :]
@@ -173,8 +190,9 @@ def install_block(conf: Path, entry: Path, lengths: Mapping[str, int] | None = N
             new = old + wanted
     else:
         new = wanted.lstrip(b"\n")  # a new file starts with the block, not a blank line
-    backup = _write(target, new, old)
-    return SetupResult(conf, True, backup, f"added the gastown-mcp block to {conf}")
+    # only the user's own file is backed up: replacing an older block touches only our lines
+    backup = _write(target, new, old, back_up=old is not None and not BLOCK_RE.search(old))
+    return SetupResult(conf, True, backup, f"added the gastown-mcp block to {conf}", merged)
 
 
 def remove_block(conf: Path) -> SetupResult:
@@ -184,8 +202,8 @@ def remove_block(conf: Path) -> SetupResult:
     if old is None or not BLOCK_RE.search(old):
         return SetupResult(conf, False, None, f"{conf} has no gastown-mcp block")
     new = _without_block(old)
-    backup = _write(target, new, old)
-    return SetupResult(conf, True, backup, f"removed the gastown-mcp block from {conf}")
+    _write(target, new, old, back_up=False)  # only our lines go: setup's backup holds the rest
+    return SetupResult(conf, True, None, f"removed the gastown-mcp block from {conf}")
 
 
 def _without_block(text: bytes) -> bytes:

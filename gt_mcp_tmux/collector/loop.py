@@ -383,9 +383,10 @@ class Collector:
         self.room_checks += 1
         if self.room_checks != ROOM_CHECK_CYCLE:
             return
+        from gt_mcp_tmux.render.status_room import typical_widths
         from gt_mcp_tmux.sources.detect import status_length_hints
 
-        hints = status_length_hints(self.server_args)
+        hints = status_length_hints(self.server_args, typical_widths(self.settings))
         told = run_tmux([*self.server_args, "show-option", "-gqv", "@_gtmcp-told-length"])
         said = told.stdout.strip() if told is not None and told.returncode == 0 else ""
         if hints and hints[0] != said:

@@ -60,6 +60,8 @@ KINDS: dict[str, tuple[QueueSeverity, str]] = {
 }
 #: A dead agent that still holds work is worse than one that does not.
 DEAD_WITH_WORK: QueueSeverity = "critical"
+#: An acknowledged or aged item gone this long is forgotten: when it comes back it is new.
+FORGET_AFTER = 120.0
 #: Kinds about one agent dying, the most telling first: one item per agent.
 DEATH_KINDS = ("crash_loop", "dead", "session_death")
 #: Agent Mail names the person goes by (the overseer's own inbox).
@@ -296,6 +298,8 @@ class QueueState:
     snoozed: dict[str, float] = field(default_factory=dict)
     acked: dict[str, int] = field(default_factory=dict)
     first_seen: dict[str, float] = field(default_factory=dict)
+    #: When a remembered item was last missed (not kept on disk: a restart starts the wait anew).
+    gone_since: dict[str, float] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         return {"snoozed": self.snoozed, "acked": self.acked, "first_seen": self.first_seen}
@@ -303,13 +307,22 @@ class QueueState:
     def apply(self, items: list[QueueItem], now: float, keep: Iterable[str] = ()) -> Queue:
         """The queue the person sees: snoozed items apart, acknowledged counted items out.
 
-        What is remembered of an item that is gone is forgotten (an expired snooze too), except
-        for ids starting with one of `keep` (a source that did not answer this time)."""
+        What is remembered of an item gone for `FORGET_AFTER` seconds is forgotten (a source
+        that has not answered yet, after a restart, must not wipe an ack), except for ids
+        starting with one of `keep` (a source that is down); an expired snooze too."""
         kept = tuple(keep)
         present = {item.id for item in items}
+        for item_id in present:
+            self.gone_since.pop(item_id, None)
         for memory in (self.acked, self.first_seen):
             for item_id in [i for i in memory if i not in present and not i.startswith(kept)]:
-                del memory[item_id]
+                gone = self.gone_since.setdefault(item_id, now)
+                if now - gone >= FORGET_AFTER:
+                    del memory[item_id]
+        for item_id in [
+            i for i in self.gone_since if i not in self.acked and i not in self.first_seen
+        ]:
+            del self.gone_since[item_id]
         for item_id in [i for i, until in self.snoozed.items() if until <= now]:
             del self.snoozed[item_id]
         shown: list[QueueItem] = []

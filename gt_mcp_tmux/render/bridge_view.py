@@ -1,7 +1,10 @@
 """The bridge view (Prefix+b, `gt-mcp bridge`): how both sides were found, how Agent Mail projects
-join Gas Town rigs and agents, and how the collector is doing, each with a one-line fix hint."""
+join the rigs and agents of the town or city in sight, and how the collector is doing, each with a
+one-line fix hint."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -14,13 +17,41 @@ from gt_mcp_tmux.render.fit import first, more_line
 from gt_mcp_tmux.render.icons import Heading
 from gt_mcp_tmux.render.literal import clean, literal
 
-BRIDGE_HINTS = {
-    "down": "the bridge needs both sides: see the fixes above",
-    "unlinked": (
-        "no Agent Mail project lies inside the town: agents register with their worktree path "
-        "as project_key (e.g. <town>/<rig>/polecats/<name>/<rig>)"
-    ),
-}
+DOWN_HINT = "the bridge needs both sides: see the fixes above"
+UNLINKED_HINT = (
+    "no Agent Mail project lies inside {place}: agents register with their worktree path as"
+    " project_key"
+)
+TOWN_EXAMPLE = " (e.g. <town>/<rig>/polecats/<name>/<rig>)"
+
+
+@dataclass(frozen=True, slots=True)
+class InSight:
+    """Which orchestrators the bridge joins to Agent Mail: its words follow them."""
+
+    town: bool = True
+    city: bool = False
+
+    def rigs(self) -> str:
+        names = [name for name, seen in (("Gas Town", self.town), ("Gas City", self.city)) if seen]
+        return (" and " if self.town and self.city else " or ").join(
+            names or ["Gas Town", "Gas City"]
+        ) + " rigs"
+
+    def place(self) -> str:
+        if self.town != self.city:
+            return "the town" if self.town else "the city"
+        return "the town and the city" if self.town else "the town or city"
+
+
+def in_sight(snapshot: Snapshot | None, detection: Detection | None = None) -> InSight:
+    """The town and city the snapshot watches (or, before one, that detection found)."""
+    if snapshot is not None and (snapshot.gastown.root or snapshot.gascity.root):
+        return InSight(bool(snapshot.gastown.root), bool(snapshot.gascity.root))
+    if detection is not None:
+        city = detection.gascity is not None and bool(detection.gascity.cities)
+        return InSight(bool(detection.gastown.town_root), city)
+    return InSight(False, False)
 
 
 def heading(title: str) -> Heading:
@@ -34,9 +65,13 @@ def hint(text: str) -> Text:
 
 
 def links_section(
-    bridge: Bridge | None, limit: int | None = None, more_hint: str = ""
+    bridge: Bridge | None,
+    limit: int | None = None,
+    more_hint: str = "",
+    sight: InSight | None = None,
 ) -> list[RenderableType]:
     """The bridge's state and its links (at most `limit` rows, the rest counted in a line)."""
+    sight = sight or InSight()
     if bridge is None:
         return [Text("no bridge data yet (Agent Mail off, or no snapshot)", style="dim")]
     style = {"linked": "green", "partial": "yellow", "unlinked": "yellow"}.get(
@@ -46,7 +81,7 @@ def links_section(
     state.append_text(literal(bridge.state, style))
     linked = [link for link in bridge.links if link.rig or link.by == "identity"]
     outside = [link for link in bridge.links if link not in linked]
-    state.append(f"   {len(linked)} linked, {len(outside)} outside the town", style="dim")
+    state.append(f"   {len(linked)} linked, {len(outside)} outside {sight.place()}", style="dim")
     parts: list[RenderableType] = [state]
     if linked:
         with_city = any(link.orchestrator == "gascity" for link in linked)
@@ -71,13 +106,16 @@ def links_section(
         if limit is not None and len(ordered) > limit:
             parts.append(more_line(len(ordered) - limit, "links", more_hint))
     if outside:
-        names = Text("outside the town: ", style="dim", no_wrap=True, overflow="ellipsis")
+        names = Text(f"outside {sight.place()}: ", style="dim", no_wrap=True, overflow="ellipsis")
         names.append_text(literal(", ".join(sorted(link.project for link in outside)), "dim"))
         parts.append(names)
     for error in bridge.errors:
         parts.append(literal(f"✘ {error}", "yellow"))
-    if bridge.state in BRIDGE_HINTS:
-        parts.append(hint(BRIDGE_HINTS[bridge.state]))
+    if bridge.state == "down":
+        parts.append(hint(DOWN_HINT))
+    elif bridge.state == "unlinked":
+        example = TOWN_EXAMPLE if sight.town and not sight.city else ""
+        parts.append(hint(UNLINKED_HINT.format(place=sight.place()) + example))
     return parts
 
 
@@ -91,11 +129,12 @@ def bridge_view(
     found: RenderableType = (
         detection_table(detection) if detection is not None else Text("detecting…", style="dim")
     )
+    sight = in_sight(snapshot, detection)
     return Group(
         heading("Detection"),
         found,
-        heading("Links: Agent Mail projects ⇄ Gas Town rigs"),
-        *links_section(snapshot.bridge if snapshot else None),
+        heading(f"Links: Agent Mail projects ⇄ {sight.rigs()}"),
+        *links_section(snapshot.bridge if snapshot else None, sight=sight),
         heading("Collector"),
         collector_table(collector, now)
         if collector is not None

@@ -1,4 +1,7 @@
-"""The collector's state as a small rich table: running, pid, last refresh, each source's age."""
+"""The collector's state as a small rich table: running, pid, last refresh, each source's age.
+
+A source that never ran (the town's for a city-only user, the city's for a town user, nothing
+found yet) is no row: a dim line names them as not used."""
 
 from __future__ import annotations
 
@@ -27,7 +30,9 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
     if status.last_error:
         head.append("\nlast error: ", style="red")
         head.append(clean(status.last_error))
-    if not status.sources:
+    ran = [s for s in status.sources if s.last_run is not None or s.last_error]
+    unused = [s.name for s in status.sources if s not in ran]
+    if not ran and not unused:
         return head
     table = Table(box=None, padding=(0, 1), show_edge=False)
     # the short columns never shrink; the error takes what is left, and folds when it must
@@ -35,11 +40,16 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
     table.add_column("every", justify="right", no_wrap=True, min_width=5)
     table.add_column("last ok", no_wrap=True, min_width=8)
     table.add_column("last error", overflow="fold", ratio=1)
-    for source in status.sources:
+    for source in ran:
         table.add_row(
             Text(clean(source.name)),
             Text(f"{source.interval:g}s"),
             Text(ago(source.last_ok, now)),
             Text(clean(source.last_error or ""), style="red"),
         )
-    return Group(head, table)
+    parts: list[RenderableType] = [head, table] if ran else [head]
+    if unused:
+        line = Text("not used (never ran): ", style="dim")
+        line.append(clean(", ".join(unused)), style="dim")
+        parts.append(line)
+    return Group(*parts)

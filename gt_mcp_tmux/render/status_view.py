@@ -7,7 +7,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from gt_mcp_tmux.model import Snapshot
-from gt_mcp_tmux.render.bridge_view import links_section
+from gt_mcp_tmux.render.bridge_view import in_sight, links_section
 from gt_mcp_tmux.render.mail_view import mail_view
 from gt_mcp_tmux.render.quick_view import quick_status
 
@@ -27,5 +27,5 @@ def status_view(snapshot: Snapshot, now: float, bounded: bool = True) -> Rendera
         parts += [Rule(Text(" Agent Mail ", style="bold"), align="left", style="dim")]
         parts.append(mail_view(mail, now, snapshot.bridge, limit, ALL_HINT))
         parts += [Rule(Text(" Bridge ", style="bold"), align="left", style="dim")]
-        parts += links_section(snapshot.bridge, limit, ALL_HINT)
+        parts += links_section(snapshot.bridge, limit, ALL_HINT, in_sight(snapshot))
     return Group(*parts)

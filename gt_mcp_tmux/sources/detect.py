@@ -95,7 +95,9 @@ def detect_agent_mail(settings: Settings, timeout: float = 1.0) -> AgentMailFoun
     )
 
 
-def detect_tmux(settings: Settings | None = None) -> TmuxFound:
+def detect_tmux(settings: Settings | None, typical: Mapping[str, int]) -> TmuxFound:
+    """tmux's version, popups, keys left alone and the status length (`typical`: each status
+    token's columns for a busy town, `render/status_room.typical_widths`)."""
     text, version = tmux_version()
     hints: list[str] = []
     if text is None:
@@ -106,7 +108,7 @@ def detect_tmux(settings: Settings | None = None) -> TmuxFound:
     if os.environ.get("TMUX"):
         done = run_tmux(["show-option", "-gqv", "@_gtmcp-skipped-keys"])
         skipped = done.stdout.split() if done is not None and done.returncode == 0 else []
-        hints += status_length_hints()
+        hints += status_length_hints([], typical)
     for key in skipped:
         option = _key_option(settings, key)
         hints.append(
@@ -139,17 +141,15 @@ class StatusRoom:
         return (self.need // 10 + 1) * 10
 
 
-def status_room(
-    server_args: list[str] | None = None, typical: Mapping[str, int] | None = None
-) -> list[StatusRoom]:
-    """The columns each side holding our segment needs, as tmux draws it now. With `typical`
-    (columns per token), a token that shows less than that (the plugin not loaded yet, no
-    collector yet, a quiet town) counts as that wide: room for a busy town."""
+def status_room(server_args: list[str], typical: Mapping[str, int]) -> list[StatusRoom]:
+    """The columns each side holding our segment needs, as tmux draws it now, where a token that
+    shows less than `typical` (its columns for a busy town: the plugin not loaded yet, no
+    collector yet, a quiet town) counts as that wide."""
     fields = ["status-left", "T:status-left", "status-left-length"]
     fields += ["status-right", "T:status-right", "status-right-length"]
     fields += ["@" + token for token in STATUS_TOKENS]
     done = run_tmux(
-        [*(server_args or []), "display-message", "-p", "\n".join("#{" + f + "}" for f in fields)]
+        [*server_args, "display-message", "-p", "\n".join("#{" + f + "}" for f in fields)]
     )
     if done is None or done.returncode != 0:
         return []
@@ -171,21 +171,28 @@ def status_room(
             continue
         need = shown_width(text)
         for token in written:  # tmux shows an unknown `#{gtmcp_status}` as nothing
-            need += max((typical or {}).get(token, 0), shown[token])
+            need += max(typical.get(token, 0), shown[token])
         for token in rewritten:
-            need += max((typical or {}).get(token, 0) - shown[token], 0)
+            need += max(typical.get(token, 0) - shown[token], 0)
         found.append(StatusRoom(side, limit, need))
     return found
 
 
-def status_length_hints(server_args: list[str] | None = None) -> list[str]:
-    """When `status-right-length`/`status-left-length` will cut the status line as it is now
-    (tmux cuts at a column: `⇄ 12` shows as `⇄ 1`), what to set instead."""
+def short_rooms(server_args: list[str], typical: Mapping[str, int]) -> list[StatusRoom]:
+    """The one status-length rule (`gt-mcp detect`, the collector's message, `gt-mcp tmux setup`):
+    a side is too short when a busy town's bar (or today's, when wider) would be cut there, and
+    its `wanted` length is what to set."""
+    return [room for room in status_room(server_args, typical) if room.cuts]
+
+
+def status_length_hints(server_args: list[str], typical: Mapping[str, int]) -> list[str]:
+    """When `status-right-length`/`status-left-length` would cut the bar (tmux cuts at a column:
+    `⇄ 12` shows as `⇄ 1`), what to set instead: the advice first and under 70 columns, as tmux
+    cuts a message at the client's width too."""
     return [
-        f"status-{room.side}-length {room.limit} cuts the bar (it needs {room.need}, and numbers"
-        f" would lose digits): set -g status-{room.side}-length {room.wanted}"
-        for room in status_room(server_args)
-        if room.cuts
+        f"set -g status-{room.side}-length {room.wanted} ({room.limit} cuts a busy bar:"
+        f" it needs {room.need})"
+        for room in short_rooms(server_args, typical)
     ]
 
 
@@ -203,14 +210,18 @@ def _key_option(settings: Settings | None, key: str) -> str:
 
 
 def detect_all(
-    settings: Settings, cwd: Path | None = None, config_errors: list[str] | None = None
+    settings: Settings,
+    cwd: Path | None = None,
+    config_errors: list[str] | None = None,
+    *,
+    typical: Mapping[str, int],
 ) -> Detection:
     from gt_mcp_tmux.sources.gascity.found import detect_gascity
 
     return Detection(
         detect_gastown(settings, cwd),
         detect_agent_mail(settings),
-        detect_tmux(settings),
+        detect_tmux(settings, typical),
         config_errors or [],
         detect_gascity(settings, cwd) if settings.gascity else None,
     )

@@ -1,9 +1,11 @@
-"""`gt-mcp tmux setup`'s status lengths: the room the bar needs on the side that holds it.
+"""How wide each of our status tokens is for a busy town: the widths the status-length rule
+(`sources/detect.short_rooms`) counts, for `gt-mcp detect`, `gt-mcp tmux setup` and the
+collector's first-load message alike.
 
 tmux cuts `status-right` at `status-right-length` (40 by default) at a column, so a busy
-segment loses digits. Setup runs before the plugin has drawn anything real, so each of our tokens
-counts as wide as a busy town makes it (drawn from a sample with the user's own formats and
-icons), or as wide as it is now when that is more.
+segment loses digits. A quiet town (or a bar not drawn yet) shows less than it will, so each
+token counts as wide as a busy town makes it (drawn from a sample with the user's own formats
+and icons), or as wide as it is now when that is more.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from gt_mcp_tmux.model import (
 )
 from gt_mcp_tmux.output import shown_width
 from gt_mcp_tmux.render.status_line import render_status, stale_marker
-from gt_mcp_tmux.sources.detect import StatusRoom, status_room
 
 
 def busy_sample() -> Snapshot:
@@ -58,8 +59,3 @@ def typical_widths(settings: Settings) -> dict[str, int]:
     widths = {name.lstrip("@"): shown_width(value) for name, value in drawn.items()}
     widths["gtmcp_status"] += shown_width(stale_marker(settings))
     return widths
-
-
-def needed_lengths(settings: Settings) -> list[StatusRoom]:
-    """Each side of the current tmux server's status line that would cut our bar."""
-    return [room for room in status_room([], typical_widths(settings)) if room.cuts]

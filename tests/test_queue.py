@@ -1,0 +1,461 @@
+"""The queue of what needs you: its order across Gas Town, Gas City and Agent Mail, next, snooze,
+ack (kept across collector restarts), peek, nudge and your reservation warning, driven as a
+person would (a real tmux, the plugin's collector, a real Agent Mail server, real clients)."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from gt_mcp_tmux.cli import is_own
+from gt_mcp_tmux.collector.alerts import state_conditions, urgency
+from gt_mcp_tmux.collector.queue import (
+    FORGET_AFTER,
+    QueueRequest,
+    QueueState,
+    item_order,
+    pending_view,
+    queue_items,
+    take_into,
+)
+from gt_mcp_tmux.collector.reserved import covered_folder, exclusive_reservations, reservation_here
+from gt_mcp_tmux.config import ConfigError
+from gt_mcp_tmux.model import (
+    Agent,
+    AgentMail,
+    Alert,
+    GasTown,
+    MailAgent,
+    MailProject,
+    QueueItem,
+    Reservation,
+    Snapshot,
+)
+from gt_mcp_tmux.ui.queue_actions import parse_duration, resolve_item
+from tests.harness import Screen, TmuxServer
+from tests.test_collector import collectors_for, option_when, plugin_server, socket_path
+from tests.townkit import StandinTown, example_status
+from tests.viewkit import busy_town, town_and_city
+from tests.waiting import retry_until
+
+GT_MCP = str(Path(sys.executable).parent / "gt-mcp")
+T0 = 1_780_000_000.0
+
+
+# --- the order, each item once ---------------------------------------------------------------
+def items_of(snapshot: Snapshot) -> list[QueueItem]:
+    alerts = sorted(state_conditions(snapshot).values(), key=urgency)
+    return queue_items(snapshot, alerts, {})
+
+
+def test_one_queue_across_town_city_and_agent_mail_most_pressing_then_oldest_first() -> None:
+    snapshot = town_and_city()
+    items = items_of(snapshot)
+    kinds = [(i.severity, i.kind, i.source) for i in items]
+    assert kinds[0] == ("critical", "crash_loop", "gascity")  # the city's quarantined reviewer
+    assert ("critical", "dead", "gastown") in kinds  # slit died holding work
+    assert ("high", "conflict", "agent_mail") in kinds and ("high", "stuck", "gastown") in kinds
+    assert ("high", "mail_urgent", "agent_mail") in kinds
+    assert ("normal", "mail", "gascity") in kinds and ("normal", "mail", "gastown") in kinds
+    assert [i.severity for i in items] == sorted(
+        (i.severity for i in items), key=["critical", "high", "normal", "info"].index
+    )
+    assert len({i.id for i in items}) == len(items)
+    # among equals, what has waited longest first
+    older = dataclasses.replace(items[-1], since=T0 - 3600)
+    assert sorted([items[-1], older], key=item_order)[0] is older
+    # where next goes: the agent's own server for a city agent, the bridge for a conflict
+    loop = items[0]
+    assert loop.go.kind == "agent" and loop.go.socket == snapshot.gascity.socket
+    conflict = next(i for i in items if i.kind == "conflict")
+    assert conflict.go.kind == "bridge" and conflict.go.project == "home-me-gt-gastown"
+    urgent = next(i for i in items if i.kind == "mail_urgent")
+    assert urgent.go.kind == "mail" and urgent.go.mail_agent == "GreenCastle"
+
+
+def test_a_dying_agent_is_one_item_however_many_alerts_say_it() -> None:
+    snapshot = busy_town()
+    slit = next(a for a in snapshot.gastown.agents if a.address == "gastown/slit")
+    death = Alert("session_death:abc", "session_death", "gt-slit died", T0, slit.session)
+    state = Alert("dead:gastown/slit", "dead", "gastown/slit is dead", T0, "gastown/slit")
+    items = queue_items(snapshot, [death, state], {})
+    about_slit = [i for i in items if i.go.session == slit.session]
+    assert [i.id for i in about_slit] == ["dead:gastown/slit"]
+    assert about_slit[0].severity == "critical"  # dead holding work
+
+
+def test_counted_items_come_back_when_they_grow_and_snoozes_wake() -> None:
+    state = QueueState()
+    item = QueueItem("mail:overseer", "mail", "normal", T0, "2 unread", "read it", count=2)
+    take_into(state, [QueueRequest("ack", item.id, count=2)])
+    assert state.apply([item], T0).items == [] and state.apply([item], T0).acknowledged == 1
+    grown = dataclasses.replace(item, count=3)
+    assert state.apply([grown], T0).items == [grown]
+    take_into(state, [QueueRequest("snooze", item.id, until=T0 + 60)])
+    queue = state.apply([grown], T0 + 30)
+    assert queue.items == [] and [s.item for s in queue.snoozed] == [grown]
+    assert state.apply([grown], T0 + 61).items == [grown]  # woke
+    # a condition gone a moment (its source not answered yet) is still acknowledged...
+    state.apply([], T0 + 62)
+    assert state.apply([item], T0 + 63).items == []
+    # ...one gone for good is forgotten: when it returns it is new
+    state.apply([], T0 + 64)
+    state.apply([], T0 + 64 + FORGET_AFTER)
+    assert state.acked == {} and state.snoozed == {}
+    # a view shows a request at once, before the collector took it
+    queue = state.apply([grown], T0 + 400)
+    shown = pending_view(queue, [QueueRequest("snooze", grown.id, until=T0 + 999)], T0 + 401)
+    assert shown.items == [] and shown.snoozed[0].until == T0 + 999
+
+
+def test_durations_and_ids_are_read_as_typed_or_refused_in_one_line() -> None:
+    assert parse_duration("90s") == 90 and parse_duration("1h30m") == 5400
+    assert parse_duration("2") == 120 and parse_duration("1d") == 86400
+    assert parse_duration("0") == 0
+    for bad in ("", "soon", "1y", "-5m", "5m later"):
+        with pytest.raises(ConfigError, match="not a duration"):
+            parse_duration(bad)
+    items = items_of(busy_town())
+    assert resolve_item("stuck", items).id == "stuck:gastown/nux"
+    with pytest.raises(ConfigError, match="start with 'mail"):
+        resolve_item("mail", items)
+    with pytest.raises(ConfigError, match="nothing in the queue"):
+        resolve_item("nope", items)
+
+
+def test_peek_is_ours_in_our_form_and_gts_in_its_own() -> None:
+    assert is_own(["peek", "gastown/nux"]) and is_own(["peek", "mayor", "--lines", "5", "--json"])
+    assert not is_own(["peek", "gastown/nux", "50"])  # gt's count
+    assert not is_own(["peek", "gastown/nux", "-n", "200"])  # gt's flag
+    assert is_own(["queue"]) and is_own(["queue", "snooze", "stuck", "1h"])
+    assert is_own(["mail", "--project", "p", "--agent", "A"])
+    assert not is_own(["mail", "send", "mayor/"])
+
+
+# --- your reservation warning ----------------------------------------------------------------
+def test_a_folder_inside_an_exclusive_reservation_is_found_and_a_parent_is_not() -> None:
+    assert covered_folder("src/api/**") == "src/api" and covered_folder("src/*.py") == "src"
+    assert covered_folder("./docs/") == "docs" and covered_folder("**/*.py") == ""
+    project = MailProject(
+        "repo",
+        "/work/repo",
+        reservations=[
+            Reservation(1, "BlueLake", "src/api/**"),
+            Reservation(2, "RedStone", "docs", exclusive=False),
+        ],
+    )
+    held = exclusive_reservations(AgentMail("http://x", "ok", projects=[project]))
+    assert reservation_here("/work/repo/src/api/v2", held) is not None
+    assert reservation_here("/work/repo/src/api", held) is not None
+    assert reservation_here("/work/repo/src", held) is None  # above it
+    assert reservation_here("/work/repo/docs", held) is None  # shared, not exclusive
+    assert reservation_here("/work/repository/src/api", held) is None  # another folder
+    assert exclusive_reservations(AgentMail("http://x", "down", projects=[project])) == []
+
+
+# --- with the plugin's collector -------------------------------------------------------------
+def gt_mcp(server: TmuxServer, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TMUX": f"{socket_path(server)},1,0"}
+    return subprocess.run(
+        [GT_MCP, *args], env=env, capture_output=True, text=True, check=check, timeout=60
+    )
+
+
+def queue_json(server: TmuxServer) -> dict[str, Any]:
+    return json.loads(gt_mcp(server, "queue", "--json").stdout)
+
+
+def ids(queue: dict[str, Any]) -> list[str]:
+    return [item["id"] for item in queue["items"]]
+
+
+@pytest.fixture
+def town_server(town: StandinTown) -> Iterator[TmuxServer]:
+    """Gas Town's server with the example's sessions, nux's among them, each saying who it is."""
+    server = TmuxServer(town.socket)
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor", "-x", "100", "-y", "30")
+    for name in ("hq-deacon", "gt-witness", "gt-refinery", "gt-furiosa", "gt-nux", "gt-crew-max"):
+        server.run(
+            "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
+            f"printf 'I AM {name.upper()}\\n'; exec sleep 600",
+        )  # fmt: skip
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def mail_server(agent_mail_python: Path, tmp_path: Path) -> Iterator[Any]:
+    """A real Agent Mail server of this test's own (the session's world is others' to count)."""
+    from tests.agent_mail_server import AgentMailServer
+
+    server = AgentMailServer(agent_mail_python, tmp_path / "agent-mail").start()
+    yield server
+    server.stop()
+
+
+def seed_furiosas_mail(server: Any, town: StandinTown) -> str:
+    """furiosa's worktree as an Agent Mail project: BlueLake has an urgent unread message that
+    wants an acknowledgement; GreenCastle holds `src/**` exclusively. Its folder, returned."""
+    key = str(town.root / "gastown" / "polecats" / "furiosa" / "gastown")
+    Path(key, "src", "api").mkdir(parents=True)
+    server.tool("ensure_project", human_key=key)
+    for name in ("GreenCastle", "BlueLake"):
+        server.tool("register_agent", project_key=key, program="claude-code", model="m", name=name)
+    server.tool(
+        "send_message",
+        project_key=key,
+        sender_name="GreenCastle",
+        to=["BlueLake"],
+        subject="Stop: main is red",
+        body_md="stop",
+        importance="urgent",
+        ack_required=True,
+    )
+    server.tool(
+        "file_reservation_paths",
+        project_key=key,
+        agent_name="GreenCastle",
+        paths=["src/**"],
+        ttl_seconds=3600,
+        exclusive=True,
+        reason="refactor",
+    )
+    return key
+
+
+@pytest.mark.integration
+def test_items_from_both_systems_in_one_queue_and_the_flag_counts_it(
+    town: StandinTown,
+    town_server: TmuxServer,
+    mail_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed_furiosas_mail(mail_server, town)
+    monkeypatch.setenv("AGENT_MAIL_URL", mail_server.url)
+    status = example_status(town)
+    status["rigs"][0]["mq"]["blocked"] = 2
+    town.set_status(status)
+    with plugin_server(town, monkeypatch) as server:
+        town.estop(reason="halt")
+        wanted = ["estop", "stuck:gastown/nux", "mail_urgent:", "mail_ack:", "merge_queue:gastown"]
+
+        seen: list[dict[str, Any]] = []
+
+        def complete() -> bool:
+            seen[:] = [queue_json(server)]
+            got = ids(seen[0])
+            return all(any(i.startswith(w) for i in got) for w in wanted)
+
+        retry_until(complete, timeout=40, every=0.5)
+        queue = seen[0]
+        items = queue["items"]
+        order = [(i["severity"], i["id"].split(":")[0], i["source"]) for i in items]
+        assert order[0] == ("critical", "estop", "gastown")
+        assert ("high", "mail_urgent", "agent_mail") in order
+        assert ("high", "stuck", "gastown") in order
+        assert ("normal", "mail_ack", "agent_mail") in order
+        assert ("normal", "merge_queue", "gastown") in order
+        assert ("normal", "mail", "gastown") in order  # the overseer's 2 unread
+        ranks = ["critical", "high", "normal", "info"]
+        assert [ranks.index(i["severity"]) for i in items] == sorted(
+            ranks.index(i["severity"]) for i in items
+        )
+        urgent = next(i for i in items if i["kind"] == "mail_urgent")
+        assert urgent["go"]["kind"] == "mail" and urgent["go"]["mail_agent"] == "BlueLake"
+        assert urgent["count"] == 1 and queue["collector_pid"] is not None
+        # the bar's flag counts the queue
+        option_when(server, "@gtmcp_status", lambda v: f"⚑{len(items)}" in v, timeout=20)
+        human = gt_mcp(server, "queue").stdout
+        assert "Needs you" in human and "ESTOP in force" in human and "gt thaw" in human
+
+
+@pytest.mark.integration
+def test_snooze_and_ack_hold_across_a_collector_restart(
+    town: StandinTown, town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with plugin_server(town, monkeypatch) as server:
+        retry_until(
+            lambda: {"stuck:gastown/nux", "mail:overseer"} <= set(ids(queue_json(server))), 30
+        )
+        before = len(queue_json(server)["items"])
+        said = gt_mcp(server, "queue", "snooze", "stuck", "1h").stdout
+        assert "snoozed stuck:gastown/nux for 1h" in said
+        assert "acknowledged mail:overseer" in gt_mcp(server, "queue", "ack", "mail:over").stdout
+        option_when(server, "@gtmcp_status", lambda v: f"⚑{before - 2}" in v or "⚑" not in v)
+        first = server.option("@_gtmcp-collector-pid")
+        psutil.Process(int(first)).kill()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(int(first)).wait(timeout=10)
+        server.load_plugin()
+        option_when(server, "@_gtmcp-collector-pid", lambda v: v.isdigit() and v != first)
+        time.sleep(4)  # a few cycles of the new collector
+        queue = queue_json(server)
+        assert "stuck:gastown/nux" not in ids(queue) and "mail:overseer" not in ids(queue)
+        assert [s["item"]["id"] for s in queue["snoozed"]] == ["stuck:gastown/nux"]
+        assert queue["snoozed"][0]["until"] > time.time() + 3000
+        assert queue["acknowledged"] >= 1
+        # more mail for the overseer: the acknowledged item is back
+        grown = copy.deepcopy(example_status(town))
+        grown["overseer"]["unread_mail"] = 3
+        town.set_status(grown)
+        retry_until(lambda: "mail:overseer" in ids(queue_json(server)), 30)
+        # woken by hand
+        assert "woke" in gt_mcp(server, "queue", "snooze", "stuck:gastown/nux", "0").stdout
+        retry_until(lambda: "stuck:gastown/nux" in ids(queue_json(server)), 15)
+        # without a collector nothing can keep a snooze: said in one line
+        for proc in collectors_for(socket_path(server)):
+            proc.kill()
+        server.run("set", "-g", "@_gtmcp-collector-pid", "")
+        time.sleep(1)
+        refused = gt_mcp(server, "queue", "ack", "all", check=False)
+        assert refused.returncode == 2 and "no gastown-mcp collector" in refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.integration
+def test_prefix_n_goes_to_the_first_items_agent_through_a_real_client(
+    town: StandinTown, town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with plugin_server(town, monkeypatch) as server:
+        retry_until(lambda: ids(queue_json(server))[:1] == ["stuck:gastown/nux"], 30)
+        view = Screen(server, width=140, height=40)
+        try:
+            view.wait_for(lambda t: bool(t.strip()))
+            view.keys("C-b", "N")
+            text = view.wait_for(lambda t: "I AM GT-NUX" in t, timeout=20)
+            assert "I AM GT-NUX" in text  # the attach to Gas Town's server, in a popup
+            view.keys("C-b", "d")
+            view.wait_for(lambda t: "I AM GT-NUX" not in t)
+            # the queue popup: the list, peek at nux's pane, close
+            view.keys("C-b", "Q")
+            text = view.wait_for(lambda t: "Needs you" in t and "gastown/nux" in t, timeout=20)
+            assert "Enter go" in text
+            view.keys("p")
+            assert "I AM GT-NUX" in view.wait_for(lambda t: "I AM GT-NUX" in t, timeout=10)
+            view.keys("q")
+            view.wait_for(lambda t: "Needs you" not in t)
+            # an empty queue: next says so, and goes nowhere
+            for item in ids(queue_json(server)):
+                gt_mcp(server, "queue", "snooze", item, "1h")
+            option_when(server, "@gtmcp_status", lambda v: "⚑" not in v, timeout=20)
+            view.keys("C-b", "N")
+            assert "nothing needs you" in view.wait_for(lambda t: "nothing needs you" in t)
+        finally:
+            view.close()
+
+
+@pytest.mark.integration
+def test_peek_shows_the_panes_text_and_passes_no_escape(
+    town: StandinTown, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
+    server = TmuxServer(town.socket)
+    hostile = (
+        "printf 'hello from nux\\n\\033]2;PWNED\\007\\033[31mred\\033[0m #(touch {p}) #[fg=red]"
+        " \\342\\200\\256evil\\n'; exec sleep 600"
+    ).format(p=tmp_path / "pwned")
+    server.run("-f", "/dev/null", "new-session", "-d", "-s", "hq-mayor")
+    server.run("new-session", "-d", "-s", "gt-nux", "-x", "100", "-y", "20", hostile)
+    try:
+        retry_until(lambda: "hello" in server.out("capture-pane", "-p", "-t", "=gt-nux:"), 10)
+        done = subprocess.run(
+            [GT_MCP, "peek", "gastown/nux", "--json"], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        peeked = json.loads(done.stdout)
+        assert peeked["session"] == "gt-nux" and peeked["orchestrator"] == "gastown"
+        text = "\n".join(peeked["lines"])
+        assert "hello from nux" in text and "red" in text and "#(touch" in text
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+        human = subprocess.run(
+            [GT_MCP, "peek", "gastown/nux", "--lines", "3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "hello from nux" in human.stdout and "\x1b" not in human.stdout
+        assert not (tmp_path / "pwned").exists()
+        missing = subprocess.run(
+            [GT_MCP, "peek", "gastown/nobody"], capture_output=True, text=True, timeout=60
+        )
+        assert missing.returncode == 2 and "no agent 'gastown/nobody'" in missing.stderr
+    finally:
+        server.kill()
+
+
+@pytest.mark.integration
+def test_your_pane_in_a_reserved_folder_shows_on_your_bar(
+    town: StandinTown,
+    town_server: TmuxServer,
+    mail_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = seed_furiosas_mail(mail_server, town)
+    monkeypatch.setenv("AGENT_MAIL_URL", mail_server.url)
+    with plugin_server(town, monkeypatch) as server:
+        server.run("new-window", "-t", "main", "-c", f"{folder}/src/api")
+        inside = server.out("display-message", "-p", "-t", "main", "#{pane_id}")
+        server.run("new-window", "-t", "main", "-c", folder)
+        above = server.out("display-message", "-p", "-t", "main", "#{pane_id}")
+
+        def note(pane: str) -> str:
+            return server.out("display-message", "-p", "-t", pane, "#{@gtmcp_reserved}")
+
+        retry_until(lambda: "src/**" in note(inside), timeout=40, every=0.5)
+        assert "⛔ src/** GreenCastle" in note(inside)
+        assert note(above) == ""  # the project's root is above the reserved folder
+        # the combined segment carries it, for the client in that pane only
+        server.run("select-window", "-t", inside)
+        shown = server.out("display-message", "-p", "-t", inside, "#{T:status-right}")
+        assert "src/** GreenCastle" in shown
+        assert "GreenCastle" not in server.out(
+            "display-message", "-p", "-t", above, "#{T:status-right}"
+        )
+
+
+def test_hostile_item_text_reaches_the_terminal_as_text() -> None:
+    from rich.console import Console
+
+    from gt_mcp_tmux.render.queue_view import queue_popup, queue_table
+
+    town = GasTown(
+        root="/t",
+        socket="gt-x",
+        agents=[
+            Agent(
+                "gastown/x\x1b]2;T\x07",
+                "x",
+                "polecat",
+                session="gt-x",
+                status="stuck",
+                work_title="\x1b[2J[red]boom[/red]",
+            )
+        ],
+    )
+    mail = AgentMail(
+        "http://x",
+        "ok",
+        projects=[MailProject("p", "/p", agents=[MailAgent("\x1b[31mEvil", urgent_unread=1)])],
+    )
+    snapshot = Snapshot(T0, "t", town, agent_mail=mail)
+    queue = QueueState().apply(items_of(snapshot), T0)
+    assert len(queue.items) == 2
+    for view in (queue_table(queue, T0), queue_popup(queue, T0, 0, 20, ["\x1b[1mpane"])):
+        console = Console(width=100, force_terminal=True, color_system=None)
+        with console.capture() as captured:
+            console.print(view)
+        out = captured.get()
+        assert "\x1b]" not in out and "\x1b[2J" not in out and "\x1b[31m" not in out
+        assert "[red]boom[/red]" in out
