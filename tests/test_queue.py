@@ -174,7 +174,8 @@ def gt_mcp(server: TmuxServer, *args: str, check: bool = True) -> subprocess.Com
 
 
 def queue_json(server: TmuxServer) -> dict[str, Any]:
-    return json.loads(gt_mcp(server, "queue", "--json").stdout)
+    found: dict[str, Any] = json.loads(gt_mcp(server, "queue", "--json").stdout)
+    return found
 
 
 def ids(queue: dict[str, Any]) -> list[str]:

@@ -279,6 +279,27 @@ class TestInALiveCity:
             screen.close()
             server.kill()
 
+    def test_peek_and_the_queues_nudge_reach_a_city_agent(self, city: RealCity) -> None:
+        """`gt-mcp peek` reads a city agent's pane on the city's server; the nudge the queue's
+        popup runs (`gc session nudge <alias> <text>`) is one the real gc delivers."""
+        from gt_mcp_tmux.model import Agent
+        from gt_mcp_tmux.ui.queue_actions import ItemAgent, nudge_argv
+
+        done = gt_mcp(city, "peek", "mayor", "--json")
+        assert done.returncode == 0, done.stderr
+        peeked = json.loads(done.stdout)
+        assert peeked["orchestrator"] == "gascity" and peeked["socket"] == city.socket
+        agent = Agent("mayor", "mayor", "mayor", session=peeked["session"])
+        argv = nudge_argv(ItemAgent(agent, city.socket, "gascity", str(city.root)), "hi from you")
+        assert argv[:3] == ["session", "nudge", "mayor"]
+        city.gc(*argv)
+
+        def delivered() -> bool:
+            shown = gt_mcp(city, "peek", "mayor", "--lines", "40", "--json").stdout
+            return "hi from you" in "\n".join(json.loads(shown)["lines"])
+
+        assert retry_until(delivered, 30)
+
     def test_a_killed_agent_is_dead_at_once_and_its_pane_stays(self, city: RealCity) -> None:
         pid = int(city.panes()["deacon"]["pid"])
         os.kill(pid, 9)  # the agent dies; gc's remain-on-exit keeps its pane
@@ -334,5 +355,20 @@ def test_a_crash_looping_agent_is_alerted(
         )
         kinds = {(a["kind"], a["agent"]) for a in json.loads(listed.stdout)["alerts"]}
         assert ("crash_loop", "crasher") in kinds
+        # the queue puts it first, and next goes to its session on the city's server
+        queued = subprocess.run(
+            [GT_MCP, "queue", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=inside(server),
+        )
+        first = json.loads(queued.stdout)["items"][0]
+        assert (first["kind"], first["severity"], first["source"]) == (
+            "crash_loop",
+            "critical",
+            "gascity",
+        )
+        assert first["go"]["kind"] == "agent" and first["go"]["socket"] == crashing_city.socket
     finally:
         server.kill()

@@ -148,6 +148,31 @@ def test_a_symlinked_town_is_watched_on_the_server_it_runs_on(real_town: RealTow
     assert any(named in hint and real_town.socket in hint for hint in found["hints"])
 
 
+def test_peek_and_the_queues_nudge_reach_an_agent_of_a_real_town(real_town: RealTown) -> None:
+    """`gt-mcp peek` reads a real agent's pane, escapes and all neutralised; the nudge the
+    queue's popup runs is one the real gt delivers (the stand-in agent never takes the Enter,
+    so gt may say `Enter not processed`: the text still reaches the pane)."""
+    from gt_mcp_tmux.model import Agent
+    from gt_mcp_tmux.ui.queue_actions import ItemAgent, nudge_argv
+
+    done = gt_mcp(real_town, "peek", "demorig/obsidian", "--json")
+    assert done.returncode == 0, done.stderr
+    peeked = json.loads(done.stdout)
+    assert peeked["session"] == "dr-obsidian" and peeked["socket"] == real_town.socket
+    assert "stand-in agent" in "\n".join(peeked["lines"])
+    agent = Agent("demorig/obsidian", "obsidian", "polecat", session="dr-obsidian")
+    found = ItemAgent(agent, real_town.socket, "gastown", str(real_town.root))
+    argv = nudge_argv(found, "overseer-says-hi")
+    assert argv == ["nudge", "demorig/obsidian", "-m", "overseer-says-hi"]
+    real_town.gt(*argv, timeout=90)
+
+    def delivered() -> bool:
+        shown = gt_mcp(real_town, "peek", "demorig/obsidian", "--lines", "40", "--json").stdout
+        return "overseer-says-hi" in "\n".join(json.loads(shown)["lines"])
+
+    assert retry_until(delivered, 30)
+
+
 # --- the collector of the user's own tmux server, watching a real town ---------------------------
 
 

@@ -105,5 +105,11 @@ def _nudge(console: Console, snapshot: Snapshot, queue: Queue, index: int) -> st
     )
     if done.returncode == 0:
         return f"nudged {clean(found.agent.address)}"
-    why = (done.stderr or done.stdout).strip().splitlines()
-    return f"{name} exited {done.returncode}: {clean(why[-1]) if why else ''}"
+    return f"{name} exited {done.returncode}: {clean(error_line(done.stderr or done.stdout))}"
+
+
+def error_line(output: str) -> str:
+    """The line that says what went wrong: gt and gc print `Error: ...` and then their usage."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith(("Error", "error"))]
+    return (said or lines or [""])[0 if said else -1]
