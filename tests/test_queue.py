@@ -354,6 +354,21 @@ def test_prefix_n_goes_to_the_first_items_agent_through_a_real_client(
             assert "Enter go" in text
             view.keys("p")
             assert "I AM GT-NUX" in view.wait_for(lambda t: "I AM GT-NUX" in t, timeout=10)
+            # nudge nux: the text asked for, the command shown, run on a y
+            town.answer("nudge", "Nudged gastown/nux")
+            view.keys("n")
+            view.wait_for(lambda t: "message (Enter" in t, timeout=10)
+            view.keys("-l", "what blocks you?")
+            view.keys("Enter")
+            assert "gt nudge gastown/nux -m" in view.wait_for(lambda t: "run it?" in t, 10)
+            view.keys("y", "Enter")
+            view.wait_for(lambda t: "nudged gastown/nux" in t, timeout=15)
+            log = [json.loads(line) for line in Path(os.environ["STANDIN_GT_LOG"]).open()]
+            nudges = [r for r in log if r["argv"][:1] == ["nudge"]]
+            assert [r["argv"] for r in nudges] == [
+                ["nudge", "gastown/nux", "-m", "what blocks you?"]
+            ]
+            assert nudges[0]["cwd"] == str(town.root)
             view.keys("q")
             view.wait_for(lambda t: "Needs you" not in t)
             # an empty queue: next says so, and goes nowhere
