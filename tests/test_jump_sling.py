@@ -264,6 +264,9 @@ def test_prefix_a_picks_an_agent_and_opens_it(
         assert text.index("gastown/nux") < text.index("gastown/furiosa")  # most urgent first
         view.keys("-l", "furi")
         view.wait_for(lambda t: "1/7" in t)
+        # the picker previews the highlighted agent's pane (peek), before any jump
+        text = view.wait_for(lambda t: "jump to" in t and "I AM GT-FURIOSA" in t, timeout=10)
+        assert "its pane" in text
         view.keys("Enter")
         text = view.wait_for(lambda t: "I AM GT-FURIOSA" in t, timeout=20)
         assert "I AM GT-FURIOSA" in text and "jump to" not in text

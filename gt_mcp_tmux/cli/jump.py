@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gt_mcp_tmux import messages
@@ -78,7 +79,7 @@ def jump(args: argparse.Namespace) -> int:
         from gt_mcp_tmux.ui.picker import pick
 
         agents = [t.agent for t in targets]
-        chosen = pick(agent_choices(agents), "jump to")
+        chosen = pick(agent_choices(agents), "jump to", preview=pane_preview(targets))
         if chosen is None:
             return 0
         target = targets[next(i for i, a in enumerate(agents) if a is chosen)]
@@ -104,3 +105,22 @@ def _acknowledge_alerts_of(agent: Agent, snapshot: Snapshot) -> None:
         from gt_mcp_tmux.sources.tmux.runner import current_server_socket
 
         request_ack(current_server_socket(), ids)
+
+
+def pane_preview(targets: list[JumpTarget]) -> Callable[[Agent], list[str]]:
+    """The picker's preview: the last lines of the highlighted agent's pane (peek)."""
+    from gt_mcp_tmux.model import SourceError
+    from gt_mcp_tmux.ui.peek import pane_tail
+
+    def lines(agent: Agent) -> list[str]:
+        target = next((t for t in targets if t.agent is agent), None)
+        if target is None or not target.socket or not agent.session or not agent.running:
+            return ["(no live pane)"]
+        found = pane_tail(target.socket, agent.session, PREVIEW_LINES)
+        return [f"({found.message})"] if isinstance(found, SourceError) else found
+
+    return lines
+
+
+#: Lines of the highlighted agent's pane under the jump picker.
+PREVIEW_LINES = 12

@@ -6,7 +6,7 @@ Esc to cancel. Labels are rich `Text` built from untrusted data with `render.lit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gt_mcp_tmux.render.choices import Choice
+from gt_mcp_tmux.render.literal import literal
 from gt_mcp_tmux.ui.keys import KeyReader
 
 T = TypeVar("T")
@@ -64,9 +65,17 @@ class PickerState(Generic[T]):
         return shown[min(self.index, len(shown) - 1)] if shown else None
 
 
-def render_picker(state: PickerState[T], title: str, height: int, note: str = "") -> RenderableType:
+def render_picker(
+    state: PickerState[T],
+    title: str,
+    height: int,
+    note: str = "",
+    preview: list[str] | None = None,
+) -> RenderableType:
+    """The picker; `preview`: lines shown under the list (the highlighted agent's pane)."""
     shown = state.shown
-    rows = max(height - 4, 3)
+    preview_rows = min(len(preview), max(height // 2 - 1, 0)) if preview else 0
+    rows = max(height - 4 - (preview_rows + 1 if preview_rows else 0), 3)
     start = min(max(state.index - rows // 2, 0), max(len(shown) - rows, 0))
     table = Table.grid(expand=True)
     table.add_column(no_wrap=True, overflow="ellipsis")
@@ -92,17 +101,28 @@ def render_picker(state: PickerState[T], title: str, height: int, note: str = ""
     ]
     if note:
         parts.append(Text(note, style="yellow"))
+    if preview_rows and preview:
+        parts.append(Text("─ its pane ─", style="dim"))
+        parts += [literal("  " + line, "dim") for line in preview[-preview_rows:]]
     return Group(*parts)
 
 
-def pick(choices: Sequence[Choice[T]], title: str, console: Console | None = None) -> T | None:
-    """Show the picker on the terminal until Enter (the value) or Esc (None)."""
+def pick(
+    choices: Sequence[Choice[T]],
+    title: str,
+    console: Console | None = None,
+    preview: Callable[[T], list[str]] | None = None,
+) -> T | None:
+    """Show the picker on the terminal until Enter (the value) or Esc (None). `preview`: the
+    lines to show for the highlighted choice (asked again every second while it stays)."""
     console = console or Console(highlight=False)
     state: PickerState[T] = PickerState(choices)
     with KeyReader() as keys, console.screen() as screen:
         while True:
-            screen.update(render_picker(state, title, console.size.height))
-            key = keys.read(None)
+            selected = state.selected
+            lines = preview(selected.value) if preview and selected is not None else None
+            screen.update(render_picker(state, title, console.size.height, preview=lines))
+            key = keys.read(1.0 if preview else None)
             if key is None or key == "resize":
                 continue
             outcome = state.press(key)
