@@ -294,6 +294,52 @@ def test_items_from_both_systems_in_one_queue_and_the_flag_counts_it(
 
 
 @pytest.mark.integration
+def test_next_opens_the_mail_view_at_the_message_and_the_bridge_at_the_conflict(
+    town: StandinTown,
+    town_server: TmuxServer,
+    mail_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = seed_furiosas_mail(mail_server, town)
+    mail_server.tool(
+        "file_reservation_paths",
+        project_key=key,
+        agent_name="BlueLake",
+        paths=["src/api/app.py"],
+        ttl_seconds=3600,
+        exclusive=True,
+        reason="fix",
+    )  # conflicts with GreenCastle's src/**
+    monkeypatch.setenv("AGENT_MAIL_URL", mail_server.url)
+    with plugin_server(town, monkeypatch) as server:
+        queue = collector_sees(
+            server,
+            lambda got: any(i.startswith("conflict:") for i in got) and "mail:overseer" in got,
+        )
+        for item in ids(queue):  # leave the urgent mail first, then the conflict
+            if not item.startswith(("mail_urgent:", "conflict:")):
+                gt_mcp(server, "queue", "snooze", item, "1h")
+        collector_sees(server, lambda got: got[0].startswith("mail_urgent:"))
+        view = Screen(server, width=140, height=40)
+        try:
+            view.wait_for(lambda t: bool(t.strip()))
+            view.keys("C-b", "N")
+            text = view.wait_for(lambda t: "Stop: main is red" in t, timeout=20)
+            assert "BlueLake" in text
+            view.keys("q")
+            view.wait_for(lambda t: "Stop: main is red" not in t)
+            first = ids(queue_json(server))[0]
+            gt_mcp(server, "queue", "snooze", first, "1h")
+            collector_sees(server, lambda got: got[:1] != [] and got[0].startswith("conflict:"))
+            view.keys("C-b", "N")
+            text = view.wait_for(lambda t: "src/api/app.py" in t and "src/**" in t, timeout=20)
+            assert "GreenCastle" in text and "BlueLake" in text, text
+            view.keys("q")
+        finally:
+            view.close()
+
+
+@pytest.mark.integration
 def test_snooze_and_ack_hold_across_a_collector_restart(
     town: StandinTown, town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

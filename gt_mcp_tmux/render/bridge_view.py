@@ -16,6 +16,7 @@ from gt_mcp_tmux.render.detect_view import detection_table
 from gt_mcp_tmux.render.fit import first, more_line
 from gt_mcp_tmux.render.icons import Heading
 from gt_mcp_tmux.render.literal import clean, literal
+from gt_mcp_tmux.render.mail_panel import conflict_lines
 
 DOWN_HINT = "the bridge needs both sides: see the fixes above"
 UNLINKED_HINT = (
@@ -119,6 +120,29 @@ def links_section(
     return parts
 
 
+#: Conflicts the bridge view lists (`gt-mcp mail` has them all).
+BRIDGE_CONFLICTS = 10
+
+
+def conflicts_section(snapshot: Snapshot | None) -> list[RenderableType]:
+    """Agent Mail's reservation conflicts, both patterns and both agents (where `gt-mcp queue
+    next` opens the bridge, focused on the conflict's project)."""
+    mail = snapshot.agent_mail if snapshot else None
+    if mail is None or not mail.conflicts:
+        return []
+    projects = {c.project for c in mail.conflicts}
+    one = len(projects) == 1  # its name in the heading, the lines left for the patterns
+    title = f"Reservation conflicts {len(mail.conflicts)}" + (
+        f" in {clean(next(iter(projects)))}" if one else ""
+    )
+    return [
+        heading(title),
+        *conflict_lines(
+            mail.conflicts, with_project=not one, limit=BRIDGE_CONFLICTS, hint="gt-mcp mail"
+        ),
+    ]
+
+
 def bridge_view(
     detection: Detection | None,
     snapshot: Snapshot | None,
@@ -135,6 +159,7 @@ def bridge_view(
         found,
         heading(f"Links: Agent Mail projects ⇄ {sight.rigs()}"),
         *links_section(snapshot.bridge if snapshot else None, sight=sight),
+        *conflicts_section(snapshot),
         heading("Collector"),
         collector_table(collector, now)
         if collector is not None
