@@ -409,7 +409,8 @@ def test_prefix_n_goes_to_the_first_items_agent_through_a_real_client(
             assert "gt nudge gastown/nux -m" in view.wait_for(lambda t: "run it?" in t, 10)
             view.keys("y", "Enter")
             view.wait_for(lambda t: "nudged gastown/nux" in t, timeout=15)
-            log = [json.loads(line) for line in Path(os.environ["STANDIN_GT_LOG"]).open()]
+            log_text = Path(os.environ["STANDIN_GT_LOG"]).read_text()
+            log = [json.loads(line) for line in log_text.splitlines()]
             nudges = [r for r in log if r["argv"][:1] == ["nudge"]]
             assert [r["argv"] for r in nudges] == [
                 ["nudge", "gastown/nux", "-m", "what blocks you?"]
