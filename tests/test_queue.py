@@ -4,7 +4,6 @@ person would (a real tmux, the plugin's collector, a real Agent Mail server, rea
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import json
@@ -16,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
 from gt_mcp_tmux.cli import is_own
@@ -45,7 +43,13 @@ from gt_mcp_tmux.model import (
 )
 from gt_mcp_tmux.ui.queue_actions import parse_duration, resolve_item
 from tests.harness import Screen, TmuxServer
-from tests.test_collector import collectors_for, option_when, plugin_server, socket_path
+from tests.test_collector import (
+    collectors_for,
+    option_when,
+    plugin_server,
+    restart_collector,
+    socket_path,
+)
 from tests.townkit import StandinTown, example_status
 from tests.viewkit import busy_town, town_and_city
 from tests.waiting import retry_until
@@ -241,16 +245,21 @@ def seed_furiosas_mail(server: Any, town: StandinTown) -> str:
         importance="urgent",
         ack_required=True,
     )
+    reserve(server, key, "GreenCastle", "src/**")
+    return key
+
+
+def reserve(server: Any, key: str, agent: str, pattern: str) -> None:
+    """An exclusive reservation for an hour, made with the server's own tool."""
     server.tool(
         "file_reservation_paths",
         project_key=key,
-        agent_name="GreenCastle",
-        paths=["src/**"],
+        agent_name=agent,
+        paths=[pattern],
         ttl_seconds=3600,
         exclusive=True,
-        reason="refactor",
+        reason=f"{agent} edits",
     )
-    return key
 
 
 @pytest.mark.integration
@@ -301,15 +310,7 @@ def test_next_opens_the_mail_view_at_the_message_and_the_bridge_at_the_conflict(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = seed_furiosas_mail(mail_server, town)
-    mail_server.tool(
-        "file_reservation_paths",
-        project_key=key,
-        agent_name="BlueLake",
-        paths=["src/api/app.py"],
-        ttl_seconds=3600,
-        exclusive=True,
-        reason="fix",
-    )  # conflicts with GreenCastle's src/**
+    reserve(mail_server, key, "BlueLake", "src/api/app.py")  # conflicts with GreenCastle's src/**
     monkeypatch.setenv("AGENT_MAIL_URL", mail_server.url)
     with plugin_server(town, monkeypatch) as server:
         queue = collector_sees(
@@ -350,13 +351,7 @@ def test_snooze_and_ack_hold_across_a_collector_restart(
         assert "snoozed stuck:gastown/nux for 1h" in said
         assert "acknowledged mail:overseer" in gt_mcp(server, "queue", "ack", "mail:over").stdout
         option_when(server, "@gtmcp_status", lambda v: f"⚑{before - 2}" in v or "⚑" not in v)
-        first = server.option("@_gtmcp-collector-pid")
-        psutil.Process(int(first)).kill()
-        with contextlib.suppress(psutil.NoSuchProcess):
-            psutil.Process(int(first)).wait(timeout=10)
-        server.load_plugin()
-        option_when(server, "@_gtmcp-collector-pid", lambda v: v.isdigit() and v != first)
-        time.sleep(4)  # a few cycles of the new collector
+        restart_collector(server)
         queue = queue_json(server)
         assert "stuck:gastown/nux" not in ids(queue) and "mail:overseer" not in ids(queue)
         assert [s["item"]["id"] for s in queue["snoozed"]] == ["stuck:gastown/nux"]

@@ -155,36 +155,25 @@ def _from_alert(snapshot: Snapshot, alert: Alert) -> QueueItem:
 
 def _person_mail(snapshot: Snapshot) -> list[QueueItem]:
     """The overseer's mail in the town and `human`'s in the city, while any is unread."""
-    now, items = snapshot.collected_at, []
     town, city = snapshot.gastown, snapshot.gascity
-    if town.root is not None and town.overseer_unread > 0:
-        n = town.overseer_unread
-        items.append(
-            QueueItem(
-                "mail:overseer",
-                "mail",
-                "normal",
-                now,
-                f"{n} unread mail for you (the overseer)",
-                "read it: `gt mail inbox`",
-                count=n,
-            )
+    mailboxes = (
+        (town.root, town.overseer_unread, "mail:overseer", "gastown", "you (the overseer)", "gt mail inbox"),
+        (city.root, city.human_unread, "mail:city:human", "gascity", "you (human)", "gc mail inbox human"),
+    )  # fmt: skip
+    return [
+        QueueItem(
+            item_id,
+            "mail",
+            "normal",
+            snapshot.collected_at,
+            f"{unread} unread {'city ' if source == 'gascity' else ''}mail for {whom}",
+            f"read it: `{command}`",
+            source=source,
+            count=unread,
         )
-    if city.root is not None and city.human_unread > 0:
-        n = city.human_unread
-        items.append(
-            QueueItem(
-                "mail:city:human",
-                "mail",
-                "normal",
-                now,
-                f"{n} unread city mail for you (human)",
-                "read it: `gc mail inbox human`",
-                source="gascity",
-                count=n,
-            )
-        )
-    return items
+        for root, unread, item_id, source, whom, command in mailboxes
+        if root is not None and unread > 0
+    ]
 
 
 def _fleet_projects(snapshot: Snapshot) -> list[MailProject]:
