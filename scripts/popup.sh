@@ -28,19 +28,26 @@ case "$view" in
     ;;
 esac
 
-# One tmux call for all we need: the server's version, the configured Python, the pane's window.
+# One tmux call for all we need: the server's version, the configured Python, the pane's window,
+# the sizes, the client's size and where the pre-rendered frames are (ui/frames.py).
 {
   read -r version
   read -r python
   read -r window
   read -r popup_size
   read -r dashboard_size
+  read -r client_width
+  read -r client_height
+  read -r frames
 } <<INFO
-$(tmux display-message ${pane:+-t "$pane"} -p '#{version}
+$(tmux display-message ${client:+-c "$client"} ${pane:+-t "$pane"} -p '#{version}
 #{@gtmcp-python}
 #{window_id}
 #{@gtmcp-popup-size}
-#{@gtmcp-dashboard-size}' 2>/dev/null)
+#{@gtmcp-dashboard-size}
+#{client_width}
+#{client_height}
+#{@_gtmcp_frames}' 2>/dev/null)
 INFO
 # Sizes: @gtmcp-popup-size / @gtmcp-dashboard-size, a percentage of the client (20% to 100%).
 case "$view" in
@@ -74,13 +81,35 @@ if [ "$popups" = no ]; then
   exec tmux new-window -a ${window:+-t "$window"} -c "$cwd" -n gastown-mcp \
     -- "$python" -m gt_mcp_tmux "$@"
 fi
+
+# The view's first screen, pre-rendered for this popup's size (its inside: the client's size times
+# the percentage, less the border, as tmux sums it): `cat` paints it at once, then the view starts
+# and takes over (repainting it if it is out of date). No frame: the view paints live.
+frame=""
+case "$view" in
+  quick | dashboard | mail | bridge)
+    case "$client_width$client_height" in
+      "" | *[!0-9]*) ;;
+      *)
+        share="${size%\%}"
+        file="$frames/$view-$((client_width * share / 100 - 2))x$((client_height * share / 100 - 2)).ansi"
+        [ -n "$frames" ] && [ -f "$file" ] && [ -r "$file" ] && frame="$file"
+        ;;
+    esac
+    ;;
+esac
+if [ -n "$frame" ]; then
+  # stty: a key typed before the view reads it is not echoed over the frame
+  set -- sh -c 'cat -- "$1"; stty -echo -icanon 2>/dev/null; shift; exec "$@"' gtmcp-frame \
+    "$frame" "$python" -m gt_mcp_tmux "$@" --frame "$frame"
+else
+  set -- "$python" -m gt_mcp_tmux "$@"
+fi
 case "${version#next-}" in
   3.2 | 3.2[!0-9]*) title="" ;;  # -T arrived in 3.3
   *) title=" gastown-mcp " ;;
 esac
 if [ -n "$title" ]; then
-  exec tmux display-popup -c "$client" -E -w "$size" -h "$size" -d "$cwd" -T "$title" \
-    -- "$python" -m gt_mcp_tmux "$@"
+  exec tmux display-popup -c "$client" -E -w "$size" -h "$size" -d "$cwd" -T "$title" -- "$@"
 fi
-exec tmux display-popup -c "$client" -E -w "$size" -h "$size" -d "$cwd" \
-  -- "$python" -m gt_mcp_tmux "$@"
+exec tmux display-popup -c "$client" -E -w "$size" -h "$size" -d "$cwd" -- "$@"

@@ -17,6 +17,7 @@ def create_bridge_subparser(sub: Any) -> None:
         "--json", action="store_true", help="print {detect, bridge, collector} (README)"
     )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--frame", help=argparse.SUPPRESS)  # the frame popup.sh showed first
     parser.set_defaults(func=command_bridge)
 
 
@@ -29,7 +30,9 @@ def command_bridge(args: argparse.Namespace) -> int:
 
     settings = command_settings(strict=not args.popup)
     if args.popup:
-        from gt_mcp_tmux.ui.popups import run_scrolling
+        from gt_mcp_tmux.collector.views_data import snapshot_file
+        from gt_mcp_tmux.ui.frames import popup_took_over
+        from gt_mcp_tmux.ui.popups import file_stamp, run_scrolling
 
         found: list[Detection] = []
         worker = threading.Thread(target=lambda: found.append(detect_all(settings)), daemon=True)
@@ -40,7 +43,14 @@ def command_bridge(args: argparse.Namespace) -> int:
                 found[0] if found else None, cached_snapshot(), collector_status(), time.time()
             )
 
-        return in_popup(lambda: run_scrolling(console(), build))
+        def stamp() -> object:  # the cache changed, or the detection came in
+            return (file_stamp(snapshot_file()), bool(found))
+
+        return in_popup(
+            lambda: run_scrolling(
+                console(), build, changed=stamp, on_first=popup_took_over("bridge", args.frame)
+            )
+        )
     detection = detect_all(settings)
     snapshot = cached_or_collected(settings)
     collector = collector_status()
