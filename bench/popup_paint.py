@@ -111,16 +111,18 @@ def one_fleet(agents: int, runs: int, tmp: Path) -> dict[str, float]:
                 f"-T ' gastown-mcp ' -- sh -c 'cat {frame}; read -r x'"
             )
             inner.run("bind-key", "-T", "prefix", baseline_key, "run-shell", "-b", baseline)
-            marker = VIEWS["g" if size == "80%" else "G"][1]
-            figures[f"cat {size}"] = median(
-                key_to_paint(screen, baseline_key, marker, ["Enter"], runs)
-            )
-        for key, (size, marker, close) in VIEWS.items():
-            figures[f"{key} frame"] = median(key_to_paint(screen, key, marker, close, runs))
-            figures[f"{key} live"] = median(
-                key_to_paint(screen, key, marker, close, runs, (inner, FRAMES_OPTION))
-            )
-            figures[f"{key} cat"] = figures[f"cat {size}"]
+        # round after round, each view beside its baseline, so the machine's load (shared
+        # cores) weighs on all of them alike
+        times: dict[str, list[float]] = {}
+        for _ in range(runs):
+            for key, (size, marker, close) in VIEWS.items():
+                base_marker = VIEWS["g" if size == "80%" else "G"][1]
+                cat = key_to_paint(screen, BASELINE_KEYS[size], base_marker, ["Enter"], 1)
+                framed = key_to_paint(screen, key, marker, close, 1)
+                live = key_to_paint(screen, key, marker, close, 1, (inner, FRAMES_OPTION))
+                for name, value in (("cat", cat), ("frame", framed), ("live", live)):
+                    times.setdefault(f"{key} {name}", []).extend(value)
+        figures.update({name: median(values) for name, values in times.items()})
         socket = inner.out("display", "-p", "#{socket_path}")
         figures["renderer cpu"] = renderer_cpu(snapshot_file, socket)
     finally:

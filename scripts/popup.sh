@@ -1,7 +1,9 @@
 #!/bin/sh
 # Open one of gastown-mcp's views for the client that pressed the key: a tmux popup (tmux >= 3.2),
 # or a new window on older tmux. Bound by gastown-mcp.tmux (scripts/keys.sh) as
-#   run-shell -b "popup.sh VIEW #{q:client_name} #{q:pane_id} #{q:pane_current_path}"
+#   run-shell -b "popup.sh VIEW #{q:client_name} #{q:pane_id} #{q:pane_current_path} =FACT..."
+# the facts (version, Python, window, sizes, the client's size, the frames' folder) expanded by
+# tmux with the key, each after a `=`; without them (a binding made before), one tmux call asks.
 # Every value reaches tmux as its own argument (argv form, no shell string, no format expansion).
 # The Python is @gtmcp-python, else the venv install.sh made.
 set -u
@@ -11,9 +13,39 @@ view="${1:-}"
 client="${2:-}"
 pane="${3:-}"
 cwd="${4:-}"
-here="$(cd "$(dirname "$0")" && pwd)"
+case "$0" in
+  */*) here="${0%/*}" ;;
+  *) here=. ;;
+esac
 # shellcheck source=scripts/paths.sh
 . "$here/paths.sh"
+
+if [ "$#" -ge 12 ]; then
+  version="${5#=}" python="${6#=}" window="${7#=}" popup_size="${8#=}" dashboard_size="${9#=}"
+  client_width="${10#=}" client_height="${11#=}" frames="${12#=}"
+else
+  # One tmux call for all we need: the server's version, the configured Python, the pane's window,
+  # the sizes, the client's size and where the pre-rendered frames are (ui/frames.py).
+  {
+    read -r version
+    read -r python
+    read -r window
+    read -r popup_size
+    read -r dashboard_size
+    read -r client_width
+    read -r client_height
+    read -r frames
+  } <<INFO
+$(tmux display-message ${client:+-c "$client"} ${pane:+-t "$pane"} -p '#{version}
+#{@gtmcp-python}
+#{window_id}
+#{@gtmcp-popup-size}
+#{@gtmcp-dashboard-size}
+#{client_width}
+#{client_height}
+#{@_gtmcp_frames}' 2>/dev/null)
+INFO
+fi
 
 case "$view" in
   quick) size=80% ; set -- status --popup ;;
@@ -28,27 +60,6 @@ case "$view" in
     ;;
 esac
 
-# One tmux call for all we need: the server's version, the configured Python, the pane's window,
-# the sizes, the client's size and where the pre-rendered frames are (ui/frames.py).
-{
-  read -r version
-  read -r python
-  read -r window
-  read -r popup_size
-  read -r dashboard_size
-  read -r client_width
-  read -r client_height
-  read -r frames
-} <<INFO
-$(tmux display-message ${client:+-c "$client"} ${pane:+-t "$pane"} -p '#{version}
-#{@gtmcp-python}
-#{window_id}
-#{@gtmcp-popup-size}
-#{@gtmcp-dashboard-size}
-#{client_width}
-#{client_height}
-#{@_gtmcp_frames}' 2>/dev/null)
-INFO
 # Sizes: @gtmcp-popup-size / @gtmcp-dashboard-size, a percentage of the client (20% to 100%).
 case "$view" in
   dashboard) size="${dashboard_size:-$size}" ;;

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import re
 import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -289,3 +290,31 @@ def test_only_sgr_passes_into_a_frame() -> None:
     frame = printed_frame(40, 3, Text("x\x1b[1;1Hy\x1b]8;;http://e\x1b\\z"))
     assert not NOT_SGR.search(frame.replace("\n", ""))
     assert "x" in frame and "y" in frame and "z" in frame
+
+
+def test_a_key_press_asks_tmux_nothing_before_the_popup(
+    tmux: TmuxServer, screen: Screen, tmp_path: Path
+) -> None:
+    """What popup.sh needs comes expanded with the key: the one tmux client it starts is the
+    popup itself (counted through a `tmux` that notes each run)."""
+    stub, log = stand_in_python(tmp_path)
+    loaded_with(tmux, stub, saved(busy_town(), tmp_path))
+    size = popup_inner_size(*client_size(tmux), "80%")
+    folder = tmp_path / "frames"
+    sentinel_frame(folder, "quick", size, "FRAME-SENTINEL")
+    tmux.run("set", "-g", FRAMES_OPTION, str(folder))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "tmux-calls.log"
+    real = subprocess.run(["sh", "-c", "command -v tmux"], capture_output=True, text=True)
+    wrapper = bin_dir / "tmux"
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> "{calls}"\nexec {real.stdout.strip()} "$@"\n')
+    wrapper.chmod(0o755)
+    path = tmux.out("show-environment", "-g", "PATH").partition("=")[2] or os.environ["PATH"]
+    tmux.run("set-environment", "-g", "PATH", f"{bin_dir}:{path}")
+    screen.keys("C-b", "g")
+    screen.wait_for(has("FRAME-SENTINEL"))
+    assert calls.read_text().split() == ["display-popup"]
+    retry_until(lambda: log.exists() and "--frame" in log.read_text(), 10)
+    screen.keys("x")
+    assert closed(screen.wait_for(closed))
