@@ -112,7 +112,7 @@ esac
 if [ -n "$frame" ]; then
   # stty: a key typed before the view reads it is not echoed over the frame
   set -- sh -c 'cat -- "$1"; stty -echo -icanon 2>/dev/null; shift; exec "$@"' gtmcp-frame \
-    "$frame" "$python" -m gt_mcp_tmux "$@" --frame "$frame"
+    "$frame" "$python" -m gt_mcp_tmux "$@" "--frame=$frame"
 else
   set -- "$python" -m gt_mcp_tmux "$@"
 fi

@@ -23,7 +23,7 @@ from gt_mcp_tmux.model import Agent, Snapshot
 from gt_mcp_tmux.render.frame_text import printed_frame, safe_ansi
 from gt_mcp_tmux.ui.frames import FRAMES_OPTION, popup_inner_size
 from tests.harness import Screen, TmuxServer
-from tests.test_popups import closed, fresh, has, loaded, saved
+from tests.test_popups import closed, fresh, has, saved
 from tests.viewkit import busy_town, hostile_town
 from tests.waiting import retry_until
 
@@ -90,7 +90,7 @@ def test_prefix_g_cats_the_frame_before_any_python(
     assert "FRAME-SENTINEL painted by cat" in text
     retry_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 2, 10)
     argv, tty_size = log.read_text().splitlines()[:2]
-    assert argv.endswith(f"status --popup --frame {folder}/quick-{size[0]}x{size[1]}.ansi")
+    assert argv.endswith(f"status --popup --frame={folder}/quick-{size[0]}x{size[1]}.ansi")
     assert tty_size == f"{size[1]} {size[0]}", "popup.sh and tmux agree on the popup's size"
     screen.keys("x")
     assert closed(screen.wait_for(closed))
@@ -115,8 +115,11 @@ def test_a_stale_frame_is_repainted_and_the_live_one_kept_for_next_time(
     tmux: TmuxServer, screen: Screen, tmp_path: Path
 ) -> None:
     """An out-of-date frame shows only until the view starts: it repaints the live screen and
-    keeps it as the frame, and names its folder to tmux; the next Prefix+g cats that."""
-    loaded(tmux, saved(busy_town(), tmp_path))
+    keeps it as the frame, and names its folder to tmux; the next Prefix+g cats that. (No
+    collector runs here: only the popups write frames.)"""
+    stub, log = stand_in_python(tmp_path)
+    loaded_with(tmux, stub, saved(busy_town(), tmp_path))
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
     size = popup_inner_size(*client_size(tmux), "80%")
     old = tmp_path / "old-frames"
     sentinel_frame(old, "quick", size, "FRAME-SENTINEL from an older snapshot")
@@ -124,45 +127,61 @@ def test_a_stale_frame_is_repainted_and_the_live_one_kept_for_next_time(
     screen.keys("C-b", "g")
     text = screen.wait_for(has("need attention", "any key closes"))
     assert "FRAME-SENTINEL" not in text
-    folder = Path(tmux.option(FRAMES_OPTION))
-    assert folder == frames_dir(tmp_path / "snapshot.json")
+    folder = frames_dir(tmp_path / "snapshot.json")
+    retry_until(lambda: tmux.option(FRAMES_OPTION) == str(folder), 10)
     kept = folder / f"quick-{size[0]}x{size[1]}.ansi"
     assert "Agents 10, 3 need attention" in plain(kept.read_text())
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    screen.keys("x")
+    screen.keys("Down")  # the view itself runs (a frame alone would not scroll)
+    assert "q close" in screen.wait_for(has("q close"))
+    screen.keys("q")
     screen.wait_for(closed)
     # the next press is painted by cat from that frame (a stand-in Python proves no view ran yet)
-    stub, log = stand_in_python(tmp_path)
     tmux.run("set", "-g", "@gtmcp-python", str(stub))
     screen.keys("C-b", "g")
     text = screen.wait_for(has("need attention"))
     assert "Agents 10, 3 need attention" in text
-    retry_until(lambda: log.exists() and "--frame" in log.read_text(), 10)
+    retry_until(lambda: log.exists() and "--frame=" in log.read_text(), 10)
     screen.keys("x")
     assert closed(screen.wait_for(closed))
 
 
-def test_every_view_keeps_its_first_screen_as_a_frame(
+def test_every_view_keeps_its_first_screen_and_takes_over_from_it(
     tmux: TmuxServer, screen: Screen, tmp_path: Path
 ) -> None:
-    loaded(tmux, saved(busy_town(), tmp_path))
+    """Each view's first press paints live and keeps its first screen as the frame; the second
+    is painted from it, and the view runs on under it (it answers keys)."""
+    stub, _ = stand_in_python(tmp_path)
+    loaded_with(tmux, stub, saved(busy_town(), tmp_path))  # no collector: only popups write
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
     folder = frames_dir(tmp_path / "snapshot.json")
     width, height = client_size(tmux)
-    for key, view, percent, shown in (
-        ("G", "dashboard", "90%", "Agents 10"),
-        ("m", "mail", "80%", "Agent Mail up"),
-        ("b", "bridge", "80%", "Detection"),
-    ):
-        screen.keys("C-b", key)
-        screen.wait_for(has(shown))
+    views: list[tuple[str, str, str, str, str | None, str]] = [
+        ("g", "quick", "80%", "need attention", "Down", "q close"),
+        ("G", "dashboard", "90%", "Agents 10", "Tab", "┏━ ▸ Convoys"),
+        ("m", "mail", "80%", "Agent Mail up", "Down", "lines 2-"),
+        ("b", "bridge", "80%", "detecting…", None, "agent mail"),  # the detection came in
+    ]
+    for key, view, percent, shown, press, answer in views:
         size = popup_inner_size(width, height, percent)
         path = folder / f"{view}-{size[0]}x{size[1]}.ansi"
+        assert not path.exists()
+        screen.keys("C-b", key)
+        screen.wait_for(has(shown))
         retry_until(path.exists, 10)
         assert shown in plain(path.read_text())
-        assert len(path.read_text().split("\n")) == size[1], "a full screen, nothing scrolls"
+        if view != "quick":
+            assert len(path.read_text().split("\n")) == size[1], "a full screen, no scrolling"
         screen.keys("q")
         screen.wait_for(closed)
+        screen.keys("C-b", key)
+        screen.wait_for(has(shown))
+        if press:
+            screen.keys(press)
+        assert answer in screen.wait_for(has(answer)), (view, "the view took over")
+        screen.keys("q")
+        assert closed(screen.wait_for(closed))
 
 
 def _renamed(snapshot: Snapshot, name: str) -> Snapshot:
@@ -315,6 +334,6 @@ def test_a_key_press_asks_tmux_nothing_before_the_popup(
     screen.keys("C-b", "g")
     screen.wait_for(has("FRAME-SENTINEL"))
     assert calls.read_text().split() == ["display-popup"]
-    retry_until(lambda: log.exists() and "--frame" in log.read_text(), 10)
+    retry_until(lambda: log.exists() and "--frame=" in log.read_text(), 10)
     screen.keys("x")
     assert closed(screen.wait_for(closed))

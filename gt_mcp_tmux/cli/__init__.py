@@ -21,6 +21,8 @@ SHARED_COMMANDS: dict[str, frozenset[str]] = {
     "sling": frozenset({"--popup"}),  # bare `gt-mcp sling` is the picker; with arguments, gt's
 }
 OWN_FLAGS = frozenset({"-h", "--help", "--version"})
+#: What a popup started by scripts/popup.sh is given after its pre-rendered frame was shown.
+FRAME_ARG = "--frame="
 
 
 def is_own(args: list[str]) -> bool:
@@ -28,7 +30,10 @@ def is_own(args: list[str]) -> bool:
     if not args or args[0] in OWN_COMMANDS or args[0] in OWN_FLAGS:
         return True
     allowed = SHARED_COMMANDS.get(args[0])
-    return allowed is not None and all(arg in allowed for arg in args[1:])
+    popup = "--popup" in args[1:]  # a popup's --frame=PATH (scripts/popup.sh): the frame it showed
+    return allowed is not None and all(
+        arg in allowed or (popup and arg.startswith(FRAME_ARG)) for arg in args[1:]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
