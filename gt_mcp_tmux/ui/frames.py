@@ -5,7 +5,7 @@ A frame is the exact screen a view's first paint shows at one popup size, as ANS
 `frames_dir`) named in the tmux option `@_gtmcp_frames`. scripts/popup.sh computes the popup's
 inner size the way tmux does (`client * percent / 100 - 2`, the border), and when
 `<view>-<width>x<height>.ansi` is there the popup first `cat`s it, then runs the view with
-`--frame PATH`. The view then takes over at once: it renders the live screen, repaints only if it
+`--frame=PATH`. The view then takes over at once: it renders the live screen, repaints only if it
 differs from the frame (a stale frame is shown for no longer than Python's start), and saves what
 it painted as the frame for next time.
 

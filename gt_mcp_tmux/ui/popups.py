@@ -1,5 +1,6 @@
-"""What runs inside the popups: a static view that closes on any key (quick status), and
-scrolling views that refresh from the cache until q or Esc (Agent Mail, bridge)."""
+"""What runs inside the popups: scrolling views that follow the cache until q or Esc (Agent
+Mail, bridge, the quick status's whole list). The quick status's static first screen is
+cli/status.py's `quick_popup`, over its frame (ui/frames.py)."""
 
 from __future__ import annotations
 
@@ -28,18 +29,6 @@ MOST_SHARE = 0.1
 
 #: Keys that turn a static view into a scrolling one (any other key closes it).
 SCROLL_START = frozenset({"up", "down", "pgup", "pgdn", "end"})
-
-
-def show_until_key(console: Console, renderable: RenderableType, footer: Text) -> str | None:
-    """Print `renderable` and `footer` (no newline after it, so nothing scrolls), wait for a key;
-    the key pressed."""
-    with KeyReader() as keys:
-        console.print(renderable)
-        console.print(footer, end="")
-        key = keys.read(None)
-        while key == "resize":
-            key = keys.read(None)
-        return key
 
 
 def file_stamp(path: Path) -> tuple[int, int] | None:
