@@ -96,14 +96,22 @@ fi
 # The view's first screen, pre-rendered for this popup's size (its inside: the client's size times
 # the percentage, less the border, as tmux sums it): `cat` paints it at once, then the view starts
 # and takes over (repainting it if it is out of date). No frame: the view paints live.
+case "${version#next-}" in
+  3.2 | 3.2[!0-9]*) title="" ;;  # -T arrived in 3.3
+  *) title=" gastown-mcp " ;;
+esac
 frame=""
-case "$view" in
-  quick | dashboard | mail | bridge)
+# On tmux 3.2 (no -T) the views paint live: the frame's `sh -c SCRIPT ARGS...` relies on
+# display-popup running a command given as several arguments as 3.3 does (untested on 3.2).
+case "$title:$view" in
+  ?*:quick | ?*:dashboard | ?*:mail | ?*:bridge)
     case "$client_width$client_height" in
       "" | *[!0-9]*) ;;
       *)
         share="${size%\%}"
-        file="$frames/$view-$((client_width * share / 100 - 2))x$((client_height * share / 100 - 2)).ansi"
+        inner_w=$((client_width * share / 100 - 2))
+        inner_h=$((client_height * share / 100 - 2))
+        file="$frames/$view-${inner_w}x$inner_h.ansi"
         [ -n "$frames" ] && [ -f "$file" ] && [ -r "$file" ] && frame="$file"
         ;;
     esac
@@ -116,10 +124,6 @@ if [ -n "$frame" ]; then
 else
   set -- "$python" -m gt_mcp_tmux "$@"
 fi
-case "${version#next-}" in
-  3.2 | 3.2[!0-9]*) title="" ;;  # -T arrived in 3.3
-  *) title=" gastown-mcp " ;;
-esac
 if [ -n "$title" ]; then
   exec tmux display-popup -c "$client" -E -w "$size" -h "$size" -d "$cwd" -T "$title" -- "$@"
 fi
