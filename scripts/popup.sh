@@ -119,6 +119,7 @@ case "$title:$view" in
 esac
 if [ -n "$frame" ]; then
   # stty: a key typed before the view reads it is not echoed over the frame
+  # shellcheck disable=SC2016  # the inner shell expands them
   set -- sh -c 'cat -- "$1"; stty -echo -icanon 2>/dev/null; shift; exec "$@"' gtmcp-frame \
     "$frame" "$python" -m gt_mcp_tmux "$@" "--frame=$frame"
 else
