@@ -9,6 +9,10 @@
 # given back when we let go of the key (a reload with other settings, `none`).
 if [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then  # bound even before install.sh: popup.sh says what to run
   launcher="$(printf '%q' "$PLUGIN_DIR/scripts/popup.sh")"
+  # popup.sh's facts, in its order: version, Python, window, the two sizes, the client's size,
+  # where the frames are (what it would otherwise ask tmux for, one call, on every key press)
+  POPUP_FACTS='=#{q:version} =#{q:@gtmcp-python} =#{window_id} =#{q:@gtmcp-popup-size}'
+  POPUP_FACTS+=' =#{q:@gtmcp-dashboard-size} =#{client_width} =#{client_height} =#{q:@_gtmcp_frames}'
   # tmux's stock prefix bindings of the keys we may take (tmux 3.2-3.4)
   declare -A STOCK=([m]="select-pane -m" [M]="select-pane -M")
   # what is bound now in the prefix table, by key (one tmux call)
@@ -41,8 +45,10 @@ if [ -x "$PLUGIN_DIR/scripts/popup.sh" ]; then  # bound even before install.sh: 
     fi
     wanted[$key]=1
     view="${KEY_VIEWS[$i]}"
+    # what popup.sh needs comes expanded with the key (no tmux call before the popup); each
+    # `=` keeps an empty value an argument
     add bind-key -T prefix "$key" run-shell -b \
-      "$launcher $view #{q:client_name} #{q:pane_id} #{q:pane_current_path}"
+      "$launcher $view #{q:client_name} #{q:pane_id} #{q:pane_current_path} $POPUP_FACTS"
     bound+="$key "
   done
   restore=""

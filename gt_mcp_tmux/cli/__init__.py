@@ -29,6 +29,8 @@ SHARED_WITH_A_NAME: dict[str, frozenset[str]] = {
 }
 TAKES_VALUE = frozenset({"--lines", "--project", "--agent", "--client"})
 OWN_FLAGS = frozenset({"-h", "--help", "--version"})
+#: What a popup started by scripts/popup.sh is given after its pre-rendered frame was shown.
+FRAME_ARG = "--frame="
 
 
 def is_own(args: list[str]) -> bool:
@@ -39,7 +41,11 @@ def is_own(args: list[str]) -> bool:
     if named is not None:
         return _fits(args[1:], named, names=1)
     allowed = SHARED_COMMANDS.get(args[0])
-    return allowed is not None and _fits(args[1:], allowed, names=0)
+    if allowed is None:
+        return False
+    popup = "--popup" in args[1:]  # a popup's --frame=PATH (scripts/popup.sh): the frame it showed
+    rest = [arg for arg in args[1:] if not (popup and arg.startswith(FRAME_ARG))]
+    return _fits(rest, allowed, names=0)
 
 
 def _fits(rest: list[str], allowed: frozenset[str], names: int) -> bool:

@@ -18,6 +18,7 @@ def create_bridge_subparser(sub: Any) -> None:
         "--json", action="store_true", help="print {detect, bridge, collector} (README)"
     )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--frame", help=argparse.SUPPRESS)  # the frame popup.sh showed first
     add_focus_arguments(parser, agent=False)
     parser.set_defaults(func=command_bridge)
 
@@ -33,7 +34,9 @@ def command_bridge(args: argparse.Namespace) -> int:
     settings = command_settings(strict=not args.popup)
     typical = typical_widths(settings)
     if args.popup:
-        from gt_mcp_tmux.ui.popups import run_scrolling
+        from gt_mcp_tmux.collector.views_data import snapshot_file
+        from gt_mcp_tmux.ui.frames import popup_took_over
+        from gt_mcp_tmux.ui.popups import file_stamp, run_scrolling
 
         found: list[Detection] = []
         worker = threading.Thread(
@@ -49,7 +52,12 @@ def command_bridge(args: argparse.Namespace) -> int:
                 time.time(),
             )
 
-        return in_popup(lambda: run_scrolling(console(), build))
+        def stamp() -> object:  # the cache changed, or the detection came in
+            return (file_stamp(snapshot_file()), bool(found))
+
+        # a view narrowed to one project is not the frame of the next Prefix+b
+        took_over = None if args.project else popup_took_over("bridge", args.frame)
+        return in_popup(lambda: run_scrolling(console(), build, changed=stamp, on_first=took_over))
     detection = detect_all(settings, typical=typical)
     snapshot = focus_snapshot(cached_or_collected(settings), args.project)
     collector = collector_status()

@@ -20,6 +20,7 @@ def create_dashboard_subparser(sub: Any) -> None:
         "--json", action="store_true", help="print {snapshot, host, user_sessions} (README)"
     )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--frame", help=argparse.SUPPRESS)  # the frame popup.sh showed first
     parser.set_defaults(func=command_dashboard)
 
 
@@ -37,7 +38,12 @@ def command_dashboard(args: argparse.Namespace) -> int:
         return 0
     return in_popup(
         lambda: run_live(
-            console(), settings.stale_after, extensions, settings.jump_mode, args.popup
+            console(),
+            settings.stale_after,
+            extensions,
+            settings.jump_mode,
+            args.popup,
+            frame=args.frame,
         )
     )
 

@@ -9,8 +9,6 @@ from typing import Any
 
 from gt_mcp_tmux.cli.common import command_settings, command_snapshot, console, in_popup
 
-QUICK_FOOTER = "any key closes · ↑↓ PgUp PgDn: every agent"
-
 
 def create_status_subparser(sub: Any) -> None:
     parser = sub.add_parser("status", help="the fleet, Agent Mail and the bridge at a glance")
@@ -19,13 +17,14 @@ def create_status_subparser(sub: Any) -> None:
         "--all", action="store_true", help="every row of every list (else long ones are cut)"
     )
     parser.add_argument("--popup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--frame", help=argparse.SUPPRESS)  # the frame popup.sh showed first
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.set_defaults(func=command_status)
 
 
 def command_status(args: argparse.Namespace) -> int:
     if args.popup:
-        return in_popup(lambda: quick_popup(args.client))
+        return in_popup(lambda: quick_popup(args.frame, args.client))
     settings = command_settings()
     if args.json:
         from gt_mcp_tmux.collector.views_data import fresh_cache_json
@@ -46,50 +45,61 @@ def command_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def quick_popup(client: str | None = None) -> None:
+def quick_popup(frame: str | None = None, client: str | None = None) -> None:
+    """Prefix+g: the quick status, painted once over the frame popup.sh may have `cat`ed first
+    (`frame`: repainted only when it differs, then kept for next time), until a key; `n` goes
+    to the queue's first item (for `client`)."""
     from rich.text import Text
 
     from gt_mcp_tmux.collector.views_data import cached_or_collected, cached_snapshot
-    from gt_mcp_tmux.render.quick_view import quick_status
-    from gt_mcp_tmux.ui.popups import SCROLL_START, run_scrolling, show_until_key
+    from gt_mcp_tmux.ui.frames import quick_frame, read_frame, took_over
+    from gt_mcp_tmux.ui.keys import KeyReader
+    from gt_mcp_tmux.ui.popups import SCROLL_START, file_stamp, run_scrolling
 
     settings = command_settings(strict=False)
     screen = console()
+    shown = read_frame(frame)
     snapshot = cached_snapshot()
-    if snapshot is None:
+    if snapshot is None and shown is None:
         screen.print(Text("no snapshot yet: collecting once…", style="dim"))
         snapshot = cached_or_collected(settings)
         screen.clear()
-    hint = QUICK_FOOTER
-    if snapshot is not None and snapshot.queue.items:
-        hint = "n: go to the first item · " + hint
-    if settings.key_dashboard != "none":
-        hint += f" · Prefix+{settings.key_dashboard} opens the dashboard"
-    footer = Text(hint, style="dim", no_wrap=True, overflow="ellipsis")
-    if snapshot is None:
-        body: Any = Text(
-            "no data: is the collector running? (gt-mcp collector status)", style="yellow"
-        )
-    else:
-        height = max(screen.height - 1, 5)
-        body = quick_status(snapshot, time.time(), height=height, stale_after=settings.stale_after)
-    key = show_until_key(screen, body, footer)
+    with KeyReader() as keys:
+        size = screen.size
+        painted = quick_frame(snapshot, settings, (size.width, size.height))
+        if painted != shown:
+            sys.stdout.write(("\x1b[H\x1b[2J" if frame else "") + painted)
+            sys.stdout.flush()
+        took_over("quick", frame, painted, (size.width, size.height))
+        key = keys.read(None)
+        while key == "resize":
+            key = keys.read(None)
     if snapshot is not None and key == "n" and snapshot.queue.items:
         import os
 
         from gt_mcp_tmux.sources.tmux.runner import current_server_socket
         from gt_mcp_tmux.ui.queue_actions import first_item, go_to, shown_queue
 
-        first = first_item(shown_queue(snapshot, current_server_socket()))
-        if first is not None:
-            go_to(first, settings, client, after_pid=os.getpid())
+        item = first_item(shown_queue(snapshot, current_server_socket()))
+        if item is not None:
+            go_to(item, settings, client, after_pid=os.getpid())
         return
     if snapshot is not None and key in SCROLL_START:
         # as many agents as fit, most urgent first; a scroll key shows them all, and scrolls
+        from gt_mcp_tmux.collector.views_data import snapshot_file
+        from gt_mcp_tmux.render.quick_view import quick_status
+
+        first = snapshot
+
         def whole() -> Any:
-            latest = cached_snapshot() or snapshot
+            latest = cached_snapshot() or first
             return quick_status(
                 latest, time.time(), stale_after=settings.stale_after, live=True, bounded=False
             )
 
-        run_scrolling(screen, whole, hint="q close · ↑↓ PgUp PgDn Home End scroll")
+        run_scrolling(
+            screen,
+            whole,
+            hint="q close · ↑↓ PgUp PgDn Home End scroll",
+            changed=lambda: file_stamp(snapshot_file()),
+        )

@@ -57,3 +57,9 @@ def read_snapshot(path: Path | None = None) -> Snapshot | None:
         return snapshot_from_json(data)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def frames_dir(snapshot_file: Path) -> Path:
+    """Where the popups' pre-rendered first frames of `snapshot_file` live (ui/frames.py): one
+    private folder per snapshot file, in the user's runtime folder."""
+    return runtime_dir() / f"frames-{sha256_hex(os.path.realpath(snapshot_file).encode())[:12]}"

@@ -37,6 +37,7 @@ from gt_mcp_tmux.collector.announce import (
 )
 from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
+from gt_mcp_tmux.collector.frames_trigger import FrameTrigger
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
@@ -105,6 +106,7 @@ class Collector:
         self.mail: AgentMail | None = None
         self.mail_health = SourceHealth("agent_mail", interval=self.settings.mail_interval)
         self.pusher = OptionPusher(self.server_args)
+        self.frames = FrameTrigger(socket_path)
         self.last_error: str | None = None
         self.last_cache_content: tuple[object, ...] | None = None
         self.last_cache_write = 0.0
@@ -361,9 +363,11 @@ class Collector:
         if self.pusher.push(options) and "@_gtmcp_heartbeat" in options:
             self.last_heartbeat = now
         content = cache_content(snapshot)  # the records themselves, compared: no serialising
-        if content != self.last_cache_content or now - self.last_cache_write >= 5:
+        changed = content != self.last_cache_content
+        if changed or now - self.last_cache_write >= 5:
             write_snapshot(snapshot, snapshot_path(self.socket_path))
             self.last_cache_content, self.last_cache_write = content, now
+        self.frames.offer(changed, time.monotonic())  # the popups' first frames, when due
 
     def cycle(self) -> None:
         now = time.time()

@@ -26,7 +26,7 @@ from gt_mcp_tmux.render.host_panel import HostTable
 from gt_mcp_tmux.render.icons import ascii_text
 from gt_mcp_tmux.render.mail_panel import MailSummary
 from gt_mcp_tmux.render.sessions_panel import SessionsView
-from gt_mcp_tmux.render.town_header import header_lines
+from gt_mcp_tmux.render.town_header import header_lines, painted_once
 
 PANELS = ("agents", "convoys", "feed", "mail", "sessions", "host")
 #: Below this many lines per panel the live dashboard shows only the agents and the focused panel.
@@ -49,6 +49,9 @@ class DashboardInput:
     stale_after: float = 30.0
     keys: bool = False  # show the key help line (live dashboard)
     extensions: tuple[ExtensionPanel, ...] = ()  # users' own panels (extensions.py)
+    #: a pre-rendered frame (ui/frames.py): the header says when the data is from (`as of
+    #: 14:03:07`), not an age that would be frozen in the file
+    painted_once: bool = False
 
 
 def panel_names(view: DashboardInput) -> tuple[str, ...]:
@@ -140,7 +143,10 @@ def framed(name: str, view: DashboardInput, ascii_only: bool = False) -> Panel:
 def head(view: DashboardInput, ascii_only: bool = False) -> list[Text]:
     if view.snapshot is None:
         return [Text(NO_DATA, style="bold yellow", no_wrap=True, overflow="ellipsis")]
-    return header_lines(view.snapshot, view.now, view.stale_after, ascii_only)
+    lines = header_lines(view.snapshot, view.now, view.stale_after, ascii_only)
+    if view.painted_once:
+        lines[0] = painted_once(lines[0], view.snapshot, view.now)
+    return lines
 
 
 def key_line(view: DashboardInput, shown: Sequence[str]) -> Text:

@@ -181,19 +181,32 @@ def run_live(
     extensions: tuple[ExtensionPanel, ...] = (),
     jump_mode: str = "popup",
     popup: bool = False,
+    frame: str | None = None,
 ) -> None:
-    """The interactive dashboard, until q or Esc (or, inside a popup, a jump)."""
+    """The interactive dashboard, until q or Esc (or, inside a popup, a jump). A popup keeps its
+    first screen as the frame for next time (ui/frames.py); `frame`: the one shown before."""
+    from gt_mcp_tmux.ui.frames import dashboard_frame, took_over
+
     board = Dashboard(stale_after, extensions)
     board.refresh()
     ascii_only = plain_glyphs(console, console.options)
     with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
         next_refresh = time.monotonic() + REFRESH_EVERY
+        first = popup
         while True:
             width, height = console.size  # read afresh each frame: resizes just work
+            now = time.time()
             live.update(
-                live_frame(board.view(time.time(), keys=True), width, height, ascii_only),
-                refresh=True,
+                live_frame(board.view(now, keys=True), width, height, ascii_only), refresh=True
             )
+            if first:
+                first = False
+                took_over(
+                    "dashboard",
+                    frame,
+                    dashboard_frame(board, (width, height), now),
+                    (width, height),
+                )
             key = keys.read(max(next_refresh - time.monotonic(), 0.0))
             if key is None:
                 board.refresh()
