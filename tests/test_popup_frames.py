@@ -90,7 +90,8 @@ def test_prefix_g_cats_the_frame_before_any_python(
     assert "FRAME-SENTINEL painted by cat" in text
     retry_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 2, 10)
     argv, tty_size = log.read_text().splitlines()[:2]
-    assert argv.endswith(f"status --popup --frame={folder}/quick-{size[0]}x{size[1]}.ansi")
+    assert argv.endswith(f"--frame={folder}/quick-{size[0]}x{size[1]}.ansi")
+    assert "status --popup --client " in argv  # the client, for `n` (go to the queue's first)
     assert tty_size == f"{size[1]} {size[0]}", "popup.sh and tmux agree on the popup's size"
     screen.keys("x")
     assert closed(screen.wait_for(closed))
