@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from gt_mcp_tmux.model import MailAgent, MailMessage, MailProject, Reservation
+from gt_mcp_tmux.sources.agent_mail import http_memo
+from gt_mcp_tmux.sources.agent_mail.http_memo import Memo, Seen
 from gt_mcp_tmux.sources.agent_mail.keepalive import KeepAlive
 from gt_mcp_tmux.sources.agent_mail.reading import (
     VARIANT_PYPI,
@@ -30,6 +34,7 @@ from gt_mcp_tmux.sources.agent_mail.reading import (
     MailReadError,
     MailReading,
     iso_utc,
+    parse_ts,
 )
 from gt_mcp_tmux.sources.http_lite import HttpError, Response, request
 
@@ -44,8 +49,15 @@ VIEW_MAX_BYTES = 512 * 1024
 #: Which MCP path answered last time, per base URL (upstream needs `/api/`: skip the 404 next time).
 _PATH_SEEN: dict[str, str] = {}
 _IDS = itertools.count(1)
-#: Requests in flight at once during one refresh, each on its own kept-alive connection.
+#: Requests in flight at once during one refresh, each on its own kept-alive connection. The
+#: Python servers answer one request at a time (one process, CPU-bound): more gain little.
 PARALLEL = 4
+#: Newest messages asked for first; when they are all new since the last refresh, up to
+#: FEED_MORE (the servers give at most 1,000) to see every message since.
+FEED_FIRST = 20
+FEED_MORE = 500
+#: Views not begun this close to the deadline are left for the next refresh (withheld).
+VIEW_RESERVE = 0.25
 
 
 class _NotFound(Exception):
@@ -77,6 +89,7 @@ class HttpMailReader:
         recent_limit: int = 20,
         parallel: int = PARALLEL,
         max_bytes: int = MAX_REFRESH_BYTES,
+        incremental: bool = True,
     ) -> None:
         self.url = url.rstrip("/")
         self._token = token
@@ -92,6 +105,9 @@ class HttpMailReader:
         self.requests_sent = 0  # for the benchmark and the tests
         self.max_bytes = max_bytes
         self.bytes_read = 0
+        #: Reuse the view counts of the last refresh where they cannot have changed (http_memo).
+        self.incremental = incremental
+        self.views_asked = 0  # for the benchmark and the tests
 
     def __repr__(self) -> str:  # never show the token
         return f"HttpMailReader({self.url!r})"
@@ -283,17 +299,25 @@ class HttpMailReader:
         return [p for p in found if isinstance(p, dict)] if isinstance(found, list) else []
 
     def _view_count(self, view: str, agent: str, slug: str, deadline: float) -> int | str:
-        """The view's count, or why there is none (`NEEDS_TOKEN`, `NOT_OFFERED`): never a 0
-        made up for a count the server did not give."""
+        """The view's count, or why there is none (`NEEDS_TOKEN`, `NOT_OFFERED`, `NOT_IN_TIME`):
+        never a 0 made up for a count the server did not give."""
+        if time.monotonic() > deadline - VIEW_RESERVE:
+            return NOT_IN_TIME
         query = urllib.parse.urlencode({"project": slug, "limit": 100000})
         uri = f"resource://views/{view}/{urllib.parse.quote(agent, safe='')}?{query}"
         self._local.in_view = True
         try:
+            with self._lock:
+                self.views_asked += 1
             found = self.resource(uri, deadline)
         except _ViewTooLarge:
             return TOO_LARGE
         except RpcError as err:
             return NEEDS_TOKEN if "token" in str(err).lower() else NOT_OFFERED
+        except MailReadError as err:
+            if "timed out" in err.message:
+                return NOT_IN_TIME
+            raise
         finally:
             self._local.in_view = False
         if isinstance(found, dict) and found.get("error") is not None:
@@ -332,7 +356,96 @@ class HttpMailReader:
         finally:
             self.close()
 
+    # --- what changed since the last refresh (see http_memo) -----------------------------------
+
+    def _tool_calls(self, deadline: float) -> tuple[dict[str, int] | None, datetime | None]:
+        """The server's count of calls per tool and its clock then; (None, None) if not offered."""
+        try:
+            found = self.resource("resource://tooling/metrics", deadline)
+        except RpcError:
+            return None, None
+        tools = found.get("tools") if isinstance(found, dict) else None
+        if not isinstance(tools, list):
+            return None, None
+        calls = {
+            item["name"]: item["calls"]
+            for item in tools
+            if isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and _is_int(item.get("calls"))
+        }
+        return calls, parse_ts(found.get("generated_at"))
+
+    def _acked_since(
+        self, memo: Memo, calls: dict[str, int], at: datetime | None, deadline: float
+    ) -> set[str] | None:
+        """Lower-cased names of the agents that acknowledged a message since `memo`, or None
+        when the server cannot tell them all (restarted, log overrun, no clock)."""
+        if memo.calls is None or memo.at is None or at is None:
+            return None
+        if http_memo.restarted(memo.calls, calls):
+            return None
+        new_acks = calls.get(http_memo.ACK_TOOL, 0) - memo.calls.get(http_memo.ACK_TOOL, 0)
+        if new_acks == 0:
+            return set()
+        since = memo.at - timedelta(seconds=1)
+        window = max(1, math.ceil((at - since).total_seconds()) + 1)
+        try:
+            found = self.resource(f"resource://tooling/recent/{window}", deadline)
+        except RpcError:
+            return None
+        entries = found.get("entries") if isinstance(found, dict) else None
+        if not isinstance(entries, list) or len(entries) >= http_memo.RECENT_KEPT - 96:
+            return None
+        names: set[str] = set()
+        acks = 0
+        for entry in entries:
+            if not isinstance(entry, dict) or entry.get("tool") != http_memo.ACK_TOOL:
+                continue
+            moment = parse_ts(entry.get("timestamp"))
+            if moment is None or not isinstance(entry.get("agent"), str):
+                return None  # an ack we cannot place
+            if moment >= since:
+                acks += 1
+                names.add(str(entry["agent"]).lower())
+        return names if acks >= new_acks else None
+
+    def _inbox(self, limit: int, deadline: float, *, bounded: bool = False) -> list[Any] | None:
+        """`GET /mail/api/unified-inbox?limit=N`'s messages, newest first; None when the server
+        has no such page. `bounded`: counted like a view (its own cap, outside the budget)."""
+        self._local.in_view = bounded
+        try:
+            found = self.get_json(f"/mail/api/unified-inbox?limit={int(limit)}", deadline)
+        finally:
+            self._local.in_view = False
+        items = found.get("messages") if isinstance(found, dict) else None
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else None
+
+    def _feed(self, memo: Memo | None, deadline: float) -> tuple[list[Any], bool]:
+        """The newest messages (raw) and whether they hold every message since `memo`'s newest."""
+        limit = max(self.recent_limit, FEED_FIRST)
+        items = self._inbox(limit, deadline)
+        if items is None:
+            return [], False
+        if memo is None or _covers(items, memo.top_id, limit):
+            return items, memo is not None
+        if len(items) < limit:
+            return items, False  # the newest message is gone: another database, or rewound
+        try:
+            more = self._inbox(FEED_MORE, deadline, bounded=True)
+        except _ViewTooLarge:
+            return items, False
+        if more is None or not _covers(more, memo.top_id, FEED_MORE):
+            return items, False
+        return more, True
+
+    # --- the read -------------------------------------------------------------------------------
+
     def _read(self, deadline: float) -> MailReading:
+        memo = http_memo.recall(self.url) if self.incremental else None
+        # Counts and messages first: whatever happens after them shows at the next refresh.
+        calls, at = self._tool_calls(deadline) if self.incremental else (None, None)
+        feed, covered = self._feed(memo, deadline)
         entries = [e for e in self._projects(deadline) if e.get("slug")]
         slugs = [str(e["slug"]) for e in entries]
         answers = self._map(lambda slug: self._project(slug, deadline), slugs)
@@ -351,15 +464,29 @@ class HttpMailReader:
                     saw_agents = True
                     saw_active_flag = saw_active_flag or "is_active" in item
                     saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
+        reuse = (
+            memo is not None
+            and covered
+            and calls is not None
+            and time.monotonic() - memo.full_at < http_memo.FULL_EVERY
+        )
+        counted: dict[tuple[str, str, str], int | str] = {}
+        if reuse:
+            assert memo is not None and calls is not None
+            acked = self._acked_since(memo, calls, at, deadline)
+            counted = _reused(memo, listed, _got_mail(feed, memo.top_id), acked)
         # Per agent: acks pending always; urgent unread only when there is unread mail at all.
-        views = [(slug, str(item["name"]), "ack-required") for slug, item in listed]
-        views += [
-            (slug, str(item["name"]), "urgent-unread")
+        views = [
+            (slug, str(item["name"]), view)
+            for view in ("ack-required", "urgent-unread")
             for slug, item in listed
-            if _int(item.get("unread_count"))
+            if (slug, str(item["name"]), view) not in counted
+            and (view == "ack-required" or _int(item.get("unread_count")))
         ]
         counts = self._map(lambda v: self._view_count(v[2], v[1], v[0], deadline), views)
-        counted = dict(zip(views, counts, strict=True))
+        counted.update(zip(views, counts, strict=True))
+        if self.incremental:
+            self._remember(memo, reuse, feed, calls, at, listed, counted)
         withheld: dict[str, str] = {}
         projects = []
         for entry, slug, (_directory, held) in zip(entries, slugs, answers, strict=True):
@@ -388,36 +515,107 @@ class HttpMailReader:
         return MailReading(
             variant=variant,
             projects=projects,
-            messages=self._recent(deadline),
+            messages=_messages(feed, self.recent_limit),
             withheld=withheld,
         )
 
-    def _recent(self, deadline: float) -> list[MailMessage]:
-        if self.recent_limit <= 0:
-            return []
-        found = self.get_json(f"/mail/api/unified-inbox?limit={int(self.recent_limit)}", deadline)
-        items = found.get("messages") if isinstance(found, dict) else None
-        messages = []
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), int):
-                continue
-            recipients = item.get("recipients") or ""
-            if isinstance(recipients, str):
-                names = [part.strip() for part in recipients.split(",") if part.strip()]
-            else:
-                names = [str(part) for part in recipients]
-            messages.append(
-                MailMessage(
-                    id=item["id"],
-                    project=str(item.get("project_slug") or ""),
-                    subject=str(item.get("subject") or ""),
-                    sender=str(item.get("sender") or ""),
-                    recipients=sorted(set(names)),
-                    importance=str(item.get("importance") or "normal"),
-                    created_ts=iso_utc(item.get("created_ts")),
-                )
+    def _remember(
+        self,
+        memo: Memo | None,
+        reused: bool,
+        feed: list[Any],
+        calls: dict[str, int] | None,
+        at: datetime | None,
+        listed: list[tuple[str, dict[str, Any]]],
+        counted: dict[tuple[str, str, str], int | str],
+    ) -> None:
+        """Keep this refresh's counts for the next (only numbers: a withheld one is asked again)."""
+
+        def number(key: tuple[str, str, str]) -> int | None:
+            value = counted.get(key, 0)  # not asked: no unread mail, so no urgent unread
+            return value if isinstance(value, int) else None
+
+        ids = [item["id"] for item in feed if _is_int(item.get("id"))]
+        agents = {
+            (slug, str(item["name"])): Seen(
+                unread=_int(item.get("unread_count")),
+                urgent=number((slug, str(item["name"]), "urgent-unread")),
+                acks=number((slug, str(item["name"]), "ack-required")),
             )
-        return messages[: self.recent_limit]
+            for slug, item in listed
+        }
+        full_at = memo.full_at if reused and memo is not None else time.monotonic()
+        top = max(ids, default=memo.top_id if memo is not None and reused else 0)
+        http_memo.remember(self.url, Memo(top, calls, at, full_at, agents))
+
+
+def _covers(items: list[Any], top_id: int, limit: int) -> bool:
+    """Whether `items` (newest first, at most `limit`) hold every message newer than `top_id`:
+    they reach back to it, or there were none before and these are all there is."""
+    ids = [item["id"] for item in items if _is_int(item.get("id"))]
+    if top_id == 0:
+        return len(items) < min(limit, FEED_FIRST)
+    return bool(ids) and max(ids) >= top_id and min(ids) <= top_id
+
+
+def _got_mail(feed: list[Any], top_id: int) -> set[tuple[str, str]]:
+    """(project slug, agent name) of every recipient of a message newer than `top_id`."""
+    found: set[tuple[str, str]] = set()
+    for item in feed:
+        if not _is_int(item.get("id")) or item["id"] <= top_id:
+            continue
+        slug = str(item.get("project_slug") or "")
+        found.update((slug, name) for name in _recipients(item))
+    return found
+
+
+def _reused(
+    memo: Memo,
+    listed: list[tuple[str, dict[str, Any]]],
+    got_mail: set[tuple[str, str]],
+    acked: set[str] | None,
+) -> dict[tuple[str, str, str], int | str]:
+    """The view counts of the last refresh still true now (see http_memo), by view key."""
+    counted: dict[tuple[str, str, str], int | str] = {}
+    for slug, item in listed:
+        name = str(item["name"])
+        seen = memo.agents.get((slug, name))
+        mail = (slug, name) in got_mail
+        urgent = http_memo.reuse_urgent(seen, _int(item.get("unread_count")), mail)
+        if urgent is not None:
+            counted[(slug, name, "urgent-unread")] = urgent
+        acks = http_memo.reuse_acks(seen, mail, acked, name)
+        if acks is not None:
+            counted[(slug, name, "ack-required")] = acks
+    return counted
+
+
+def _recipients(item: dict[str, Any]) -> list[str]:
+    recipients = item.get("recipients") or ""
+    if isinstance(recipients, str):
+        return [part.strip() for part in recipients.split(",") if part.strip()]
+    return [str(part) for part in recipients] if isinstance(recipients, list) else []
+
+
+def _messages(feed: list[Any], limit: int) -> list[MailMessage]:
+    messages: list[MailMessage] = []
+    for item in feed:
+        if len(messages) >= limit:
+            break
+        if not isinstance(item.get("id"), int):
+            continue
+        messages.append(
+            MailMessage(
+                id=item["id"],
+                project=str(item.get("project_slug") or ""),
+                subject=str(item.get("subject") or ""),
+                sender=str(item.get("sender") or ""),
+                recipients=sorted(set(_recipients(item))),
+                importance=str(item.get("importance") or "normal"),
+                created_ts=iso_utc(item.get("created_ts")),
+            )
+        )
+    return messages
 
 
 def _is_envelope(found: Any) -> bool:
@@ -440,6 +638,7 @@ def _with_query(uri: str, **extra: str) -> str:
 NEEDS_TOKEN = "needs agent token"
 NOT_OFFERED = "not offered by this server"
 TOO_LARGE = "answer too large to count"
+NOT_IN_TIME = "not counted in time (the next refresh goes on)"
 #: The view behind each count an agent record carries.
 _COUNT_OF_VIEW = {"urgent-unread": "urgent_unread", "ack-required": "acks_pending"}
 
