@@ -34,8 +34,10 @@ RECENT_KEPT = 4096
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """One agent's numbers at the last refresh (None: not known then)."""
+    """One agent's numbers at the last refresh (None: not known then). `ident`: its id, when it
+    registered and when its project was made (another server on the same URL is not it)."""
 
+    ident: str
     unread: int
     urgent: int | None
     acks: int | None
@@ -79,7 +81,7 @@ def restarted(before: dict[str, int], now: dict[str, int]) -> bool:
 
 
 def reuse_urgent(seen: Seen | None, unread: int, got_mail: bool) -> int | None:
-    """The urgent count still true now, or None (ask the view)."""
+    """The urgent count still true now, or None (ask the view). `seen`: the same agent's."""
     if unread == 0:
         return 0  # no unread mail, so no urgent unread mail
     if seen is None or got_mail or seen.urgent is None:

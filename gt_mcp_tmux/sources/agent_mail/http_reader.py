@@ -448,6 +448,7 @@ class HttpMailReader:
         feed, covered = self._feed(memo, deadline)
         entries = [e for e in self._projects(deadline) if e.get("slug")]
         slugs = [str(e["slug"]) for e in entries]
+        made = {str(e["slug"]): str(e.get("created_at") or "") for e in entries}
         answers = self._map(lambda slug: self._project(slug, deadline), slugs)
         saw_active_flag = saw_retired = saw_agents = saw_integer_times = False
         listed: list[tuple[str, dict[str, Any]]] = []
@@ -460,7 +461,7 @@ class HttpMailReader:
                 raw_agents = directory
             for item in raw_agents:
                 if isinstance(item, dict) and item.get("name"):
-                    listed.append((slug, item))
+                    listed.append((slug, {**item, _IDENT: _ident(item, made[slug])}))
                     saw_agents = True
                     saw_active_flag = saw_active_flag or "is_active" in item
                     saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
@@ -538,6 +539,7 @@ class HttpMailReader:
         ids = [item["id"] for item in feed if _is_int(item.get("id"))]
         agents = {
             (slug, str(item["name"])): Seen(
+                ident=str(item[_IDENT]),
                 unread=_int(item.get("unread_count")),
                 urgent=number((slug, str(item["name"]), "urgent-unread")),
                 acks=number((slug, str(item["name"]), "ack-required")),
@@ -580,6 +582,8 @@ def _reused(
     for slug, item in listed:
         name = str(item["name"])
         seen = memo.agents.get((slug, name))
+        if seen is not None and seen.ident != item[_IDENT]:
+            seen = None  # another agent (or server) of that name
         mail = (slug, name) in got_mail
         urgent = http_memo.reuse_urgent(seen, _int(item.get("unread_count")), mail)
         if urgent is not None:
@@ -588,6 +592,14 @@ def _reused(
         if acks is not None:
             counted[(slug, name, "ack-required")] = acks
     return counted
+
+
+#: Where `_read` keeps an agent's identity in its directory entry (not a server field).
+_IDENT = " ident"
+
+
+def _ident(item: dict[str, Any], project_made: str) -> str:
+    return f"{item.get('id')}|{item.get('inception_ts')}|{project_made}"
 
 
 def _recipients(item: dict[str, Any]) -> list[str]:
