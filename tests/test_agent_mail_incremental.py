@@ -79,13 +79,20 @@ def counts(reading: MailReading) -> dict[str, tuple[int, int, int, list[str]]]:
     }
 
 
-def refresh(fleet: Fleet) -> tuple[dict[str, Any], int]:
+def held(reading: MailReading) -> set[tuple[int, str, str]]:
+    return {(r.id, r.agent, r.path_pattern) for p in reading.projects for r in p.reservations}
+
+
+def refresh(fleet: Fleet, reservation_reads: int | None = None) -> tuple[dict[str, Any], int]:
     """One HTTP refresh (the memo of the last one in force): its counts and the views it asked;
-    the counts must be the SQLite read's."""
+    the counts and reservations must be the SQLite read's, read from the server that often."""
     reader = HttpMailReader(fleet.server.url, call_timeout=20)
     reading = reader.read(time.monotonic() + 60)
     truth = SqliteMailReader(str(fleet.server.db_path)).read(time.monotonic() + 20)
     assert counts(reading) == counts(truth)
+    assert held(reading) == held(truth)
+    if reservation_reads is not None:
+        assert reader.reservation_reads == reservation_reads
     return counts(reading), reader.views_asked
 
 
@@ -93,27 +100,39 @@ def test_a_refresh_asks_again_only_what_may_have_changed(fleet: Fleet) -> None:
     urgent = fleet.send(NAMES[1], "urgent, ack", "urgent", ack=True)
     fleet.send(NAMES[2], "plain")
     http_memo.forget(fleet.server.url)
-    first, asked = refresh(fleet)
+    first, asked = refresh(fleet, reservation_reads=1)
     assert first[NAMES[1]][:3] == (1, 1, 1)
     assert asked == 3 + 2  # acks of all three, urgent of the two with unread mail
 
-    same, asked = refresh(fleet)
+    same, asked = refresh(fleet, reservation_reads=0)  # no tool called: nothing swept either
     assert (same, asked) == (first, 0)  # nothing changed: no view asked
 
     fleet.mark("mark_message_read", NAMES[1], urgent)  # unread drops: urgent asked again
-    now, asked = refresh(fleet)
+    now, asked = refresh(fleet, reservation_reads=0)
     assert now[NAMES[1]][:3] == (0, 0, 1)
     assert asked == 0  # no unread mail: no urgent; no ack given: acks kept
 
     fleet.mark("acknowledge_message", NAMES[1], urgent)  # nothing in the directory changes
-    now, asked = refresh(fleet)
+    now, asked = refresh(fleet, reservation_reads=0)
     assert now[NAMES[1]][:3] == (0, 0, 0)
     assert asked == 1  # the server logged who acknowledged: that agent's acks only
 
     fleet.send(NAMES[2], "second ack", ack=True)  # new mail: that recipient asked again
-    now, asked = refresh(fleet)
+    now, asked = refresh(fleet, reservation_reads=1)  # sending may sweep: read again
     assert now[NAMES[2]][:3] == (2, 0, 1)
     assert asked == 2
+
+    fleet.server.tool(
+        "file_reservation_paths",
+        project_key=fleet.key,
+        agent_name=NAMES[2],
+        paths=["src/*.py"],
+        ttl_seconds=3600,
+        exclusive=True,
+        reason="incremental",
+    )
+    refresh(fleet, reservation_reads=1)  # the new reservation is there (as SQLite has it)
+    refresh(fleet, reservation_reads=0)
 
 
 def test_a_restarted_server_has_its_nonzero_ack_counts_asked_again(fleet: Fleet) -> None:

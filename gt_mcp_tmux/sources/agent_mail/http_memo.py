@@ -14,8 +14,15 @@ number may have changed. A reused number is the server's own, as of this refresh
   in any count (the server restarted), a log that cannot account for every new call, or a server
   without these resources: every nonzero ack count is asked again.
 
-Every `FULL_EVERY` seconds each view is asked again regardless: an ack given through another
-process on the same database (a stdio server) shows within that time.
+- **reservations** change only through the reservation tools, or the expiry sweep that reading
+  them (`resource://file_reservations`) or sending mail (with enforcement on) runs: while the
+  server counted no call of any tool but `QUIET_TOOLS` (which neither reserve nor sweep), the
+  last refresh's reservations are still the server's, and not reading them again spares the
+  server that sweep (a write). Expiry is applied by the reader either way.
+
+Every `FULL_EVERY` seconds each view and reservation list is asked again regardless: an ack given through another
+process on the same database (a stdio server), or a reservation released by the server's
+optional background cleanup (`FILE_RESERVATIONS_CLEANUP_ENABLED`), shows within that time.
 """
 
 from __future__ import annotations
@@ -24,12 +31,36 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gt_mcp_tmux.model import Reservation
+
 #: The longest a reused count goes without being asked again (seconds).
 FULL_EVERY = 120.0
 #: The tool that sets `ack_ts` (directly or through `call_extended_tool`, which counts it too).
 ACK_TOOL = "acknowledge_message"
 #: The server keeps this many recent tool calls; a window this full may have lost some.
 RECENT_KEPT = 4096
+#: Tools that neither change reservations nor run the expiry sweep (both servers' source: only
+#: the reservation tools, their macros, `send_message`/`reply_message` with enforcement on, and
+#: the reservations resource sweep).
+QUIET_TOOLS = frozenset(
+    {
+        "health_check",
+        "ensure_project",
+        "register_agent",
+        "create_agent_identity",
+        "whois",
+        "fetch_inbox",
+        "mark_message_read",
+        "acknowledge_message",
+        "search_messages",
+        "summarize_thread",
+        "summarize_threads",
+        "list_contacts",
+        "request_contact",
+        "respond_contact",
+        "set_contact_policy",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +81,8 @@ class Memo:
     at: datetime | None  # the server's clock when it counted them
     full_at: float  # time.monotonic() of the last refresh that asked every view
     agents: dict[tuple[str, str], Seen] = field(default_factory=dict)
+    #: Each project's unreleased reservations as last read (by slug, with its `created_at`).
+    held: dict[tuple[str, str], list[Reservation]] = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()
@@ -78,6 +111,15 @@ def forget(url: str | None = None) -> None:
 def restarted(before: dict[str, int], now: dict[str, int]) -> bool:
     """A tool count went down: the server started again (its counts live in memory)."""
     return any(now.get(name, 0) < count for name, count in before.items())
+
+
+def reservations_unchanged(before: dict[str, int] | None, now: dict[str, int] | None) -> bool:
+    """No call since `before` of a tool that may have reserved, released or swept."""
+    if before is None or now is None or restarted(before, now):
+        return False
+    return all(
+        count == before.get(name, 0) for name, count in now.items() if name not in QUIET_TOOLS
+    )
 
 
 def reuse_urgent(seen: Seen | None, unread: int, got_mail: bool) -> int | None:

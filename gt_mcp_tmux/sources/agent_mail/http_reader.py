@@ -108,6 +108,7 @@ class HttpMailReader:
         #: Reuse the view counts of the last refresh where they cannot have changed (http_memo).
         self.incremental = incremental
         self.views_asked = 0  # for the benchmark and the tests
+        self.reservation_reads = 0
 
     def __repr__(self) -> str:  # never show the token
         return f"HttpMailReader({self.url!r})"
@@ -330,17 +331,28 @@ class HttpMailReader:
         messages = found.get("messages")
         return len(messages) if isinstance(messages, list) else NOT_OFFERED
 
-    def _project(self, slug: str, deadline: float) -> tuple[Any, Any]:
-        """A project's agent directory and its unreleased reservations, as decoded JSON."""
+    def _project(
+        self, slug: str, kept: list[Reservation] | None, deadline: float
+    ) -> tuple[Any, list[Reservation]]:
+        """A project's agent directory (decoded JSON) and its unreleased reservations: `kept`
+        when given (still true, see http_memo), else read (which makes the server sweep)."""
         quoted = urllib.parse.quote(slug, safe="")
         try:
             directory = self.resource(f"resource://agents/{quoted}", deadline)
+            if kept is not None:
+                return directory, kept
             held = self.resource(
                 f"resource://file_reservations/{quoted}?active_only=true", deadline
             )
         except RpcError as err:
             raise MailReadError("error", f"project {slug}: {err}") from None
-        return directory, held
+        with self._lock:
+            self.reservation_reads += 1
+        return directory, [
+            _reservation(item)
+            for item in (held if isinstance(held, list) else [])
+            if isinstance(item, dict) and item.get("released_ts") is None
+        ]
 
     def _map(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """`work` over `items`, at most `parallel` at once, in order; the first failure raises."""
@@ -449,7 +461,15 @@ class HttpMailReader:
         entries = [e for e in self._projects(deadline) if e.get("slug")]
         slugs = [str(e["slug"]) for e in entries]
         made = {str(e["slug"]): str(e.get("created_at") or "") for e in entries}
-        answers = self._map(lambda slug: self._project(slug, deadline), slugs)
+        fresh = memo is not None and time.monotonic() - memo.full_at < http_memo.FULL_EVERY
+        kept = (
+            memo.held
+            if memo is not None and fresh and http_memo.reservations_unchanged(memo.calls, calls)
+            else {}
+        )
+        answers = self._map(
+            lambda slug: self._project(slug, kept.get((slug, made[slug])), deadline), slugs
+        )
         saw_active_flag = saw_retired = saw_agents = saw_integer_times = False
         listed: list[tuple[str, dict[str, Any]]] = []
         for slug, (directory, _held) in zip(slugs, answers, strict=True):
@@ -465,12 +485,7 @@ class HttpMailReader:
                     saw_agents = True
                     saw_active_flag = saw_active_flag or "is_active" in item
                     saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
-        reuse = (
-            memo is not None
-            and covered
-            and calls is not None
-            and time.monotonic() - memo.full_at < http_memo.FULL_EVERY
-        )
+        reuse = memo is not None and covered and calls is not None and fresh
         counted: dict[tuple[str, str, str], int | str] = {}
         if reuse:
             assert memo is not None and calls is not None
@@ -487,24 +502,22 @@ class HttpMailReader:
         counts = self._map(lambda v: self._view_count(v[2], v[1], v[0], deadline), views)
         counted.update(zip(views, counts, strict=True))
         if self.incremental:
-            self._remember(memo, reuse, feed, calls, at, listed, counted)
+            now_held = {
+                (slug, made[slug]): found for slug, (_d, found) in zip(slugs, answers, strict=True)
+            }
+            self._remember(memo, reuse or bool(kept), feed, calls, at, listed, counted, now_held)
         withheld: dict[str, str] = {}
         projects = []
         for entry, slug, (_directory, held) in zip(entries, slugs, answers, strict=True):
             agents = [
                 _agent(item, counted, slug, withheld) for owner, item in listed if owner == slug
             ]
-            reservations = [
-                _reservation(item)
-                for item in (held if isinstance(held, list) else [])
-                if isinstance(item, dict) and item.get("released_ts") is None
-            ]
             projects.append(
                 MailProject(
                     slug=slug,
                     human_key=str(entry.get("human_key") or ""),
                     agents=agents,
-                    reservations=reservations,
+                    reservations=list(held),
                 )
             )
         variant = _variant(
@@ -529,6 +542,7 @@ class HttpMailReader:
         at: datetime | None,
         listed: list[tuple[str, dict[str, Any]]],
         counted: dict[tuple[str, str, str], int | str],
+        held: dict[tuple[str, str], list[Reservation]],
     ) -> None:
         """Keep this refresh's counts for the next (only numbers: a withheld one is asked again)."""
 
@@ -548,7 +562,7 @@ class HttpMailReader:
         }
         full_at = memo.full_at if reused and memo is not None else time.monotonic()
         top = max(ids, default=memo.top_id if memo is not None and reused else 0)
-        http_memo.remember(self.url, Memo(top, calls, at, full_at, agents))
+        http_memo.remember(self.url, Memo(top, calls, at, full_at, agents, held))
 
 
 def _covers(items: list[Any], top_id: int, limit: int) -> bool:
