@@ -56,6 +56,10 @@ PARALLEL = 4
 #: FEED_MORE (the servers give at most 1,000) to see every message since.
 FEED_FIRST = 20
 FEED_MORE = 500
+#: Reservations asked per page (the Rust port's most; the Python servers answer all at once),
+#: and at most this many pages per project (the byte budget usually stops far earlier).
+RESERVATION_PAGE = 250
+MAX_RESERVATION_PAGES = 400
 #: Views not begun this close to the deadline are left for the next refresh (withheld).
 VIEW_RESERVE = 0.25
 
@@ -341,18 +345,43 @@ class HttpMailReader:
             directory = self.resource(f"resource://agents/{quoted}", deadline)
             if kept is not None:
                 return directory, kept
-            held = self.resource(
-                f"resource://file_reservations/{quoted}?active_only=true", deadline
-            )
+            held = self._held(quoted, deadline)
         except RpcError as err:
             raise MailReadError("error", f"project {slug}: {err}") from None
-        with self._lock:
-            self.reservation_reads += 1
         return directory, [
             _reservation(item)
-            for item in (held if isinstance(held, list) else [])
-            if isinstance(item, dict) and item.get("released_ts") is None
+            for item in held
+            if isinstance(item, dict) and not _released(item.get("released_ts"))
         ]
+
+    def _held(self, quoted_slug: str, deadline: float) -> list[Any]:
+        """A project's unreleased reservations, every page of them.
+
+        The Rust port answers at most `limit` (20 by default, 250 at most) from `offset`; the
+        Python servers know neither and answer all at once. So: pages of RESERVATION_PAGE until
+        one is short, or longer (all at once), or repeats the last (the offset was ignored)."""
+        found: list[Any] = []
+        seen: set[Any] = set()
+        for page in range(MAX_RESERVATION_PAGES):
+            query = urllib.parse.urlencode(
+                {
+                    "active_only": "true",
+                    "limit": RESERVATION_PAGE,
+                    "offset": page * RESERVATION_PAGE,
+                }
+            )
+            answer = self.resource(f"resource://file_reservations/{quoted_slug}?{query}", deadline)
+            with self._lock:
+                self.reservation_reads += 1
+            items = answer if isinstance(answer, list) else []
+            ids = {item.get("id") for item in items if isinstance(item, dict)}
+            if page and ids <= seen:
+                break  # the same rows again: a server that ignores `offset`
+            found += items
+            seen |= ids
+            if len(items) != RESERVATION_PAGE:
+                break
+        return found
 
     def _map(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """`work` over `items`, at most `parallel` at once, in order; the first failure raises."""
@@ -721,6 +750,19 @@ def _is_int(value: Any) -> bool:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _released(value: Any) -> bool:
+    """Whether a `released_ts` says released. The Rust port keeps 0 or less (shown as the epoch,
+    or earlier) and the texts '0', 'null', 'none' for "not released"."""
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("", "0", "null", "none"):
+        return False
+    moment = parse_ts(value)
+    if moment is None:
+        return True  # something we cannot read: the server says it was released
+    return moment.timestamp() > 0
 
 
 def _reservation(item: dict[str, Any]) -> Reservation:
