@@ -969,3 +969,21 @@ def test_a_server_ignoring_the_page_is_read_once(fake: FakeMail) -> None:
     assert mail.state == "ok", mail.error
     assert mail.reservations_active == 250
     assert reservation_reads(fake) == 2  # the second answer repeats the first: stop
+
+
+def test_a_server_refusing_the_paging_parameters_is_asked_without_them(fake: FakeMail) -> None:
+    """A strict URI template (`{slug}{?active_only,format}`, upstream >= 0.3.1) may refuse
+    `limit` and `offset`: the same read without them, from then on."""
+    answers = fork_answers()
+
+    def strict(uri: str) -> Any:
+        if uri.startswith("resource://file_reservations/") and "limit=" in uri:
+            return None  # an unknown resource
+        return answers.get(uri.split("?")[0])
+
+    fake.answer_for = strict
+    check_numbers(read(fake.url))
+    check_numbers(read(fake.url))
+    asked = [r["body"]["params"]["uri"] for r in fake.requests if r["body"]]
+    paged = [uri for uri in asked if "file_reservations" in uri and "limit=" in uri]
+    assert len(paged) == 1  # tried once, then never again

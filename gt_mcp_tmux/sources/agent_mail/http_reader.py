@@ -60,6 +60,8 @@ FEED_MORE = 500
 #: and at most this many pages per project (the byte budget usually stops far earlier).
 RESERVATION_PAGE = 250
 MAX_RESERVATION_PAGES = 400
+#: Servers that refused the paging parameters (a strict URI template): asked without them.
+_UNPAGED: set[str] = set()
 #: Views not begun this close to the deadline are left for the next refresh (withheld).
 VIEW_RESERVE = 0.25
 
@@ -362,15 +364,19 @@ class HttpMailReader:
         one is short, or longer (all at once), or repeats the last (the offset was ignored)."""
         found: list[Any] = []
         seen: set[Any] = set()
+        base = f"resource://file_reservations/{quoted_slug}?active_only=true"
         for page in range(MAX_RESERVATION_PAGES):
-            query = urllib.parse.urlencode(
-                {
-                    "active_only": "true",
-                    "limit": RESERVATION_PAGE,
-                    "offset": page * RESERVATION_PAGE,
-                }
-            )
-            answer = self.resource(f"resource://file_reservations/{quoted_slug}?{query}", deadline)
+            if self.url in _UNPAGED:
+                answer = self.resource(base, deadline)
+            else:
+                paging = f"&limit={RESERVATION_PAGE}&offset={page * RESERVATION_PAGE}"
+                try:
+                    answer = self.resource(base + paging, deadline)
+                except RpcError:
+                    if page:
+                        raise
+                    answer = self.resource(base, deadline)  # a strict template without them
+                    _UNPAGED.add(self.url)
             with self._lock:
                 self.reservation_reads += 1
             items = answer if isinstance(answer, list) else []
