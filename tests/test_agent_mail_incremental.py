@@ -22,19 +22,23 @@ from tests.test_agent_mail import started
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 NAMES = ("PinkCreek", "BrownDog", "OrangeCat")
+OTHER = "PinkPond"
 
 
 class Fleet:
-    """A small world on its own server: three agents of one project, mail between them."""
+    """A small world on its own server: three agents of one project, mail between them, and
+    a second project with one agent."""
 
     def __init__(self, server: AgentMailServer, base: Path) -> None:
         self.server = server
         self.key = str(base / "repo")
         server.tool("ensure_project", human_key=self.key)
-        for name in NAMES:
+        self.other = str(base / "other")  # a second project, with an agent of its own
+        server.tool("ensure_project", human_key=self.other)
+        for key, name in [*((self.key, n) for n in NAMES), (self.other, OTHER)]:
             server.tool(
                 "register_agent",
-                project_key=self.key,
+                project_key=key,
                 program="claude-code",
                 model="test-model",
                 name=name,
@@ -100,9 +104,9 @@ def test_a_refresh_asks_again_only_what_may_have_changed(fleet: Fleet) -> None:
     urgent = fleet.send(NAMES[1], "urgent, ack", "urgent", ack=True)
     fleet.send(NAMES[2], "plain")
     http_memo.forget(fleet.server.url)
-    first, asked = refresh(fleet, reservation_reads=1)
+    first, asked = refresh(fleet, reservation_reads=2)
     assert first[NAMES[1]][:3] == (1, 1, 1)
-    assert asked == 3 + 2  # acks of all three, urgent of the two with unread mail
+    assert asked == 4 + 2  # acks of all four, urgent of the two with unread mail
 
     same, asked = refresh(fleet, reservation_reads=0)  # no tool called: nothing swept either
     assert (same, asked) == (first, 0)  # nothing changed: no view asked
@@ -118,7 +122,7 @@ def test_a_refresh_asks_again_only_what_may_have_changed(fleet: Fleet) -> None:
     assert asked == 1  # the server logged who acknowledged: that agent's acks only
 
     fleet.send(NAMES[2], "second ack", ack=True)  # new mail: that recipient asked again
-    now, asked = refresh(fleet, reservation_reads=1)  # sending may sweep: read again
+    now, asked = refresh(fleet, reservation_reads=1)  # sending may sweep: that project again
     assert now[NAMES[2]][:3] == (2, 0, 1)
     assert asked == 2
 

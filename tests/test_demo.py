@@ -389,7 +389,9 @@ def test_the_users_own_mail_is_left_alone_without_a_flag(
     state = load_state()
     assert state is not None and state.mail_url is None and not state.mail_seeded
     assert retry_until(lambda: fleet_counts(status_right()), 15), status_right()
-    assert "✉" not in status_right()  # not watched either: an HTTP read would make it sweep
+    # Not watched either (an HTTP read would make it sweep): no Agent Mail segment (`✉ 3`,
+    # `✉ down`); `✉1` alone is the simulated city's mail for the overseer.
+    assert not re.search(r"✉ ", status_right())
     assert gt_mcp("demo", "--stop").returncode == 0
     assert mail_rows(users_mail) == before
 
@@ -415,7 +417,7 @@ def test_seed_mail_says_what_it_adds_then_adds_it(users_mail: Any, stop_demo_aft
     assert after["agents"] == before["agents"] + 5
     assert after["messages"] == before["messages"] + 6
     assert after["file_reservations"] == before["file_reservations"] + 4
-    bar = retry_until(lambda: "✉" in (text := status_right()) and text, 30)
+    bar = retry_until(lambda: re.search(r"✉ \d+", text := status_right()) and text, 30)
     assert bar, status_right()
 
 

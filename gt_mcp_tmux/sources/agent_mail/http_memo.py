@@ -15,10 +15,11 @@ number may have changed. A reused number is the server's own, as of this refresh
   without these resources: every nonzero ack count is asked again.
 
 - **reservations** change only through the reservation tools, or the expiry sweep that reading
-  them (`resource://file_reservations`) or sending mail (with enforcement on) runs: while the
-  server counted no call of any tool but `QUIET_TOOLS` (which neither reserve nor sweep), the
-  last refresh's reservations are still the server's, and not reading them again spares the
-  server that sweep (a write). Expiry is applied by the reader either way.
+  them (`resource://file_reservations`) or sending mail (with enforcement on) runs, each in the
+  project the call names: a project no logged call of a tool outside `QUIET_TOOLS` named since
+  keeps the last refresh's list, and not reading it again spares the server that sweep (a
+  write). A log that cannot account for every call: every project is read. Expiry is applied by
+  the reader either way.
 
 Every `FULL_EVERY` seconds each view and reservation list is asked again regardless: an ack given through another
 process on the same database (a stdio server), or a reservation released by the server's
@@ -111,15 +112,6 @@ def forget(url: str | None = None) -> None:
 def restarted(before: dict[str, int], now: dict[str, int]) -> bool:
     """A tool count went down: the server started again (its counts live in memory)."""
     return any(now.get(name, 0) < count for name, count in before.items())
-
-
-def reservations_unchanged(before: dict[str, int] | None, now: dict[str, int] | None) -> bool:
-    """No call since `before` of a tool that may have reserved, released or swept."""
-    if before is None or now is None or restarted(before, now):
-        return False
-    return all(
-        count == before.get(name, 0) for name, count in now.items() if name not in QUIET_TOOLS
-    )
 
 
 def reuse_urgent(seen: Seen | None, unread: int, got_mail: bool) -> int | None:

@@ -20,6 +20,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -423,18 +424,22 @@ class HttpMailReader:
         }
         return calls, parse_ts(found.get("generated_at"))
 
-    def _acked_since(
+    def _calls_since(
         self, memo: Memo, calls: dict[str, int], at: datetime | None, deadline: float
-    ) -> set[str] | None:
-        """Lower-cased names of the agents that acknowledged a message since `memo`, or None
-        when the server cannot tell them all (restarted, log overrun, no clock)."""
+    ) -> list[Call] | None:
+        """The tool calls the server made since `memo`'s count, from its log; None when it
+        cannot account for every one (it restarted, its log ran over, no clock to go by)."""
         if memo.calls is None or memo.at is None or at is None:
             return None
         if http_memo.restarted(memo.calls, calls):
             return None
-        new_acks = calls.get(http_memo.ACK_TOOL, 0) - memo.calls.get(http_memo.ACK_TOOL, 0)
-        if new_acks == 0:
-            return set()
+        new = {
+            name: count - memo.calls.get(name, 0)
+            for name, count in calls.items()
+            if count != memo.calls.get(name, 0)
+        }
+        if not new:
+            return []
         since = memo.at - timedelta(seconds=1)
         window = max(1, math.ceil((at - since).total_seconds()) + 1)
         try:
@@ -444,18 +449,26 @@ class HttpMailReader:
         entries = found.get("entries") if isinstance(found, dict) else None
         if not isinstance(entries, list) or len(entries) >= http_memo.RECENT_KEPT - 96:
             return None
-        names: set[str] = set()
-        acks = 0
+        logged: list[Call] = []
         for entry in entries:
-            if not isinstance(entry, dict) or entry.get("tool") != http_memo.ACK_TOOL:
-                continue
+            if not isinstance(entry, dict) or not isinstance(entry.get("tool"), str):
+                return None
             moment = parse_ts(entry.get("timestamp"))
-            if moment is None or not isinstance(entry.get("agent"), str):
-                return None  # an ack we cannot place
+            if moment is None:
+                return None
             if moment >= since:
-                acks += 1
-                names.add(str(entry["agent"]).lower())
-        return names if acks >= new_acks else None
+                project, agent = entry.get("project"), entry.get("agent")
+                logged.append(
+                    Call(
+                        entry["tool"],
+                        project if isinstance(project, str) else None,
+                        agent if isinstance(agent, str) else None,
+                    )
+                )
+        for name, count in new.items():
+            if sum(1 for call in logged if call.tool == name) < count:
+                return None  # a call the log does not show (yet): take nothing on trust
+        return logged
 
     def _inbox(self, limit: int, deadline: float, *, bounded: bool = False) -> list[Any] | None:
         """`GET /mail/api/unified-inbox?limit=N`'s messages, newest first; None when the server
@@ -497,11 +510,17 @@ class HttpMailReader:
         slugs = [str(e["slug"]) for e in entries]
         made = {str(e["slug"]): str(e.get("created_at") or "") for e in entries}
         fresh = memo is not None and time.monotonic() - memo.full_at < http_memo.FULL_EVERY
-        kept = (
-            memo.held
-            if memo is not None and fresh and http_memo.reservations_unchanged(memo.calls, calls)
-            else {}
+        log = (
+            self._calls_since(memo, calls, at, deadline)
+            if memo is not None and fresh and calls is not None
+            else None
         )
+        stirred = _stirred(log, entries)
+        kept = {
+            key: held
+            for key, held in (memo.held.items() if memo is not None else ())
+            if stirred is not None and key[0] not in stirred
+        }
         answers = self._map(
             lambda slug: self._project(slug, kept.get((slug, made[slug])), deadline), slugs
         )
@@ -524,7 +543,7 @@ class HttpMailReader:
         counted: dict[tuple[str, str, str], int | str] = {}
         if reuse:
             assert memo is not None and calls is not None
-            acked = self._acked_since(memo, calls, at, deadline)
+            acked = _acked(log)
             counted = _reused(memo, listed, _got_mail(feed, memo.top_id), acked)
         # Per agent: acks pending always; urgent unread only when there is unread mail at all.
         views = [
@@ -598,6 +617,43 @@ class HttpMailReader:
         full_at = memo.full_at if reused and memo is not None else time.monotonic()
         top = max(ids, default=memo.top_id if memo is not None and reused else 0)
         http_memo.remember(self.url, Memo(top, calls, at, full_at, agents, held))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One tool call of the server's log: the tool, and the project and agent it named."""
+
+    tool: str
+    project: str | None
+    agent: str | None
+
+
+def _acked(log: list[Call] | None) -> set[str] | None:
+    """Lower-cased names of the agents that acknowledged in `log`; None: not known."""
+    if log is None:
+        return None
+    acks = [call for call in log if call.tool == http_memo.ACK_TOOL]
+    if any(call.agent is None for call in acks):
+        return None
+    return {str(call.agent).lower() for call in acks}
+
+
+def _stirred(log: list[Call] | None, entries: list[dict[str, Any]]) -> set[str] | None:
+    """Slugs of the projects whose reservations a call in `log` may have changed (a tool that
+    reserves, releases or sweeps, naming the project by slug or path); None: any of them."""
+    if log is None:
+        return None
+    slug_of = {str(e["slug"]): str(e["slug"]) for e in entries}
+    slug_of.update({str(e.get("human_key") or ""): str(e["slug"]) for e in entries})
+    found: set[str] = set()
+    for call in log:
+        if call.tool in http_memo.QUIET_TOOLS:
+            continue
+        slug = slug_of.get(call.project or "")
+        if slug is None:
+            return None  # no project, or one not told apart: every project
+        found.add(slug)
+    return found
 
 
 def _covers(items: list[Any], top_id: int, limit: int) -> bool:
