@@ -987,3 +987,22 @@ def test_a_server_refusing_the_paging_parameters_is_asked_without_them(fake: Fak
     asked = [r["body"]["params"]["uri"] for r in fake.requests if r["body"]]
     paged = [uri for uri in asked if "file_reservations" in uri and "limit=" in uri]
     assert len(paged) == 1  # tried once, then never again
+
+
+def view_reads(fake: FakeMail) -> list[str]:
+    return [
+        r["body"]["params"]["uri"].split("?")[0]
+        for r in fake.requests
+        if r["body"] and r["body"]["params"].get("uri", "").startswith("resource://views/")
+    ]
+
+
+def test_without_a_tool_log_only_what_the_feed_vouches_for_is_kept(fake: FakeMail) -> None:
+    """A server with no `tooling/metrics` (the Rust port is not relied on for one): the next
+    refresh keeps the urgent count (no new mail, same unread) and the zero ack count, and asks
+    the nonzero ack count again (an acknowledge would show nowhere else)."""
+    check_numbers(read(fake.url))
+    assert len(view_reads(fake)) == 3
+    fake.requests.clear()
+    check_numbers(read(fake.url))
+    assert view_reads(fake) == ["resource://views/ack-required/BlueLake"]

@@ -539,10 +539,11 @@ class HttpMailReader:
                     saw_agents = True
                     saw_active_flag = saw_active_flag or "is_active" in item
                     saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
-        reuse = memo is not None and covered and calls is not None and fresh
+        # Without the tool log (a server that has none) only what the feed vouches for is kept.
+        reuse = memo is not None and covered and fresh
         counted: dict[tuple[str, str, str], int | str] = {}
         if reuse:
-            assert memo is not None and calls is not None
+            assert memo is not None
             acked = _acked(log)
             counted = _reused(memo, listed, _got_mail(feed, memo.top_id), acked)
         # Per agent: acks pending always; urgent unread only when there is unread mail at all.
