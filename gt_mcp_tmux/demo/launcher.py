@@ -182,7 +182,8 @@ def _mail(
         say(f"seeding Agent Mail at {state.mail_url}")
         summary = mail.seed_mail(state.mail_url, token, state.paths.root)
     except (mail.MailSetupError, OSError) as err:
-        raise DemoError(f"Agent Mail: {' '.join(str(err).split())}") from None
+        text = " ".join(str(err).split())
+        raise DemoError(text if text.startswith("Agent Mail") else f"Agent Mail: {text}") from None
     state.mail_seeded = True
     save_state(state)
     whose = "the demo's own" if state.mail_pid else "yours: these stay after --stop"
