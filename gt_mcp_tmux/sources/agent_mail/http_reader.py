@@ -21,7 +21,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from gt_mcp_tmux.model import MailAgent, MailMessage, MailProject, Reservation
@@ -116,6 +116,7 @@ class HttpMailReader:
         self.incremental = incremental
         self.views_asked = 0  # for the benchmark and the tests
         self.reservation_reads = 0
+        self.calls_logged: list[Call] | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"HttpMailReader({self.url!r})"
@@ -440,7 +441,10 @@ class HttpMailReader:
         }
         if not new:
             return []
-        since = memo.at - timedelta(seconds=1)
+        # A call's count goes up as it starts, its log entry is written (server clock) as it
+        # ends: one logged after the last count either began after it or was still under way
+        # then (so the last refresh's reads may have missed it). One logged before had ended.
+        since = memo.at
         window = max(1, math.ceil((at - since).total_seconds()) + 1)
         try:
             found = self.resource(f"resource://tooling/recent/{window}", deadline)
@@ -456,7 +460,7 @@ class HttpMailReader:
             moment = parse_ts(entry.get("timestamp"))
             if moment is None:
                 return None
-            if moment >= since:
+            if moment > since:
                 project, agent = entry.get("project"), entry.get("agent")
                 logged.append(
                     Call(
@@ -515,6 +519,7 @@ class HttpMailReader:
             if memo is not None and fresh and calls is not None
             else None
         )
+        self.calls_logged = log  # for the tests: what the server's log said changed
         stirred = _stirred(log, entries)
         kept = {
             key: held
