@@ -4,27 +4,36 @@ For each real server (the PyPI fork 0.1.0 and upstream 0.2.1, as the tests insta
 server creates its database; 20 projects, 200 agents, 2,000 reservations and 1,000 messages are
 then written into it directly (through the server's tools this would take minutes), and the
 server is started again on it. Both refreshes read the same database and must give the same
-numbers; the SQLite read is the baseline. Also counted: the requests and connections of one
-HTTP refresh, and one refresh one request at a time (`parallel=1`). Also timed: a refresh when
-the server is down.
+numbers; the SQLite read is the baseline. HTTP is measured three ways: a first refresh (nothing
+kept from an earlier one), the next refresh with nothing changed, and the next after a working
+fleet's mail (sent, read, acknowledged through the server's tools; it must equal the SQLite read
+of the same moment); each with its requests, views and reservation reads, and how busy the
+server process was (its CPU time over the refresh's wall time: near 100% means it answers one
+request at a time and more parallel requests cannot help). Also: the first refresh one request
+at a time (`parallel=1`), and a refresh when the server is down.
 
     python -m bench agent_mail   # both servers, a few minutes
 """
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bench.common import median, report
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, to_json
-from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader
+from gt_mcp_tmux.sources.agent_mail import http_memo
+from gt_mcp_tmux.sources.agent_mail.http_reader import PARALLEL, HttpMailReader
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
+from gt_mcp_tmux.sources.agent_mail.reading import MailReading
+from gt_mcp_tmux.sources.agent_mail.sqlite import SqliteMailReader
 from tests.agent_mail_server import VARIANTS, AgentMailServer, free_port, variant_python
 
 PROJECTS, AGENTS_PER_PROJECT, RESERVATIONS_PER_PROJECT, MESSAGES_PER_PROJECT = 20, 10, 100, 50
@@ -133,11 +142,14 @@ def seed(db: Path, base: str) -> None:
     conn.close()
 
 
-def _timed(settings: Settings, runs: int) -> tuple[list[float], AgentMail]:
+def _timed(settings: Settings, runs: int, cold: bool = False) -> tuple[list[float], AgentMail]:
+    """`runs` refreshes (ms each); `cold`: each without what the last one left (http_memo)."""
     times, last = [], None
     for _ in range(runs):
+        if cold:
+            http_memo.forget()
         started = time.perf_counter()
-        last = read_agent_mail(settings, timeout=60)
+        last = read_agent_mail(settings, timeout=120)
         times.append((time.perf_counter() - started) * 1000)
     assert last is not None
     return times, last
@@ -149,14 +161,90 @@ def _comparable(mail: AgentMail) -> object:
     return data
 
 
-def _requests(url: str) -> tuple[int, int, float]:
-    """Requests and connections of one HTTP read, and its time one request at a time (ms)."""
-    reader = HttpMailReader(url, call_timeout=60)
-    reader.read(time.monotonic() + 120)
-    started = time.perf_counter()
-    HttpMailReader(url, call_timeout=60, parallel=1).read(time.monotonic() + 300)
-    sequential_ms = (time.perf_counter() - started) * 1000
-    return reader.requests_sent, reader.connections_opened, sequential_ms
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Refresh:
+    """One HTTP refresh as counted by its reader."""
+
+    ms: float
+    requests: int
+    views: int
+    reservation_reads: int
+    connections: int
+    server_cpu_ms: float
+    reading: MailReading
+
+
+def _one(url: str, pid: int, *, cold: bool, parallel: int = PARALLEL) -> Refresh:
+    if cold:
+        http_memo.forget()
+    reader = HttpMailReader(url, call_timeout=60, parallel=parallel)
+    cpu, started = _cpu_seconds(pid), time.perf_counter()
+    reading = reader.read(time.monotonic() + 300)
+    ms = (time.perf_counter() - started) * 1000
+    return Refresh(
+        ms,
+        reader.requests_sent,
+        reader.views_asked,
+        reader.reservation_reads,
+        reader.connections_opened,
+        (_cpu_seconds(pid) - cpu) * 1000,
+        reading,
+    )
+
+
+def activity(server: AgentMailServer, rounds: int = 5) -> None:
+    """What a working fleet does between two refreshes, through the server's own tools: mail
+    sent (one urgent and asking for an ack), some of it read, some acknowledged."""
+    conn = sqlite3.connect(server.db_path)
+    rows = conn.execute(
+        "SELECT p.slug, a.name FROM agents a JOIN projects p ON p.id = a.project_id"
+        " WHERE p.slug LIKE 'bench-%' ORDER BY a.id"
+    ).fetchall()
+    conn.close()
+    by_project: dict[str, list[str]] = {}
+    for key, name in rows:
+        by_project.setdefault(key, []).append(name)
+    keys = sorted(by_project)
+    for i in range(rounds):
+        key = keys[i % len(keys)]
+        sender, to = by_project[key][0], by_project[key][1 + i % 3]
+        sent = server.tool(
+            "send_message",
+            project_key=key,
+            sender_name=sender,
+            to=[to],
+            subject=f"between refreshes {i}",
+            body_md="body",
+            importance="urgent" if i == 0 else "normal",
+            ack_required=i == 0,
+        )
+        message_id = sent["deliveries"][0]["payload"]["id"]
+        tool = "acknowledge_message" if i % 2 else "mark_message_read"
+        server.tool(tool, project_key=key, agent_name=to, message_id=message_id)
+
+
+def _numbers(reading: MailReading) -> object:
+    """Every agent's counts and every unreleased reservation, in a stable order."""
+    agents = sorted(
+        (p.slug, a.name, a.unread, a.urgent_unread, a.acks_pending, tuple(a.withheld))
+        for p in reading.projects
+        for a in p.agents
+    )
+    return agents, sorted(r.id for p in reading.projects for r in p.reservations)
+
+
+def _row(refresh: Refresh) -> str:
+    return (
+        f"{refresh.ms:.0f} ms, {refresh.requests} requests ({refresh.views} views,"
+        f" {refresh.reservation_reads} reservation reads), server busy"
+        f" {refresh.server_cpu_ms / refresh.ms:.0%} of it"
+    )
 
 
 def one_variant(variant: str, http_runs: int, sqlite_runs: int) -> dict[str, float]:
@@ -167,20 +255,31 @@ def one_variant(variant: str, http_runs: int, sqlite_runs: int) -> dict[str, flo
         server.stop()
         seed(server.db_path, f"{tmp}/town")
         server.start()
+        assert server.process is not None
+        pid = server.process.pid
         try:
             over_http = Settings(agent_mail_url=server.url, agent_mail_db="http")
             over_sqlite = Settings(agent_mail_url=server.url, agent_mail_db=str(server.db_path))
-            _timed(over_http, 1)  # warm the server's caches
-            http_times, http_mail = _timed(over_http, http_runs)
+            _timed(over_http, 1, cold=True)  # warm the server's caches
+            http_times, http_mail = _timed(over_http, http_runs, cold=True)
             sqlite_times, sqlite_mail = _timed(over_sqlite, sqlite_runs)
-            requests, connections, sequential_ms = _requests(server.url)
+            if http_mail.state != "ok" or _comparable(http_mail) != _comparable(sqlite_mail):
+                raise SystemExit(f"{variant}: HTTP and SQLite disagree: {http_mail.error}")
+            cold = _one(server.url, pid, cold=True)
+            sequential = _one(server.url, pid, cold=True, parallel=1)
+            quiet = [_one(server.url, pid, cold=False) for _ in range(http_runs)]
+            busy = []
+            for _ in range(http_runs):
+                activity(server)
+                busy.append(_one(server.url, pid, cold=False))
+                truth = SqliteMailReader(str(server.db_path)).read(time.monotonic() + 30)
+                if _numbers(busy[-1].reading) != _numbers(truth):
+                    raise SystemExit(f"{variant}: the incremental refresh disagrees with SQLite")
         finally:
             server.stop()
-    if http_mail.state != "ok" or _comparable(http_mail) != _comparable(sqlite_mail):
-        raise SystemExit(
-            f"{variant}: HTTP and SQLite disagree: {http_mail.state} {http_mail.error}"
-        )
     http_ms, sqlite_ms = median(http_times), median(sqlite_times)
+    quiet_one = sorted(quiet, key=lambda r: r.ms)[len(quiet) // 2]
+    busy_one = sorted(busy, key=lambda r: r.ms)[len(busy) // 2]
     agents = sum(len(p.agents) for p in http_mail.projects)
     report(
         f"agent mail refresh (read_agent_mail, one real server: {variant})",
@@ -189,18 +288,25 @@ def one_variant(variant: str, http_runs: int, sqlite_runs: int) -> dict[str, flo
             f"{http_mail.reservations_active} active reservations, "
             f"{len(http_mail.conflicts)} conflicts, {http_mail.unread_total} unread",
             "over SQLite (baseline)": f"{sqlite_ms:.1f} ms median of {sqlite_runs}",
-            "over HTTP": f"{http_ms:.1f} ms median of {http_runs}",
-            "ratio": f"HTTP takes {http_ms / sqlite_ms:.0f}x the SQLite time",
-            "HTTP requests per refresh": f"{requests} on {connections} kept-alive connections",
-            "one at a time": f"{sequential_ms:.0f} ms (parallel=1), "
-            f"{sequential_ms / http_ms:.1f}x the default",
+            "over HTTP, first refresh": f"{http_ms:.0f} ms median of {http_runs}"
+            f" ({http_ms / sqlite_ms:.0f}x SQLite); {_row(cold)}"
+            f" on {cold.connections} kept-alive connections",
+            "  one request at a time": f"{sequential.ms:.0f} ms (parallel=1),"
+            f" {sequential.ms / cold.ms:.2f}x the default's {PARALLEL} at a time",
+            "over HTTP, next, unchanged": f"{_row(quiet_one)} (median of {http_runs})",
+            "over HTTP, next, after mail": f"{_row(busy_one)} (median of {http_runs};"
+            " between refreshes 5 messages sent, 3 read, 2 acknowledged; equal to SQLite)",
         },
     )
     return {
         f"{variant}_http_ms": http_ms,
         f"{variant}_sqlite_ms": sqlite_ms,
-        f"{variant}_requests": float(requests),
-        f"{variant}_sequential_ms": sequential_ms,
+        f"{variant}_requests": float(cold.requests),
+        f"{variant}_sequential_ms": sequential.ms,
+        f"{variant}_next_ms": quiet_one.ms,
+        f"{variant}_next_requests": float(quiet_one.requests),
+        f"{variant}_busy_ms": busy_one.ms,
+        f"{variant}_busy_requests": float(busy_one.requests),
     }
 
 

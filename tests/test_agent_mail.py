@@ -22,6 +22,7 @@ import pytest
 
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, to_json
+from gt_mcp_tmux.sources.agent_mail import http_memo
 from gt_mcp_tmux.sources.agent_mail.http_reader import PARALLEL, HttpMailReader
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from gt_mcp_tmux.sources.agent_mail.sqlite import SqliteMailReader
@@ -472,6 +473,7 @@ def test_one_refresh_keeps_its_few_connections_alive(
     mail_server: AgentMailServer, mail_world: World
 ) -> None:
     """Dozens of reads, at most PARALLEL connections: the server keeps them alive."""
+    http_memo.forget(mail_server.url)  # a first refresh: every read (the next reuses some)
     reader = HttpMailReader(mail_server.url, call_timeout=20)
     reading = reader.read(time.monotonic() + 60)
     assert {p.slug for p in reading.projects} == set(mail_world.slugs.values())

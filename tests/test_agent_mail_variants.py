@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -892,3 +893,116 @@ def test_a_view_too_large_to_count_is_withheld_and_the_refresh_goes_on(fake: Fak
     blue = next(a for a in mail.projects[0].agents if a.name == "BlueLake")
     assert (blue.withheld, blue.urgent_unread, blue.unread) == (["acks_pending"], 1, 2)
     assert mail.reservations_active == 2
+
+
+def rust_pages(rows: list[dict[str, Any]]) -> Callable[[str], Any]:
+    """`resource://file_reservations/<slug>` as the Rust port pages it (resources.rs): `limit`
+    20 by default, at most 250, from a zero-based `offset`; other URIs as the fork answers."""
+    answers = fork_answers()
+
+    def answer_for(uri: str) -> Any:
+        base, _, query = uri.partition("?")
+        if base != f"resource://file_reservations/{SLUG}":
+            return answers.get(base)
+        asked = dict(urllib.parse.parse_qsl(query))
+        limit = int(asked.get("limit", 20))
+        limit = 20 if limit <= 0 else min(limit, 250)
+        offset = int(asked.get("offset", 0))
+        return rows[offset : offset + limit]
+
+    return answer_for
+
+
+def reservation_rows(count: int, released_ts: Callable[[int], Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i,
+            "agent": "GreenCastle" if i % 2 else "BlueLake",
+            "path_pattern": f"src/f{i}.py",
+            "exclusive": True,
+            "reason": "r",
+            "created_ts": iso(-120),
+            "expires_ts": iso(3600),
+            "released_ts": released_ts(i),
+            "stale": False,
+            "stale_reasons": [],
+        }
+        for i in range(1, count + 1)
+    ]
+
+
+def reservation_reads(fake: FakeMail) -> int:
+    return sum(
+        1
+        for r in fake.requests
+        if r["body"] and "file_reservations" in r["body"]["params"].get("uri", "")
+    )
+
+
+def test_rust_reservations_are_read_page_by_page(fake: FakeMail) -> None:
+    """620 reservations in pages of 250; the Rust port's "not released" sentinels (0 shown as the
+    epoch) count as held, a real release does not."""
+
+    def released(i: int) -> Any:
+        if i == 7:
+            return iso(-30)  # released (a server drift the Rust port guards against too)
+        return "1970-01-01T00:00:00.000000Z" if i % 3 == 0 else None
+
+    fake.answer_for = rust_pages(reservation_rows(620, released))
+    mail = read(fake.url)
+    assert mail.state == "ok", mail.error
+    assert mail.reservations_active == 619
+    assert reservation_reads(fake) == 3  # 250 + 250 + 120
+    asked = [r["body"]["params"]["uri"] for r in fake.requests if r["body"]]
+    assert any("limit=250" in uri and "offset=500" in uri for uri in asked)
+
+
+def test_a_server_ignoring_the_page_is_read_once(fake: FakeMail) -> None:
+    """The Python servers answer every reservation whatever `limit` and `offset` say: exactly
+    one page's worth is not read twice."""
+    rows = reservation_rows(250, lambda _i: None)
+    answers = fork_answers()
+    fake.answer_for = lambda uri: (
+        rows if uri.startswith("resource://file_reservations/") else answers.get(uri.split("?")[0])
+    )
+    mail = read(fake.url)
+    assert mail.state == "ok", mail.error
+    assert mail.reservations_active == 250
+    assert reservation_reads(fake) == 2  # the second answer repeats the first: stop
+
+
+def test_a_server_refusing_the_paging_parameters_is_asked_without_them(fake: FakeMail) -> None:
+    """A strict URI template (`{slug}{?active_only,format}`, upstream >= 0.3.1) may refuse
+    `limit` and `offset`: the same read without them, from then on."""
+    answers = fork_answers()
+
+    def strict(uri: str) -> Any:
+        if uri.startswith("resource://file_reservations/") and "limit=" in uri:
+            return None  # an unknown resource
+        return answers.get(uri.split("?")[0])
+
+    fake.answer_for = strict
+    check_numbers(read(fake.url))
+    check_numbers(read(fake.url))
+    asked = [r["body"]["params"]["uri"] for r in fake.requests if r["body"]]
+    paged = [uri for uri in asked if "file_reservations" in uri and "limit=" in uri]
+    assert len(paged) == 1  # tried once, then never again
+
+
+def view_reads(fake: FakeMail) -> list[str]:
+    return [
+        r["body"]["params"]["uri"].split("?")[0]
+        for r in fake.requests
+        if r["body"] and r["body"]["params"].get("uri", "").startswith("resource://views/")
+    ]
+
+
+def test_without_a_tool_log_only_what_the_feed_vouches_for_is_kept(fake: FakeMail) -> None:
+    """A server with no `tooling/metrics` (the Rust port is not relied on for one): the next
+    refresh keeps the urgent count (no new mail, same unread) and the zero ack count, and asks
+    the nonzero ack count again (an acknowledge would show nowhere else)."""
+    check_numbers(read(fake.url))
+    assert len(view_reads(fake)) == 3
+    fake.requests.clear()
+    check_numbers(read(fake.url))
+    assert view_reads(fake) == ["resource://views/ack-required/BlueLake"]

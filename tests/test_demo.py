@@ -351,3 +351,96 @@ def test_killing_the_towns_server_ends_the_demo_and_starts_no_new_one(
     time.sleep(1)  # a late respawn would show up now
     assert tmux(state.gt_socket, "list-sessions").returncode != 0, "a new town server runs"
     assert_all_gone(pids, Path(state.base), [state.gt_socket, VIEWER_SOCKET])
+
+
+# --- the user's own Agent Mail: left alone unless --seed-mail, which says first what it adds ---
+
+
+@pytest.fixture(scope="module", params=["fork", "upstream"])
+def users_mail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real server standing for the user's own (each variant), with a project of theirs."""
+    from tests.test_agent_mail import started
+
+    server = started(request.param, tmp_path_factory.mktemp(f"users-mail-{request.param}"))
+    server.tool("ensure_project", human_key=str(tmp_path_factory.mktemp("their-repo")))
+    yield server
+    server.stop()
+
+
+def mail_rows(server: Any) -> dict[str, int]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
+    try:
+        tables = ("projects", "agents", "messages", "file_reservations")
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    finally:
+        conn.close()
+
+
+def test_the_users_own_mail_is_left_alone_without_a_flag(
+    users_mail: Any, stop_demo_after: None
+) -> None:
+    before = mail_rows(users_mail)
+    env = dict(os.environ, AGENT_MAIL_URL=users_mail.url)
+    started = gt_mcp("demo", "--no-attach", "--speed", "10", env=env)
+    assert started.returncode == 0, started.stderr
+    assert f"yours at {users_mail.url} is left alone" in started.stdout
+    state = load_state()
+    assert state is not None and state.mail_url is None and not state.mail_seeded
+    assert retry_until(lambda: fleet_counts(status_right()), 15), status_right()
+    # Not watched either (an HTTP read would make it sweep): no Agent Mail segment (`✉ 3`,
+    # `✉ down`); `✉1` alone is the simulated city's mail for the overseer.
+    assert not re.search(r"✉ ", status_right())
+    assert gt_mcp("demo", "--stop").returncode == 0
+    assert mail_rows(users_mail) == before
+
+
+def test_seed_mail_says_what_it_adds_then_adds_it(users_mail: Any, stop_demo_after: None) -> None:
+    before = mail_rows(users_mail)
+    env = dict(os.environ, AGENT_MAIL_URL=users_mail.url)
+    started = gt_mcp("demo", "--no-attach", "--speed", "10", "--seed-mail", env=env)
+    assert started.returncode == 0, started.stderr
+    lines = started.stdout.splitlines()
+    said = next(
+        i for i, line in enumerate(lines) if "--seed-mail: adding to your Agent Mail" in line
+    )
+    seeding = next(i for i, line in enumerate(lines) if "seeding Agent Mail at" in line)
+    assert said < seeding
+    state = load_state()
+    assert state is not None and state.mail_seeded and state.mail_url == users_mail.url
+    planned = [line for line in lines[said:seeding] if "project " in line]
+    assert len(planned) == 3 and all(str(state.paths.root) in line for line in planned)
+    assert "stay after --stop" in started.stdout
+    after = mail_rows(users_mail)
+    assert after["projects"] == before["projects"] + 3
+    assert after["agents"] == before["agents"] + 5
+    assert after["messages"] == before["messages"] + 6
+    assert after["file_reservations"] == before["file_reservations"] + 4
+    bar = retry_until(lambda: re.search(r"✉ \d+", text := status_right()) and text, 30)
+    assert bar, status_right()
+
+
+def test_seed_mail_with_no_server_is_one_line_and_starts_nothing() -> None:
+    env = dict(os.environ, AGENT_MAIL_URL=f"http://127.0.0.1:{free_port()}")
+    done = gt_mcp("demo", "--no-attach", "--seed-mail", env=env)
+    assert done.returncode == 1
+    assert (
+        done.stderr.count("\n") == 1 and "--seed-mail: no Agent Mail server answers" in done.stderr
+    )
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not state_path().exists()
+
+
+def test_mail_choices_exclude_each_other() -> None:
+    done = gt_mcp("demo", "--no-attach", "--seed-mail", "--no-mail")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "choose one" in done.stderr
+    assert not state_path().exists()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -44,7 +44,11 @@ def command_demo(args: argparse.Namespace) -> int:
         with_mail=args.with_mail or bool(args.mail_python),
         mail_python=args.mail_python,
         no_mail=args.no_mail,
+        seed_mail=args.seed_mail,
     )
+    if sum((options.with_mail, options.no_mail, options.seed_mail)) > 1:
+        error_line("demo: choose one of --with-mail (or --mail-python), --seed-mail, --no-mail")
+        return 2
     try:
         state = start_demo(options, _say)
     except DemoError as err:
@@ -85,7 +89,13 @@ def create_demo_subparser(sub: Any) -> None:
     demo.add_argument(
         "--with-mail",
         action="store_true",
-        help="start an installed MCP Agent Mail server for the demo (else: use a reachable one)",
+        help="start an installed MCP Agent Mail server of the demo's own, and seed it",
+    )
+    demo.add_argument(
+        "--seed-mail",
+        action="store_true",
+        help="add the demo's projects, agents, mail and reservations to your Agent Mail server "
+        "at AGENT_MAIL_URL (says what first; they stay)",
     )
     demo.add_argument("--mail-python", metavar="PATH", help="the Python that has mcp_agent_mail")
     demo.add_argument("--no-mail", action="store_true", help="leave Agent Mail out")

@@ -68,6 +68,7 @@ class DemoOptions:
     with_mail: bool = False
     mail_python: str | None = None
     no_mail: bool = False
+    seed_mail: bool = False  # add the demo's projects to the user's own server (said first)
     alert_messages: bool = True  # tmux messages when alerts fire (the pictures turn them off)
 
 
@@ -160,40 +161,86 @@ def _banner(state: DemoState, mail_line: str) -> str:
 def _mail(
     options: DemoOptions, state: DemoState, say: Callable[[str], None]
 ) -> tuple[str, str | None]:
-    """Decide on Agent Mail: (one line for the banner, token to pass) and record the URL."""
+    """Decide on Agent Mail: (one line for the banner, token to pass) and record the URL.
+
+    The user's own server is written to only with `--seed-mail`, after saying what goes in;
+    without a flag the demo leaves it alone (not even read: reading reservations over HTTP makes
+    a server sweep them)."""
     from gt_mcp_tmux.demo import mail
 
     if options.no_mail:
         return "Agent Mail: off (--no-mail)", None
-    if options.with_mail:
-        python = options.mail_python or ""
-        say(f"starting Agent Mail ({python} -m mcp_agent_mail.cli serve-http)")
-        started = mail.start_mail_server(python, state.paths.mail_run)
-        state.mail_pid, state.mail_url = started.pid, started.url
-        save_state(state)
-        if not mail.wait_alive(started.url, pid=started.pid):
-            raise DemoError(
-                "Agent Mail did not come up: " + _tail(state.paths.mail_run / "server.log")
-            )
-        token = None
-    else:
-        from gt_mcp_tmux.config import load_settings
-        from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
-        from gt_mcp_tmux.sources.agent_mail.reader import resolve_token
-
-        url = load_settings(strict=False)[0].agent_mail_url
-        state.mail_url = url
-        save_state(state)
-        if not check_liveness(url, timeout=1.0).up:
-            return f"Agent Mail: nothing at {url}, so it shows down (--with-mail starts one)", None
-        token = resolve_token(url)
-    assert state.mail_url is not None
-    say(f"seeding Agent Mail at {state.mail_url}")
-    summary = mail.seed_mail(state.mail_url, token, state.paths.root)
+    try:
+        if options.with_mail:
+            _own_mail(options, state, say)
+            token = None
+        elif options.seed_mail:
+            token = _users_mail(state, say)
+        else:
+            return _no_mail_line(), None
+        assert state.mail_url is not None
+        say(f"seeding Agent Mail at {state.mail_url}")
+        summary = mail.seed_mail(state.mail_url, token, state.paths.root)
+    except (mail.MailSetupError, OSError) as err:
+        text = " ".join(str(err).split())
+        raise DemoError(text if text.startswith("Agent Mail") else f"Agent Mail: {text}") from None
     state.mail_seeded = True
     save_state(state)
     whose = "the demo's own" if state.mail_pid else "yours: these stay after --stop"
     return f"Agent Mail at {state.mail_url} ({whose}): {summary}", token
+
+
+def _own_mail(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -> None:
+    from gt_mcp_tmux.demo import mail
+
+    python = options.mail_python or ""
+    say(f"starting Agent Mail ({python} -m mcp_agent_mail.cli serve-http)")
+    started = mail.start_mail_server(python, state.paths.mail_run)
+    state.mail_pid, state.mail_url = started.pid, started.url
+    save_state(state)
+    if not mail.wait_alive(started.url, pid=started.pid):
+        raise DemoError("Agent Mail did not come up: " + _tail(state.paths.mail_run / "server.log"))
+
+
+def _users_mail(state: DemoState, say: Callable[[str], None]) -> str | None:
+    """`--seed-mail`: the user's server at `agent_mail_url`, told what will be added to it."""
+    from gt_mcp_tmux.demo import mail
+    from gt_mcp_tmux.sources.agent_mail.reader import resolve_token
+
+    url = _users_mail_url()
+    if url is None:
+        raise DemoError("--seed-mail: no Agent Mail server answers at " + _configured_url())
+    state.mail_url = url
+    save_state(state)
+    say(f"--seed-mail: adding to your Agent Mail at {url} ({mail.seed_summary(state.paths.root)}):")
+    for line in mail.seed_plan(state.paths.root):
+        say(f"  {line}")
+    say("  they stay after --stop (Agent Mail has no tool to delete a project)")
+    return resolve_token(url)
+
+
+def _configured_url() -> str:
+    from gt_mcp_tmux.config import load_settings
+
+    return load_settings(strict=False)[0].agent_mail_url
+
+
+def _users_mail_url() -> str | None:
+    """The user's Agent Mail URL when a server answers there, else None."""
+    from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
+
+    url = _configured_url()
+    return url if check_liveness(url, timeout=1.0).up else None
+
+
+def _no_mail_line() -> str:
+    url = _users_mail_url()
+    if url is None:
+        return "Agent Mail: off (--with-mail starts a server of the demo's own)"
+    return (
+        f"Agent Mail: yours at {url} is left alone (--with-mail starts the demo's own,"
+        " --seed-mail adds the demo's projects to yours)"
+    )
 
 
 def _wait_ready(paths: DemoPaths, simulator_pid: int) -> tuple[int, int | None]:
@@ -327,7 +374,7 @@ def _start(options: DemoOptions, state: DemoState, say: Callable[[str], None]) -
             sys.executable,
             paths.root,
             state.mail_url,
-            not options.no_mail,
+            state.mail_url is not None,
             city_root=paths.city_root,
             terminal=terminal_name(),
             alert_messages=options.alert_messages,

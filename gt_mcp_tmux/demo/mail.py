@@ -4,10 +4,16 @@ Seeding goes through the server's own MCP tools, as agents would: `ensure_projec
 worktrees and a crew clone inside the demo town, `register_agent`, `send_message` (read and unread,
 urgent and not) and `file_reservation_paths` (one pair that conflicts). The mail and bridge views
 then have something to show, linked to the demo's rigs and agents by path.
+
+Upstream >= v0.3.1 wants each agent to prove who it is: `register_agent` answers a
+`registration_token`, which `send_message` needs as `sender_token` and `mark_message_read` and
+`file_reservation_paths` as `registration_token`. They are passed only to a server that gave one
+(older servers know no such arguments).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -156,12 +162,25 @@ class MailTools:
         except (RpcError, MailReadError) as err:
             raise MailSetupError(f"Agent Mail tool {name}: {err}") from None
         if not isinstance(result, dict) or result.get("isError"):
-            text = str(result.get("content") if isinstance(result, dict) else result)[:200]
-            raise MailSetupError(f"Agent Mail tool {name} failed: {text}")
+            said = _text(result) if isinstance(result, dict) else str(result)
+            raise MailSetupError(f"Agent Mail tool {name} failed: {' '.join(said.split())[:200]}")
         structured = result.get("structuredContent")
+        if structured is None:  # only the text form: the same JSON
+            try:
+                structured = json.loads(_text(result))
+            except ValueError:
+                return None
         if isinstance(structured, dict) and set(structured) == {"result"}:
             return structured["result"]
         return structured
+
+
+def _text(result: dict[str, Any]) -> str:
+    """The first text part of a tool's answer."""
+    content = result.get("content")
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return str(content[0].get("text") or "")
+    return str(content or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,15 +222,41 @@ RESERVATIONS = (
 )
 
 
+def seed_summary(root: Path) -> str:
+    """What `seed_mail` adds, in one line."""
+    projects = seed_projects(root)
+    agents = sum(len(p.agents) for p in projects)
+    return (
+        f"{len(projects)} projects, {agents} agents, {len(MESSAGES)} messages, "
+        f"{len(RESERVATIONS)} reservations (1 conflict)"
+    )
+
+
+def seed_plan(root: Path) -> list[str]:
+    """What `seed_mail` adds, project by project, for the user to read before it is added."""
+    projects = seed_projects(root)
+    lines = []
+    for index, project in enumerate(projects):
+        names = ", ".join(name for name, _program in project.agents)
+        messages = sum(1 for m in MESSAGES if m[0] == index)
+        held = sum(1 for r in RESERVATIONS if r[0] == index)
+        lines.append(
+            f"project {project.path}: agents {names}; {messages} messages, {held} reservations"
+        )
+    return lines
+
+
 def seed_mail(url: str, token: str | None, root: Path) -> str:
     """Put the demo's projects, agents, messages and reservations into the server; a summary."""
     tools = MailTools(url, token)
     projects = seed_projects(root)
+    #: (project key, agent name) -> its registration token (upstream >= 0.3.1 only)
+    proofs: dict[tuple[str, str], str] = {}
     for project in projects:
         key = str(project.path)
         tools.call("ensure_project", human_key=key)
         for name, program in project.agents:
-            tools.call(
+            registered = tools.call(
                 "register_agent",
                 project_key=key,
                 program=program,
@@ -219,6 +264,14 @@ def seed_mail(url: str, token: str | None, root: Path) -> str:
                 name=name,
                 task_description=f"{name}: demo agent in {project.path.name}",
             )
+            given = registered.get("registration_token") if isinstance(registered, dict) else None
+            if isinstance(given, str) and given:
+                proofs[(key, name)] = given
+
+    def proof(key: str, name: str, argument: str) -> dict[str, str]:
+        found = proofs.get((key, name))
+        return {argument: found} if found else {}
+
     for index, sender, to, subject, importance, ack, read in MESSAGES:
         key = str(projects[index].path)
         sent = tools.call(
@@ -230,29 +283,32 @@ def seed_mail(url: str, token: str | None, root: Path) -> str:
             body_md=f"{subject}\n\n(gastown-mcp demo)",
             importance=importance,
             ack_required=ack,
+            **proof(key, sender, "sender_token"),
         )
         if read:
             message_id = _message_id(sent)
             for name in to:
                 if message_id is not None:
                     tools.call(
-                        "mark_message_read", project_key=key, agent_name=name, message_id=message_id
+                        "mark_message_read",
+                        project_key=key,
+                        agent_name=name,
+                        message_id=message_id,
+                        **proof(key, name, "registration_token"),
                     )
     for index, agent, paths, exclusive in RESERVATIONS:
+        key = str(projects[index].path)
         tools.call(
             "file_reservation_paths",
-            project_key=str(projects[index].path),
+            project_key=key,
             agent_name=agent,
             paths=paths,
             ttl_seconds=4 * 3600,
             exclusive=exclusive,
             reason=f"{agent} is editing",
+            **proof(key, agent, "registration_token"),
         )
-    agents = sum(len(p.agents) for p in projects)
-    return (
-        f"{len(projects)} projects, {agents} agents, {len(MESSAGES)} messages, "
-        f"{len(RESERVATIONS)} reservations (1 conflict)"
-    )
+    return seed_summary(root)
 
 
 def _message_id(sent: Any) -> int | None:

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from gt_mcp_tmux.model import MailAgent, MailMessage, MailProject, Reservation
+from gt_mcp_tmux.sources.agent_mail import http_memo
+from gt_mcp_tmux.sources.agent_mail.http_memo import Memo, Seen
 from gt_mcp_tmux.sources.agent_mail.keepalive import KeepAlive
 from gt_mcp_tmux.sources.agent_mail.reading import (
     VARIANT_PYPI,
@@ -30,6 +35,7 @@ from gt_mcp_tmux.sources.agent_mail.reading import (
     MailReadError,
     MailReading,
     iso_utc,
+    parse_ts,
 )
 from gt_mcp_tmux.sources.http_lite import HttpError, Response, request
 
@@ -44,8 +50,21 @@ VIEW_MAX_BYTES = 512 * 1024
 #: Which MCP path answered last time, per base URL (upstream needs `/api/`: skip the 404 next time).
 _PATH_SEEN: dict[str, str] = {}
 _IDS = itertools.count(1)
-#: Requests in flight at once during one refresh, each on its own kept-alive connection.
+#: Requests in flight at once during one refresh, each on its own kept-alive connection. The
+#: Python servers answer one request at a time (one process, CPU-bound): more gain little.
 PARALLEL = 4
+#: Newest messages asked for first; when they are all new since the last refresh, up to
+#: FEED_MORE (the servers give at most 1,000) to see every message since.
+FEED_FIRST = 20
+FEED_MORE = 500
+#: Reservations asked per page (the Rust port's most; the Python servers answer all at once),
+#: and at most this many pages per project (the byte budget usually stops far earlier).
+RESERVATION_PAGE = 250
+MAX_RESERVATION_PAGES = 400
+#: Servers that refused the paging parameters (a strict URI template): asked without them.
+_UNPAGED: set[str] = set()
+#: Views not begun this close to the deadline are left for the next refresh (withheld).
+VIEW_RESERVE = 0.25
 
 
 class _NotFound(Exception):
@@ -77,6 +96,7 @@ class HttpMailReader:
         recent_limit: int = 20,
         parallel: int = PARALLEL,
         max_bytes: int = MAX_REFRESH_BYTES,
+        incremental: bool = True,
     ) -> None:
         self.url = url.rstrip("/")
         self._token = token
@@ -92,6 +112,11 @@ class HttpMailReader:
         self.requests_sent = 0  # for the benchmark and the tests
         self.max_bytes = max_bytes
         self.bytes_read = 0
+        #: Reuse the view counts of the last refresh where they cannot have changed (http_memo).
+        self.incremental = incremental
+        self.views_asked = 0  # for the benchmark and the tests
+        self.reservation_reads = 0
+        self.calls_logged: list[Call] | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"HttpMailReader({self.url!r})"
@@ -283,17 +308,25 @@ class HttpMailReader:
         return [p for p in found if isinstance(p, dict)] if isinstance(found, list) else []
 
     def _view_count(self, view: str, agent: str, slug: str, deadline: float) -> int | str:
-        """The view's count, or why there is none (`NEEDS_TOKEN`, `NOT_OFFERED`): never a 0
-        made up for a count the server did not give."""
+        """The view's count, or why there is none (`NEEDS_TOKEN`, `NOT_OFFERED`, `NOT_IN_TIME`):
+        never a 0 made up for a count the server did not give."""
+        if time.monotonic() > deadline - VIEW_RESERVE:
+            return NOT_IN_TIME
         query = urllib.parse.urlencode({"project": slug, "limit": 100000})
         uri = f"resource://views/{view}/{urllib.parse.quote(agent, safe='')}?{query}"
         self._local.in_view = True
         try:
+            with self._lock:
+                self.views_asked += 1
             found = self.resource(uri, deadline)
         except _ViewTooLarge:
             return TOO_LARGE
         except RpcError as err:
             return NEEDS_TOKEN if "token" in str(err).lower() else NOT_OFFERED
+        except MailReadError as err:
+            if "timed out" in err.message:
+                return NOT_IN_TIME
+            raise
         finally:
             self._local.in_view = False
         if isinstance(found, dict) and found.get("error") is not None:
@@ -306,17 +339,57 @@ class HttpMailReader:
         messages = found.get("messages")
         return len(messages) if isinstance(messages, list) else NOT_OFFERED
 
-    def _project(self, slug: str, deadline: float) -> tuple[Any, Any]:
-        """A project's agent directory and its unreleased reservations, as decoded JSON."""
+    def _project(
+        self, slug: str, kept: list[Reservation] | None, deadline: float
+    ) -> tuple[Any, list[Reservation]]:
+        """A project's agent directory (decoded JSON) and its unreleased reservations: `kept`
+        when given (still true, see http_memo), else read (which makes the server sweep)."""
         quoted = urllib.parse.quote(slug, safe="")
         try:
             directory = self.resource(f"resource://agents/{quoted}", deadline)
-            held = self.resource(
-                f"resource://file_reservations/{quoted}?active_only=true", deadline
-            )
+            if kept is not None:
+                return directory, kept
+            held = self._held(quoted, deadline)
         except RpcError as err:
             raise MailReadError("error", f"project {slug}: {err}") from None
-        return directory, held
+        return directory, [
+            _reservation(item)
+            for item in held
+            if isinstance(item, dict) and not _released(item.get("released_ts"))
+        ]
+
+    def _held(self, quoted_slug: str, deadline: float) -> list[Any]:
+        """A project's unreleased reservations, every page of them.
+
+        The Rust port answers at most `limit` (20 by default, 250 at most) from `offset`; the
+        Python servers know neither and answer all at once. So: pages of RESERVATION_PAGE until
+        one is short, or longer (all at once), or repeats the last (the offset was ignored)."""
+        found: list[Any] = []
+        seen: set[Any] = set()
+        base = f"resource://file_reservations/{quoted_slug}?active_only=true"
+        for page in range(MAX_RESERVATION_PAGES):
+            if self.url in _UNPAGED:
+                answer = self.resource(base, deadline)
+            else:
+                paging = f"&limit={RESERVATION_PAGE}&offset={page * RESERVATION_PAGE}"
+                try:
+                    answer = self.resource(base + paging, deadline)
+                except RpcError:
+                    if page:
+                        raise
+                    answer = self.resource(base, deadline)  # a strict template without them
+                    _UNPAGED.add(self.url)
+            with self._lock:
+                self.reservation_reads += 1
+            items = answer if isinstance(answer, list) else []
+            ids = {item.get("id") for item in items if isinstance(item, dict)}
+            if page and ids <= seen:
+                break  # the same rows again: a server that ignores `offset`
+            found += items
+            seen |= ids
+            if len(items) != RESERVATION_PAGE:
+                break
+        return found
 
     def _map(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """`work` over `items`, at most `parallel` at once, in order; the first failure raises."""
@@ -332,10 +405,130 @@ class HttpMailReader:
         finally:
             self.close()
 
+    # --- what changed since the last refresh (see http_memo) -----------------------------------
+
+    def _tool_calls(self, deadline: float) -> tuple[dict[str, int] | None, datetime | None]:
+        """The server's count of calls per tool and its clock then; (None, None) if not offered."""
+        try:
+            found = self.resource("resource://tooling/metrics", deadline)
+        except RpcError:
+            return None, None
+        tools = found.get("tools") if isinstance(found, dict) else None
+        if not isinstance(tools, list):
+            return None, None
+        calls = {
+            item["name"]: item["calls"]
+            for item in tools
+            if isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and _is_int(item.get("calls"))
+        }
+        return calls, parse_ts(found.get("generated_at"))
+
+    def _calls_since(
+        self, memo: Memo, calls: dict[str, int], at: datetime | None, deadline: float
+    ) -> list[Call] | None:
+        """The tool calls the server made since `memo`'s count, from its log; None when it
+        cannot account for every one (it restarted, its log ran over, no clock to go by)."""
+        if memo.calls is None or memo.at is None or at is None:
+            return None
+        if http_memo.restarted(memo.calls, calls):
+            return None
+        new = {
+            name: count - memo.calls.get(name, 0)
+            for name, count in calls.items()
+            if count != memo.calls.get(name, 0)
+        }
+        if not new:
+            return []
+        # A call's count goes up as it starts, its log entry is written (server clock) as it
+        # ends: one logged after the last count either began after it or was still under way
+        # then (so the last refresh's reads may have missed it). One logged before had ended.
+        since = memo.at
+        window = max(1, math.ceil((at - since).total_seconds()) + 1)
+        try:
+            found = self.resource(f"resource://tooling/recent/{window}", deadline)
+        except RpcError:
+            return None
+        entries = found.get("entries") if isinstance(found, dict) else None
+        if not isinstance(entries, list) or len(entries) >= http_memo.RECENT_KEPT - 96:
+            return None
+        logged: list[Call] = []
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("tool"), str):
+                return None
+            moment = parse_ts(entry.get("timestamp"))
+            if moment is None:
+                return None
+            if moment > since:
+                project, agent = entry.get("project"), entry.get("agent")
+                logged.append(
+                    Call(
+                        entry["tool"],
+                        project if isinstance(project, str) else None,
+                        agent if isinstance(agent, str) else None,
+                    )
+                )
+        for name, count in new.items():
+            if sum(1 for call in logged if call.tool == name) < count:
+                return None  # a call the log does not show (yet): take nothing on trust
+        return logged
+
+    def _inbox(self, limit: int, deadline: float, *, bounded: bool = False) -> list[Any] | None:
+        """`GET /mail/api/unified-inbox?limit=N`'s messages, newest first; None when the server
+        has no such page. `bounded`: counted like a view (its own cap, outside the budget)."""
+        self._local.in_view = bounded
+        try:
+            found = self.get_json(f"/mail/api/unified-inbox?limit={int(limit)}", deadline)
+        finally:
+            self._local.in_view = False
+        items = found.get("messages") if isinstance(found, dict) else None
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else None
+
+    def _feed(self, memo: Memo | None, deadline: float) -> tuple[list[Any], bool]:
+        """The newest messages (raw) and whether they hold every message since `memo`'s newest."""
+        limit = max(self.recent_limit, FEED_FIRST)
+        items = self._inbox(limit, deadline)
+        if items is None:
+            return [], False
+        if memo is None or _covers(items, memo.top_id, limit):
+            return items, memo is not None
+        if len(items) < limit:
+            return items, False  # the newest message is gone: another database, or rewound
+        try:
+            more = self._inbox(FEED_MORE, deadline, bounded=True)
+        except _ViewTooLarge:
+            return items, False
+        if more is None or not _covers(more, memo.top_id, FEED_MORE):
+            return items, False
+        return more, True
+
+    # --- the read -------------------------------------------------------------------------------
+
     def _read(self, deadline: float) -> MailReading:
+        memo = http_memo.recall(self.url) if self.incremental else None
+        # Counts and messages first: whatever happens after them shows at the next refresh.
+        calls, at = self._tool_calls(deadline) if self.incremental else (None, None)
+        feed, covered = self._feed(memo, deadline)
         entries = [e for e in self._projects(deadline) if e.get("slug")]
         slugs = [str(e["slug"]) for e in entries]
-        answers = self._map(lambda slug: self._project(slug, deadline), slugs)
+        made = {str(e["slug"]): str(e.get("created_at") or "") for e in entries}
+        fresh = memo is not None and time.monotonic() - memo.full_at < http_memo.FULL_EVERY
+        log = (
+            self._calls_since(memo, calls, at, deadline)
+            if memo is not None and fresh and calls is not None
+            else None
+        )
+        self.calls_logged = log  # for the tests: what the server's log said changed
+        stirred = _stirred(log, entries)
+        kept = {
+            key: held
+            for key, held in (memo.held.items() if memo is not None else ())
+            if stirred is not None and key[0] not in stirred
+        }
+        answers = self._map(
+            lambda slug: self._project(slug, kept.get((slug, made[slug])), deadline), slugs
+        )
         saw_active_flag = saw_retired = saw_agents = saw_integer_times = False
         listed: list[tuple[str, dict[str, Any]]] = []
         for slug, (directory, _held) in zip(slugs, answers, strict=True):
@@ -347,36 +540,44 @@ class HttpMailReader:
                 raw_agents = directory
             for item in raw_agents:
                 if isinstance(item, dict) and item.get("name"):
-                    listed.append((slug, item))
+                    listed.append((slug, {**item, _IDENT: _ident(item, made[slug])}))
                     saw_agents = True
                     saw_active_flag = saw_active_flag or "is_active" in item
                     saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
+        # Without the tool log (a server that has none) only what the feed vouches for is kept.
+        reuse = memo is not None and covered and fresh
+        counted: dict[tuple[str, str, str], int | str] = {}
+        if reuse:
+            assert memo is not None
+            acked = _acked(log)
+            counted = _reused(memo, listed, _got_mail(feed, memo.top_id), acked)
         # Per agent: acks pending always; urgent unread only when there is unread mail at all.
-        views = [(slug, str(item["name"]), "ack-required") for slug, item in listed]
-        views += [
-            (slug, str(item["name"]), "urgent-unread")
+        views = [
+            (slug, str(item["name"]), view)
+            for view in ("ack-required", "urgent-unread")
             for slug, item in listed
-            if _int(item.get("unread_count"))
+            if (slug, str(item["name"]), view) not in counted
+            and (view == "ack-required" or _int(item.get("unread_count")))
         ]
         counts = self._map(lambda v: self._view_count(v[2], v[1], v[0], deadline), views)
-        counted = dict(zip(views, counts, strict=True))
+        counted.update(zip(views, counts, strict=True))
+        if self.incremental:
+            now_held = {
+                (slug, made[slug]): found for slug, (_d, found) in zip(slugs, answers, strict=True)
+            }
+            self._remember(memo, reuse or bool(kept), feed, calls, at, listed, counted, now_held)
         withheld: dict[str, str] = {}
         projects = []
         for entry, slug, (_directory, held) in zip(entries, slugs, answers, strict=True):
             agents = [
                 _agent(item, counted, slug, withheld) for owner, item in listed if owner == slug
             ]
-            reservations = [
-                _reservation(item)
-                for item in (held if isinstance(held, list) else [])
-                if isinstance(item, dict) and item.get("released_ts") is None
-            ]
             projects.append(
                 MailProject(
                     slug=slug,
                     human_key=str(entry.get("human_key") or ""),
                     agents=agents,
-                    reservations=reservations,
+                    reservations=list(held),
                 )
             )
         variant = _variant(
@@ -388,36 +589,156 @@ class HttpMailReader:
         return MailReading(
             variant=variant,
             projects=projects,
-            messages=self._recent(deadline),
+            messages=_messages(feed, self.recent_limit),
             withheld=withheld,
         )
 
-    def _recent(self, deadline: float) -> list[MailMessage]:
-        if self.recent_limit <= 0:
-            return []
-        found = self.get_json(f"/mail/api/unified-inbox?limit={int(self.recent_limit)}", deadline)
-        items = found.get("messages") if isinstance(found, dict) else None
-        messages = []
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), int):
-                continue
-            recipients = item.get("recipients") or ""
-            if isinstance(recipients, str):
-                names = [part.strip() for part in recipients.split(",") if part.strip()]
-            else:
-                names = [str(part) for part in recipients]
-            messages.append(
-                MailMessage(
-                    id=item["id"],
-                    project=str(item.get("project_slug") or ""),
-                    subject=str(item.get("subject") or ""),
-                    sender=str(item.get("sender") or ""),
-                    recipients=sorted(set(names)),
-                    importance=str(item.get("importance") or "normal"),
-                    created_ts=iso_utc(item.get("created_ts")),
-                )
+    def _remember(
+        self,
+        memo: Memo | None,
+        reused: bool,
+        feed: list[Any],
+        calls: dict[str, int] | None,
+        at: datetime | None,
+        listed: list[tuple[str, dict[str, Any]]],
+        counted: dict[tuple[str, str, str], int | str],
+        held: dict[tuple[str, str], list[Reservation]],
+    ) -> None:
+        """Keep this refresh's counts for the next (only numbers: a withheld one is asked again)."""
+
+        def number(key: tuple[str, str, str]) -> int | None:
+            value = counted.get(key, 0)  # not asked: no unread mail, so no urgent unread
+            return value if isinstance(value, int) else None
+
+        ids = [item["id"] for item in feed if _is_int(item.get("id"))]
+        agents = {
+            (slug, str(item["name"])): Seen(
+                ident=str(item[_IDENT]),
+                unread=_int(item.get("unread_count")),
+                urgent=number((slug, str(item["name"]), "urgent-unread")),
+                acks=number((slug, str(item["name"]), "ack-required")),
             )
-        return messages[: self.recent_limit]
+            for slug, item in listed
+        }
+        full_at = memo.full_at if reused and memo is not None else time.monotonic()
+        top = max(ids, default=memo.top_id if memo is not None and reused else 0)
+        http_memo.remember(self.url, Memo(top, calls, at, full_at, agents, held))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One tool call of the server's log: the tool, and the project and agent it named."""
+
+    tool: str
+    project: str | None
+    agent: str | None
+
+
+def _acked(log: list[Call] | None) -> set[str] | None:
+    """Lower-cased names of the agents that acknowledged in `log`; None: not known."""
+    if log is None:
+        return None
+    acks = [call for call in log if call.tool == http_memo.ACK_TOOL]
+    if any(call.agent is None for call in acks):
+        return None
+    return {str(call.agent).lower() for call in acks}
+
+
+def _stirred(log: list[Call] | None, entries: list[dict[str, Any]]) -> set[str] | None:
+    """Slugs of the projects whose reservations a call in `log` may have changed (a tool that
+    reserves, releases or sweeps, naming the project by slug or path); None: any of them."""
+    if log is None:
+        return None
+    slug_of = {str(e["slug"]): str(e["slug"]) for e in entries}
+    slug_of.update({str(e.get("human_key") or ""): str(e["slug"]) for e in entries})
+    found: set[str] = set()
+    for call in log:
+        if call.tool in http_memo.QUIET_TOOLS:
+            continue
+        slug = slug_of.get(call.project or "")
+        if slug is None:
+            return None  # no project, or one not told apart: every project
+        found.add(slug)
+    return found
+
+
+def _covers(items: list[Any], top_id: int, limit: int) -> bool:
+    """Whether `items` (newest first, at most `limit`) hold every message newer than `top_id`:
+    they reach back to it, or there were none before and these are all there is."""
+    ids = [item["id"] for item in items if _is_int(item.get("id"))]
+    if top_id == 0:
+        return len(items) < min(limit, FEED_FIRST)
+    return bool(ids) and max(ids) >= top_id and min(ids) <= top_id
+
+
+def _got_mail(feed: list[Any], top_id: int) -> set[tuple[str, str]]:
+    """(project slug, agent name) of every recipient of a message newer than `top_id`."""
+    found: set[tuple[str, str]] = set()
+    for item in feed:
+        if not _is_int(item.get("id")) or item["id"] <= top_id:
+            continue
+        slug = str(item.get("project_slug") or "")
+        found.update((slug, name) for name in _recipients(item))
+    return found
+
+
+def _reused(
+    memo: Memo,
+    listed: list[tuple[str, dict[str, Any]]],
+    got_mail: set[tuple[str, str]],
+    acked: set[str] | None,
+) -> dict[tuple[str, str, str], int | str]:
+    """The view counts of the last refresh still true now (see http_memo), by view key."""
+    counted: dict[tuple[str, str, str], int | str] = {}
+    for slug, item in listed:
+        name = str(item["name"])
+        seen = memo.agents.get((slug, name))
+        if seen is not None and seen.ident != item[_IDENT]:
+            seen = None  # another agent (or server) of that name
+        mail = (slug, name) in got_mail
+        urgent = http_memo.reuse_urgent(seen, _int(item.get("unread_count")), mail)
+        if urgent is not None:
+            counted[(slug, name, "urgent-unread")] = urgent
+        acks = http_memo.reuse_acks(seen, mail, acked, name)
+        if acks is not None:
+            counted[(slug, name, "ack-required")] = acks
+    return counted
+
+
+#: Where `_read` keeps an agent's identity in its directory entry (not a server field).
+_IDENT = " ident"
+
+
+def _ident(item: dict[str, Any], project_made: str) -> str:
+    return f"{item.get('id')}|{item.get('inception_ts')}|{project_made}"
+
+
+def _recipients(item: dict[str, Any]) -> list[str]:
+    recipients = item.get("recipients") or ""
+    if isinstance(recipients, str):
+        return [part.strip() for part in recipients.split(",") if part.strip()]
+    return [str(part) for part in recipients] if isinstance(recipients, list) else []
+
+
+def _messages(feed: list[Any], limit: int) -> list[MailMessage]:
+    messages: list[MailMessage] = []
+    for item in feed:
+        if len(messages) >= limit:
+            break
+        if not isinstance(item.get("id"), int):
+            continue
+        messages.append(
+            MailMessage(
+                id=item["id"],
+                project=str(item.get("project_slug") or ""),
+                subject=str(item.get("subject") or ""),
+                sender=str(item.get("sender") or ""),
+                recipients=sorted(set(_recipients(item))),
+                importance=str(item.get("importance") or "normal"),
+                created_ts=iso_utc(item.get("created_ts")),
+            )
+        )
+    return messages
 
 
 def _is_envelope(found: Any) -> bool:
@@ -440,6 +761,7 @@ def _with_query(uri: str, **extra: str) -> str:
 NEEDS_TOKEN = "needs agent token"
 NOT_OFFERED = "not offered by this server"
 TOO_LARGE = "answer too large to count"
+NOT_IN_TIME = "not counted in time (the next refresh goes on)"
 #: The view behind each count an agent record carries.
 _COUNT_OF_VIEW = {"urgent-unread": "urgent_unread", "ack-required": "acks_pending"}
 
@@ -496,6 +818,19 @@ def _is_int(value: Any) -> bool:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _released(value: Any) -> bool:
+    """Whether a `released_ts` says released. The Rust port keeps 0 or less (shown as the epoch,
+    or earlier) and the texts '0', 'null', 'none' for "not released"."""
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("", "0", "null", "none"):
+        return False
+    moment = parse_ts(value)
+    if moment is None:
+        return True  # something we cannot read: the server says it was released
+    return moment.timestamp() > 0
 
 
 def _reservation(item: dict[str, Any]) -> Reservation:
