@@ -86,7 +86,9 @@ case "$cwd" in *"#"*) cwd="$(printf '%s' "$cwd" | sed 's/#/##/g')" ;; esac
 
 if [ "$view" = next ]; then
   # in the background (run-shell -b): it says what it did with a message, never on the pane
-  exec "$python" -m gt_mcp_tmux "$@" >/dev/null 2>&1
+  # (a non-zero exit would cover that with tmux's error)
+  "$python" -m gt_mcp_tmux "$@" >/dev/null 2>&1
+  exit 0
 fi
 
 case "${version#next-}" in

@@ -124,13 +124,65 @@ def test_counted_items_come_back_when_they_grow_and_snoozes_wake() -> None:
     assert shown.items == [] and shown.snoozed[0].until == T0 + 999
 
 
+def test_estop_comes_before_every_other_critical_item_however_young() -> None:
+    snapshot = busy_town()
+    old_death = Alert(
+        "dead:gastown/slit", "dead", "gastown/slit is dead", T0 - 3600, "gastown/slit"
+    )
+    estop = Alert("estop", "estop", "ESTOP in force", T0)
+    items = queue_items(snapshot, [old_death, estop], {})
+    assert [i.id for i in items[:2]] == ["estop", "dead:gastown/slit"]
+
+
+def test_a_merge_merged_since_and_an_answered_escalation_are_history_not_the_queue() -> None:
+    from gt_mcp_tmux.model import Event
+
+    failed = Event("t1", "merge_failed", "gastown/refinery", id="f1", payload={"mr": "mr-7"})
+    escalated = Event(
+        "t2",
+        "escalation_sent",
+        "gastown/witness",
+        id="e1",
+        payload={"target": "gastown/nux", "to": "mayor/"},
+    )
+    alerts = [
+        Alert("merge_failed:f1", "merge_failed", "merge failed mr-7", T0),
+        Alert("escalation_sent:e1", "escalation", "nux stuck", T0, "gastown/witness"),
+    ]
+    town = busy_town()
+    open_town = dataclasses.replace(
+        town, gastown=dataclasses.replace(town.gastown, events=[failed, escalated])
+    )
+    items = {i.id: i for i in queue_items(open_town, alerts, {})}
+    assert {"merge_failed:f1", "escalation_sent:e1"} <= set(items)
+    escalation = items["escalation_sent:e1"]
+    assert escalation.agent == "gastown/nux" and escalation.go.session == "gt-nux"  # its target
+    merged = Event("t3", "merged", "gastown/refinery", id="m1", payload={"mr": "mr-7"})
+    done = Event("t4", "done", "gastown/nux", id="d1")
+    settled = dataclasses.replace(
+        town,
+        gastown=dataclasses.replace(town.gastown, events=[failed, escalated, merged, done]),
+    )
+    left = {i.id for i in queue_items(settled, alerts, {})}
+    assert "merge_failed:f1" not in left and "escalation_sent:e1" not in left
+
+
 def test_durations_and_ids_are_read_as_typed_or_refused_in_one_line() -> None:
+    from gt_mcp_tmux.ui.queue_actions import duration_words
+
     assert parse_duration("90s") == 90 and parse_duration("1h30m") == 5400
     assert parse_duration("2") == 120 and parse_duration("1d") == 86400
     assert parse_duration("0") == 0
+    assert duration_words(5400) == "1h30m" and duration_words(parse_duration(" 1h 30m ")) == "1h30m"
     for bad in ("", "soon", "1y", "-5m", "5m later"):
         with pytest.raises(ConfigError, match="not a duration"):
             parse_duration(bad)
+    for huge in ("400d", "9" * 400):
+        with pytest.raises(ConfigError, match="a year at most"):
+            parse_duration(huge)
+    with pytest.raises(ConfigError) as refused:
+        resolve_item("x" * 3000, items_of(busy_town()))
+    assert len(str(refused.value)) < 200
     items = items_of(busy_town())
     assert resolve_item("stuck", items).id == "stuck:gastown/nux"
     with pytest.raises(ConfigError, match="start with 'mail"):
@@ -276,7 +328,7 @@ def test_items_from_both_systems_in_one_queue_and_the_flag_counts_it(
     town.set_status(status)
     with plugin_server(town, monkeypatch) as server:
         town.estop(reason="halt")
-        wanted = ["estop", "stuck:gastown/nux", "mail_urgent:", "mail_ack:", "merge_queue:gastown"]
+        wanted = ["estop", "stuck:gastown/nux", "mail_urgent:", "merge_queue:gastown"]
 
         queue = collector_sees(
             server, lambda got: all(any(i.startswith(w) for i in got) for w in wanted)
@@ -286,7 +338,6 @@ def test_items_from_both_systems_in_one_queue_and_the_flag_counts_it(
         assert order[0] == ("critical", "estop", "gastown")
         assert ("high", "mail_urgent", "agent_mail") in order
         assert ("high", "stuck", "gastown") in order
-        assert ("normal", "mail_ack", "agent_mail") in order
         assert ("normal", "merge_queue", "gastown") in order
         assert ("normal", "mail", "gastown") in order  # the overseer's 2 unread
         ranks = ["critical", "high", "normal", "info"]
@@ -295,7 +346,9 @@ def test_items_from_both_systems_in_one_queue_and_the_flag_counts_it(
         )
         urgent = next(i for i in items if i["kind"] == "mail_urgent")
         assert urgent["go"]["kind"] == "mail" and urgent["go"]["mail_agent"] == "BlueLake"
-        assert urgent["count"] == 1
+        # one message, urgent and awaiting an ack: one item saying both
+        assert urgent["count"] == 2 and "awaiting acknowledgement" in urgent["subject"]
+        assert not [i for i in items if i["kind"] == "mail_ack"]
         # the bar's flag counts the queue
         option_when(server, "@gtmcp_status", lambda v: f"⚑{len(items)}" in v, timeout=20)
         human = gt_mcp(server, "queue").stdout
@@ -401,14 +454,15 @@ def test_prefix_n_goes_to_the_first_items_agent_through_a_real_client(
             view.wait_for(lambda t: "message (Enter" in t, timeout=10)
             view.keys("-l", "what blocks you?")
             view.keys("Enter")
-            assert "gt nudge gastown/nux -m" in view.wait_for(lambda t: "run it?" in t, 10)
+            shown = view.wait_for(lambda t: "run it?" in t, 10)
+            assert "gt nudge gastown/nux '--message=what blocks you?'" in shown  # as a shell would
             view.keys("y", "Enter")
             view.wait_for(lambda t: "nudged gastown/nux" in t, timeout=15)
             log_text = Path(os.environ["STANDIN_GT_LOG"]).read_text()
             log = [json.loads(line) for line in log_text.splitlines()]
             nudges = [r for r in log if r["argv"][:1] == ["nudge"]]
             assert [r["argv"] for r in nudges] == [
-                ["nudge", "gastown/nux", "-m", "what blocks you?"]
+                ["nudge", "gastown/nux", "--message=what blocks you?"]
             ]
             assert nudges[0]["cwd"] == str(town.root)
             view.keys("q")
@@ -421,6 +475,25 @@ def test_prefix_n_goes_to_the_first_items_agent_through_a_real_client(
             view.keys("C-b", "N")
             shown = view.wait_for(lambda t: "nothing needs you" in t)
             assert "nothing needs you" in shown, shown
+        finally:
+            view.close()
+
+
+@pytest.mark.integration
+def test_next_says_so_when_the_agents_session_is_gone_and_nothing_covers_the_pane(
+    town: StandinTown, town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with plugin_server(town, monkeypatch) as server:
+        collector_sees(server, lambda got: got[:1] == ["stuck:gastown/nux"])
+        town_server.run("kill-session", "-t", "=gt-nux:")
+        view = Screen(server, width=140, height=40)
+        try:
+            view.wait_for(lambda t: bool(t.strip()))
+            view.keys("C-b", "N")
+            shown = view.wait_for(lambda t: "its session is gone" in t, timeout=20)
+            assert "gastown/nux is stuck" in shown and "its session is gone" in shown
+            time.sleep(6)  # the message has gone: no tmux error in view mode under it
+            assert "returned" not in view.text() and "popup.sh" not in view.text()
         finally:
             view.close()
 
@@ -492,6 +565,20 @@ def test_your_pane_in_a_reserved_folder_shows_on_your_bar(
         assert "GreenCastle" not in server.out(
             "display-message", "-p", "-t", above, "#{T:status-right}"
         )
+
+
+def test_ids_are_printed_whole_to_be_copied_even_on_a_narrow_terminal() -> None:
+    from rich.console import Console
+
+    from gt_mcp_tmux.render.queue_view import queue_table
+
+    long_id = "mail_urgent:" + "very-long-project-slug-" * 5 + ":BlueLake"
+    item = QueueItem(long_id, "mail_urgent", "high", T0, "1 urgent unread", "read it")
+    queue = QueueState().apply([item], T0)
+    console = Console(width=60, color_system=None)
+    with console.capture() as captured:
+        console.print(queue_table(queue, T0))
+    assert long_id in "".join(line.strip() for line in captured.get().splitlines())
 
 
 def test_hostile_item_text_reaches_the_terminal_as_text() -> None:

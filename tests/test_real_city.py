@@ -291,7 +291,7 @@ class TestInALiveCity:
         assert peeked["orchestrator"] == "gascity" and peeked["socket"] == city.socket
         agent = Agent("mayor", "mayor", "mayor", session=peeked["session"])
         argv = nudge_argv(ItemAgent(agent, city.socket, "gascity", str(city.root)), "hi from you")
-        assert argv[:3] == ["session", "nudge", "mayor"]
+        assert argv == ["session", "nudge", "mayor", "--", "hi from you"]
         city.gc(*argv)
 
         def delivered() -> bool:

@@ -163,7 +163,7 @@ def test_peek_and_the_queues_nudge_reach_an_agent_of_a_real_town(real_town: Real
     agent = Agent("demorig/obsidian", "obsidian", "polecat", session="dr-obsidian")
     found = ItemAgent(agent, real_town.socket, "gastown", str(real_town.root))
     argv = nudge_argv(found, "overseer-says-hi")
-    assert argv == ["nudge", "demorig/obsidian", "-m", "overseer-says-hi"]
+    assert argv == ["nudge", "demorig/obsidian", "--message=overseer-says-hi"]
     real_town.gt(*argv, timeout=90)
 
     def delivered() -> bool:

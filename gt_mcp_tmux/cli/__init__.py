@@ -20,14 +20,14 @@ SHARED_COMMANDS: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"--once", "--popup", "--json", "-h", "--help"}),
     "config": frozenset({"init", "--force", "-h", "--help"}),
     "sling": frozenset({"--popup"}),  # bare `gt-mcp sling` is the picker; with arguments, gt's
-    "mail": frozenset({"--json", "--popup", "--project", "--agent", "-h", "--help"}),
+    "mail": frozenset({"--json", "--popup", "--project", "--agent", "--message", "-h", "--help"}),
 }
 #: Shared first words whose own form names one thing (`peek AGENT`): ours with at most one
 #: name and these options (those in `TAKES_VALUE` followed by their value); gt's otherwise.
 SHARED_WITH_A_NAME: dict[str, frozenset[str]] = {
     "peek": frozenset({"--json", "--lines", "-h", "--help"}),
 }
-TAKES_VALUE = frozenset({"--lines", "--project", "--agent", "--client"})
+TAKES_VALUE = frozenset({"--lines", "--project", "--agent", "--message", "--client"})
 OWN_FLAGS = frozenset({"-h", "--help", "--version"})
 #: What a popup started by scripts/popup.sh is given after its pre-rendered frame was shown.
 FRAME_ARG = "--frame="

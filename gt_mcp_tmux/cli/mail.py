@@ -34,7 +34,9 @@ def command_mail(args: argparse.Namespace) -> int:
             if not args.project:
                 return mail_first(snapshot, time.time())
             return mail_view(
-                focus_mail(snapshot.agent_mail, args.project, args.agent) if snapshot else None,
+                focus_mail(snapshot.agent_mail, args.project, args.agent, args.message)
+                if snapshot
+                else None,
                 time.time(),
                 snapshot.bridge if snapshot else None,
             )
@@ -49,7 +51,11 @@ def command_mail(args: argparse.Namespace) -> int:
             )
         )
     snapshot = cached_or_collected(command_settings())
-    mail = focus_mail(snapshot.agent_mail, args.project, args.agent) if snapshot else None
+    mail = (
+        focus_mail(snapshot.agent_mail, args.project, args.agent, args.message)
+        if snapshot
+        else None
+    )
     if args.json:
         print_json(mail)
         return 0

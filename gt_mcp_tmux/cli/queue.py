@@ -100,8 +100,13 @@ def _show(socket: str, as_json: bool) -> int:
 
 def _change(socket: str, args: argparse.Namespace) -> int:
     from gt_mcp_tmux.cli.alerts import server_words
-    from gt_mcp_tmux.render.ages import span
-    from gt_mcp_tmux.ui.queue_actions import acknowledge, parse_duration, resolve_item, snooze
+    from gt_mcp_tmux.ui.queue_actions import (
+        acknowledge,
+        duration_words,
+        parse_duration,
+        resolve_item,
+        snooze,
+    )
 
     saved, pid = _collector(socket)
     if saved or pid is None:
@@ -122,7 +127,10 @@ def _change(socket: str, args: argparse.Namespace) -> int:
     item = resolve_item(args.id, every)
     snooze(socket, item, seconds)
     if seconds > 0:
-        print(f"snoozed {item.id} for {span(seconds)}: the collector keeps it across restarts")
+        print(
+            f"snoozed {item.id} for {duration_words(seconds)}:"
+            " the collector keeps it across restarts"
+        )
     else:
         print(f"woke {item.id}: it is back in the queue")
     return 0

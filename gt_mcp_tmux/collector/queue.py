@@ -26,6 +26,7 @@ from gt_mcp_tmux.model import (
     QUEUE_SEVERITIES,
     Agent,
     Alert,
+    Event,
     MailProject,
     Queue,
     QueueGo,
@@ -68,10 +69,11 @@ DEATH_KINDS = ("crash_loop", "dead", "session_death")
 PERSON_NAMES = frozenset({"human", "overseer", "humanoverseer"})
 
 
-def item_order(item: QueueItem) -> tuple[int, float, str]:
-    """Most pressing first; among equals the oldest; then by id, so the order is stable."""
+def item_order(item: QueueItem) -> tuple[int, int, float, str]:
+    """Most pressing first (an ESTOP before every other critical item: nothing moves until it is
+    lifted); among equals the oldest; then by id, so the order is stable."""
     rank = QUEUE_SEVERITIES.index(item.severity) if item.severity in QUEUE_SEVERITIES else 9
-    return rank, item.since, item.id
+    return rank, 0 if item.kind == "estop" else 1, item.since, item.id
 
 
 # --- what needs the person ---------------------------------------------------------------
@@ -92,6 +94,8 @@ def queue_items(
     ):
         if alert.kind == "mail" and person_mail:
             continue  # "3 new mail" alerts are the one "mail for you" item below
+        if _settled(snapshot, alert):
+            continue
         item = _from_alert(snapshot, alert)
         if item.kind in DEATH_KINDS:
             # a crash loop, a dead agent and its session's death are one thing to fix
@@ -120,8 +124,53 @@ def _fleet_agent(snapshot: Snapshot, name: str | None) -> tuple[Agent, str | Non
     return None
 
 
+#: What settles an event's alert, by the raising event's type: later events of these types
+#: naming the same thing (the payload key), or the agent's `done`.
+SETTLED_BY: dict[str, tuple[tuple[str, ...], str]] = {
+    "merge_failed": (("merged", "merge_skipped"), "mr"),
+    "escalation_sent": (("escalation_acked", "escalation_closed", "done"), "target"),
+}
+
+
+def _raising_event(snapshot: Snapshot, alert: Alert) -> tuple[list[Event], int] | None:
+    """The feed the alert's event is in and its place there (`<type>:<fingerprint>` ids)."""
+    kind, _, fingerprint = alert.id.partition(":")
+    for feed in (snapshot.gastown.events, snapshot.gascity.events):
+        for index, event in enumerate(feed):
+            if event.type == kind and event.id == fingerprint:
+                return feed, index
+    return None
+
+
+def _settled(snapshot: Snapshot, alert: Alert) -> bool:
+    """An event alert a later event answered: a failed merge merged since, an escalation
+    acknowledged or closed, or its agent done. It is history: the feed has it."""
+    found = _raising_event(snapshot, alert)
+    if found is None:
+        return False
+    feed, index = found
+    raised = feed[index]
+    rule = SETTLED_BY.get(raised.type)
+    if rule is None:
+        return False
+    types, key = rule
+    subject = raised.payload.get(key)
+    if not subject:
+        return False
+    for later in feed[index + 1 :]:
+        if later.type not in types:
+            continue
+        if later.payload.get(key) == subject or (later.type == "done" and later.actor == subject):
+            return True
+    return False
+
+
 def _from_alert(snapshot: Snapshot, alert: Alert) -> QueueItem:
     severity, action = KINDS.get(alert.kind, ("normal", "see Prefix+g"))
+    if alert.kind == "escalation":  # about its target, not the witness that sent it
+        raised = _raising_event(snapshot, alert)
+        target = raised[0][raised[1]].payload.get("target") if raised else None
+        alert = replace(alert, agent=target or alert.agent)
     found = _fleet_agent(snapshot, alert.agent)
     source = "gascity" if ":city:" in alert.id or alert.id.endswith(":city_tmux") else "gastown"
     go = QueueGo()
@@ -190,50 +239,46 @@ def _fleet_projects(snapshot: Snapshot) -> list[MailProject]:
 
 
 def _agent_mail(snapshot: Snapshot) -> list[QueueItem]:
-    """Urgent unread and ack-required mail, per agent of the fleet's projects."""
+    """One item per agent of the fleet's projects with urgent unread or ack-required mail (a
+    message both urgent and awaiting an ack is one thing to see to)."""
     mail, now = snapshot.agent_mail, snapshot.collected_at
     items: list[QueueItem] = []
     if mail is None:
         return items
     for project in _fleet_projects(snapshot):
         for agent in project.agents:
+            urgent = agent.urgent_unread if "urgent_unread" not in agent.withheld else 0
+            acks = agent.acks_pending if "acks_pending" not in agent.withheld else 0
+            if urgent <= 0 and acks <= 0:
+                continue
             person = agent.name.casefold() in PERSON_NAMES
             who = "you" if person else agent.name
+            said = [f"{urgent} urgent unread"] if urgent else []
+            if acks:
+                said.append(f"{acks} awaiting acknowledgement")
             message = _newest_urgent(snapshot, project.slug, agent.name)
-            go = QueueGo("mail", project=project.slug, mail_agent=agent.name, message_id=message)
-            if agent.urgent_unread > 0 and "urgent_unread" not in agent.withheld:
-                n = agent.urgent_unread
-                items.append(
-                    QueueItem(
-                        f"mail_urgent:{project.slug}:{agent.name}",
-                        "mail_urgent",
-                        "high",
-                        now,
-                        f"{n} urgent unread for {who} in {project.slug}",
-                        "read it" if person else f"see that {agent.name} reads it",
-                        agent=agent.name,
-                        source="agent_mail",
-                        count=n,
-                        go=go,
-                    )
+            kind = "mail_urgent" if urgent else "mail_ack"
+            to_do = (
+                ("read it" if urgent else "acknowledge it")
+                if person
+                else (f"see that {agent.name} {'reads it' if urgent else 'acknowledges'}")
+            )
+            items.append(
+                QueueItem(
+                    f"{kind}:{project.slug}:{agent.name}",
+                    kind,
+                    "high" if urgent or person else "normal",
+                    now,
+                    f"{' and '.join(said)} for {who} in {project.slug}",
+                    to_do,
+                    agent=agent.name,
+                    source="agent_mail",
+                    count=urgent + acks,
+                    go=QueueGo(
+                        "mail", project=project.slug, mail_agent=agent.name, message_id=message
+                    ),
                 )
-            if agent.acks_pending > 0 and "acks_pending" not in agent.withheld:
-                n = agent.acks_pending
-                items.append(
-                    QueueItem(
-                        f"mail_ack:{project.slug}:{agent.name}",
-                        "mail_ack",
-                        "high" if person else "normal",
-                        now,
-                        f"{n} message{'s' if n != 1 else ''} awaiting {who}'s acknowledgement"
-                        f" in {project.slug}",
-                        "acknowledge it" if person else f"see that {agent.name} acknowledges",
-                        agent=agent.name,
-                        source="agent_mail",
-                        count=n,
-                        go=go,
-                    )
-                )
+            )
     return items
 
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from gt_mcp_tmux.model import Queue, QueueItem
 from gt_mcp_tmux.render.ages import span
-from gt_mcp_tmux.render.literal import literal
+from gt_mcp_tmux.render.literal import clean, literal
 
 #: Each severity's mark and colour: the mark is a word's first letter, readable without colour.
 SEVERITY_MARKS = {
@@ -71,18 +71,26 @@ def queue_table(queue: Queue, now: float, *, show_snoozed: bool = True) -> Rende
         parts.append(Text("  nothing needs you", style="green"))
     for item in queue.items:
         parts.append(item_row(item, now))
-        detail = Text("      ", no_wrap=True, overflow="ellipsis")
-        detail.append_text(literal(item.action, "italic"))
-        detail.append("  id ", style="dim")
-        detail.append_text(literal(item.id, "dim"))
-        parts.append(detail)
+        action = Text("      ", no_wrap=True, overflow="ellipsis")
+        action.append_text(literal(item.action, "italic"))
+        parts.append(action)
+        parts.append(id_line(item.id))
     if show_snoozed and queue.snoozed:
         parts.append(Text("Snoozed", style="bold dim"))
         for snoozed in queue.snoozed:
             row = item_row(snoozed.item, now)
-            row.append(f"  until {span(snoozed.until - now)} from now", style="dim")
+            row.append(f"  for {span(snoozed.until - now)} more", style="dim")
             parts.append(row)
+            parts.append(id_line(snoozed.item.id))
     return Group(*parts)
+
+
+def id_line(item_id: str) -> Text:
+    """`      id mail_urgent:…`: whole, folded when wider than the screen (it is what snooze and
+    ack take, so it must be copyable)."""
+    line = Text("      id ", style="dim", overflow="fold")
+    line.append_text(Text(clean(item_id), style="dim"))
+    return line
 
 
 def queue_popup(

@@ -169,4 +169,11 @@ def tell(message: str, client: str | None) -> None:
         print(message)
         return
     client_args = ["-c", client] if client else []
-    run_tmux(["display-message", *client_args, escape_for_message(message, 300)])
+    _, version = tmux_version()
+    # long enough to read a whole line (tmux's display-time is 750 ms); -d arrived in 3.2
+    delay = ["-d", str(TELL_MS)] if version >= (3, 2) else []
+    run_tmux(["display-message", *client_args, *delay, escape_for_message(message, 300)])
+
+
+#: How long a line said to the person stays on their bar.
+TELL_MS = 5000

@@ -28,13 +28,14 @@ def pane_tail(socket: str, session: str, lines: int = 20) -> list[str] | SourceE
             "-t",
             f"={session}:",
             "-S",
-            f"-{HISTORY}",
+            f"-{max(HISTORY, lines)}",
         ]
     )
     if done is None:
         return SourceError("peek", "timeout", f"tmux did not answer for {session}")
     if done.returncode != 0:
-        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no such session"
+        gone = "can't find" in done.stderr or "no server" in done.stderr or not done.stderr.strip()
+        why = "its session is gone" if gone else clean(done.stderr.strip().splitlines()[-1])
         return SourceError("peek", "not_found", f"{session}: {why}")
     text = [clean(line).rstrip() for line in done.stdout.splitlines()]
     while text and not text[-1]:

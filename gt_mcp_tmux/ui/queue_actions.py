@@ -21,8 +21,10 @@ from gt_mcp_tmux.model import Agent, Queue, QueueItem, Snapshot, SourceError
 from gt_mcp_tmux.ui.jump import go, session_exists, show_view, tell
 from gt_mcp_tmux.ui.peek import pane_tail
 
-_DURATION = re.compile(r"(\d+)\s*([smhd]?)")
+_DURATION = re.compile(r"(\d{1,9})\s*([smhd]?)")
 _UNIT = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
+#: The longest snooze: a year (longer is forgetting, not snoozing: acknowledge it).
+LONGEST_SNOOZE = 365 * 86400
 
 
 def parse_duration(text: str) -> float:
@@ -30,8 +32,21 @@ def parse_duration(text: str) -> float:
     cleaned = text.strip().lower().replace(" ", "")
     parts = _DURATION.findall(cleaned)
     if not cleaned or "".join(n + u for n, u in parts) != cleaned:
-        raise ConfigError(f"not a duration: {text!r} (say 30m, 2h, 1h30m, 1d; 0 wakes it)")
-    return float(sum(int(n) * _UNIT[u] for n, u in parts))
+        raise ConfigError(f"not a duration: {text[:40]!r} (say 30m, 2h, 1h30m, 1d; 0 wakes it)")
+    seconds = sum(int(n) * _UNIT[u] for n, u in parts)
+    if seconds > LONGEST_SNOOZE:
+        raise ConfigError("a snooze lasts a year at most: acknowledge it instead (queue ack ID)")
+    return float(seconds)
+
+
+def duration_words(seconds: float) -> str:
+    """`1h30m`, `2d`, `45s`: the duration exactly, largest units first."""
+    left, words = int(seconds), []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size:
+            words.append(f"{left // size}{unit}")
+            left %= size
+    return "".join(words) or "0s"
 
 
 def shown_queue(snapshot: Snapshot, socket: str | None) -> Queue:
@@ -48,12 +63,13 @@ def resolve_item(wanted: str, items: list[QueueItem]) -> QueueItem:
     starting = [i for i in items if wanted and i.id.startswith(wanted)]
     if len(starting) == 1:
         return starting[0]
+    shown = repr(wanted[:60] + ("…" if len(wanted) > 60 else ""))
     if starting:
         raise ConfigError(
-            f"{len(starting)} queue items start with {wanted!r}: give more of the id"
+            f"{len(starting)} queue items start with {shown}: give more of the id"
             " (`gt-mcp queue` lists them)"
         )
-    raise ConfigError(f"nothing in the queue is {wanted!r} (`gt-mcp queue` lists the ids)")
+    raise ConfigError(f"nothing in the queue is {shown} (`gt-mcp queue` lists the ids)")
 
 
 def snooze(socket: str, item: QueueItem, seconds: float) -> float:
@@ -87,6 +103,8 @@ def go_to(
         args = ["mail", "--project", where.project]
         if where.mail_agent:
             args += ["--agent", where.mail_agent]
+        if where.message_id is not None:
+            args += ["--message", str(where.message_id)]
         return show_view(args, client, settings.popup_size, after_pid)
     if where.kind == "bridge":
         args = ["bridge", *(["--project", where.project] if where.project else [])]
@@ -130,9 +148,9 @@ def peek_item(snapshot: Snapshot, item: QueueItem, lines: int) -> list[str] | So
 
 def nudge_argv(found: ItemAgent, message: str) -> list[str]:
     """`gt nudge <address> -m <message>`, or Gas City's `gc session nudge <alias> <message>`."""
-    if found.orchestrator == "gascity":
-        return ["session", "nudge", found.agent.address, message]
-    return ["nudge", found.agent.address.rstrip("/"), "-m", message]
+    if found.orchestrator == "gascity":  # `--`: a text starting with `-` is not a flag
+        return ["session", "nudge", found.agent.address, "--", message]
+    return ["nudge", found.agent.address.rstrip("/"), f"--message={message}"]
 
 
 def first_item(queue: Queue) -> QueueItem | None:

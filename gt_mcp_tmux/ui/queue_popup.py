@@ -4,6 +4,7 @@ to an item, snooze it, acknowledge it, peek at its agent's pane and nudge its ag
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import time
 
@@ -33,11 +34,14 @@ from gt_mcp_tmux.ui.queue_actions import (
 SNOOZE_KEY_SECONDS = 3600.0
 PEEK_LINES = 40
 NUDGE_TEXT = "The overseer is looking at you: what do you need?"
+#: The longest a nudge may take (gt's wait-idle waits for a busy agent).
+NUDGE_WAIT = 60.0
 
 
 def run_queue_popup(settings: Settings, socket: str, client: str | None, first: Snapshot) -> int:
     console = Console(highlight=False)
     index, peeking, note = 0, False, ""
+    chosen_id: str | None = None  # the cursor follows the item, not its place, as the list moves
     snapshot = first
     with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
         next_read = 0.0
@@ -47,6 +51,9 @@ def run_queue_popup(settings: Settings, socket: str, client: str | None, first: 
                 snapshot = cached_snapshot() or snapshot
                 next_read = time.monotonic() + 1.0
             queue = shown_queue(snapshot, socket)
+            ids = [item.id for item in queue.items]
+            if chosen_id in ids:
+                index = ids.index(chosen_id)
             index = min(index, max(len(queue.items) - 1, 0))
             chosen = queue.items[index] if queue.items else None
             peek: list[str] | None = None
@@ -62,14 +69,17 @@ def run_queue_popup(settings: Settings, socket: str, client: str | None, first: 
                 return 0
             if key in ("up", "k"):
                 index = max(index - 1, 0)
+                chosen_id = ids[index] if ids else None
             elif key in ("down", "j"):
-                index += 1
+                index = min(index + 1, max(len(ids) - 1, 0))
+                chosen_id = ids[index] if ids else None
             elif key == "p":
                 peeking = not peeking
             elif chosen is None:
                 continue
             elif key in ("enter", "g"):
-                return go_to(chosen, settings, client, after_pid=os.getpid())
+                go_to(chosen, settings, client, after_pid=os.getpid())
+                return 0  # what went wrong, if anything, was said in a tmux message
             elif key == "s":
                 snooze(socket, chosen, SNOOZE_KEY_SECONDS)
                 note = f"snoozed for 1h: {clean(chosen.subject)}"
@@ -96,13 +106,26 @@ def _nudge(console: Console, snapshot: Snapshot, queue: Queue, index: int) -> st
     text = console.input(f"message (Enter: {NUDGE_TEXT!r}): ").strip() or NUDGE_TEXT
     argv = nudge_argv(found, text)
     name = "gt" if found.orchestrator == "gastown" else "gc"
-    console.print(Text(clean(f"{name} " + " ".join(argv)), style="bold"))
+    console.print(Text(clean(f"{name} " + shlex.join(argv)), style="bold"))
     answer = console.input("run it? type y and Enter (anything else cancels): ").strip().lower()
     if answer not in ("y", "yes"):
         return "not nudged"
-    done = subprocess.run(
-        [binary, *argv], cwd=found.root or None, check=False, capture_output=True, text=True
+    console.print(
+        Text(
+            f"nudging (gt waits for the agent to be idle, {NUDGE_WAIT:.0f} s at most)…", style="dim"
+        )
     )
+    try:
+        done = subprocess.run(
+            [binary, *argv],
+            cwd=found.root or None,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=NUDGE_WAIT,
+        )
+    except subprocess.TimeoutExpired:
+        return f"{name} did not finish in {NUDGE_WAIT:.0f} s: the nudge may still arrive"
     if done.returncode == 0:
         return f"nudged {clean(found.agent.address)}"
     return f"{name} exited {done.returncode}: {clean(error_line(done.stderr or done.stdout))}"
