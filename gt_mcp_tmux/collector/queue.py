@@ -38,6 +38,7 @@ from gt_mcp_tmux.model import (
     to_json,
 )
 from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
+from gt_mcp_tmux.render.ages import parse_time
 
 #: How pressing each kind of item is, and what to do about it.
 KINDS: dict[str, tuple[QueueSeverity, str]] = {
@@ -257,6 +258,7 @@ def _agent_mail(snapshot: Snapshot) -> list[QueueItem]:
             if acks:
                 said.append(f"{acks} awaiting acknowledgement")
             message = _newest_urgent(snapshot, project.slug, agent.name)
+            sent = _sent_at(snapshot, message)
             kind = "mail_urgent" if urgent else "mail_ack"
             to_do = (
                 ("read it" if urgent else "acknowledge it")
@@ -268,7 +270,7 @@ def _agent_mail(snapshot: Snapshot) -> list[QueueItem]:
                     f"{kind}:{project.slug}:{agent.name}",
                     kind,
                     "high" if urgent or person else "normal",
-                    now,
+                    sent if sent is not None else now,
                     f"{' and '.join(said)} for {who} in {project.slug}",
                     to_do,
                     agent=agent.name,
@@ -280,6 +282,15 @@ def _agent_mail(snapshot: Snapshot) -> list[QueueItem]:
                 )
             )
     return items
+
+
+def _sent_at(snapshot: Snapshot, message_id: int | None) -> float | None:
+    """When that message was sent (its age is the item's, not when the collector first saw it)."""
+    mail = snapshot.agent_mail
+    if mail is None or message_id is None:
+        return None
+    found = next((m for m in mail.messages if m.id == message_id), None)
+    return parse_time(found.created_ts) if found is not None else None
 
 
 def _newest_urgent(snapshot: Snapshot, project: str, agent: str) -> int | None:
