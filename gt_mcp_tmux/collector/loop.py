@@ -57,6 +57,7 @@ from gt_mcp_tmux.sources.gastown.town import (
     logical_cwd,
 )
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
+from gt_mcp_tmux.sources.tmux import control
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 VERSION_FILE = Path(PACKAGE_DIR) / "__init__.py"
@@ -490,10 +491,12 @@ def run_collector(socket_path: str) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(signum, on_signal)
     reason = "stopped"
+    control.enable(socket_path)  # one control client per server: no tmux fork per call
     try:
         reason = collector.run()
     finally:
         collector.stop.set()
+        control.close_all()
         stopped = stop_all_children()  # gt calls still in flight end with us
         collector.reader.close()
         collector.city_reader.close()

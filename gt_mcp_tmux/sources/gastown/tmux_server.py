@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from gt_mcp_tmux.model import SourceError, TmuxSession
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
-from gt_mcp_tmux.sources.tmux.runner import SEP
+from gt_mcp_tmux.sources.tmux.control import run_controlled
+from gt_mcp_tmux.sources.tmux.runner import CLIENTS_ARGS, SEP, looking_clients
 
 SOURCE = "tmux"
 #: Environment variables kept from a Gas Town session.
@@ -247,8 +248,11 @@ class GtTmuxServer:
 
     def _tmux(self, args: list[str]) -> tuple[int, str, str] | SourceError:
         self.tmux_calls += 1
+        path = gastown_socket_path(self.socket)
+        controlled = run_controlled(path, args, self.timeout, create=True)  # the collector's
+        if controlled is not None:
+            return controlled.returncode, controlled.stdout, controlled.stderr
         try:
-            path = gastown_socket_path(self.socket)
             done = run_bounded(["tmux", "-u", "-S", path, *args], self.timeout)
         except TimedOut:
             return SourceError(
@@ -260,7 +264,7 @@ class GtTmuxServer:
 
     def look(self) -> ServerView:
         """All sessions now on the server. Never raises."""
-        answer = self._tmux(["list-panes", "-a", "-F", _PANE_FORMAT])
+        answer = self._tmux(["list-panes", "-a", "-F", _PANE_FORMAT, *CLIENTS_ARGS])
         if isinstance(answer, SourceError):
             return ServerView(running=False, error=answer)
         code, out, err = answer
@@ -275,6 +279,10 @@ class GtTmuxServer:
             line = err.strip().splitlines()[0] if err.strip() else f"exit {code}"
             return ServerView(running=False, error=SourceError(SOURCE, "error", line[:160]))
         found = parse_panes(out)
+        looking = looking_clients(out)  # a watching control client (ours) is nobody looking
+        if looking is not None:
+            for item in found:
+                item.attached = looking.get(item.name, 0)
         keys = {(s.name, s.created) for s in found}
         for old in [k for k in self._env if k not in keys]:
             del self._env[old]
