@@ -263,7 +263,10 @@ class GtTmuxServer:
         return done.returncode, done.stdout, done.stderr
 
     def look(self) -> ServerView:
-        """All sessions now on the server. Never raises."""
+        """All sessions now on the server. Never raises. No socket file, no server: no fork."""
+        if not os.path.exists(gastown_socket_path(self.socket)):
+            self._env.clear()
+            return ServerView(running=False)
         answer = self._tmux(["list-panes", "-a", "-F", _PANE_FORMAT, *CLIENTS_ARGS])
         if isinstance(answer, SourceError):
             return ServerView(running=False, error=answer)
