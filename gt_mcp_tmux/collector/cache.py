@@ -14,6 +14,7 @@ from gt_mcp_tmux.private_files import runtime_dir, sha256_hex, write_private
 from gt_mcp_tmux.sources.tmux.runner import current_server_socket
 
 if TYPE_CHECKING:
+    from gt_mcp_tmux.collector.cache_text import CacheText
     from gt_mcp_tmux.model import Snapshot
 
 
@@ -26,11 +27,15 @@ def snapshot_path(socket_path: str | None = None) -> Path:
     return runtime_dir() / f"snapshot-{server_key(socket_path or current_server_socket())}.json"
 
 
-def write_snapshot(snapshot: Snapshot, path: Path | None = None) -> Path:
-    from gt_mcp_tmux.model import to_json  # here: `status --json` from the cache needs no model
+def write_snapshot(
+    snapshot: Snapshot, path: Path | None = None, text: CacheText | None = None
+) -> Path:
+    """The snapshot as `status --json` prints it (see `cache_text`); `text`: the collector's
+    own, which keeps the texts of unchanged records between writes."""
+    from gt_mcp_tmux.collector.cache_text import CacheText  # the model: not for `status --json`
 
     target = path or snapshot_path()
-    write_private(target, json.dumps(to_json(snapshot), ensure_ascii=False, separators=(",", ":")))
+    write_private(target, (text or CacheText()).text(snapshot))
     return target
 
 

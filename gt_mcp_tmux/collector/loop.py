@@ -36,6 +36,7 @@ from gt_mcp_tmux.collector.announce import (
     tell_clients,
 )
 from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
+from gt_mcp_tmux.collector.cache_text import CacheText
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
@@ -101,6 +102,7 @@ class Collector:
         self.last_error: str | None = None
         self.last_cache_content: tuple[object, ...] | None = None
         self.last_cache_write = 0.0
+        self.cache_text = CacheText()  # unchanged records' texts, kept between writes
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
         self.town_scan = SocketScan()  # the sockets asked before: a stale one costs no fork
@@ -335,7 +337,7 @@ class Collector:
             self.last_heartbeat = now
         content = cache_content(snapshot)  # the records themselves, compared: no serialising
         if content != self.last_cache_content or now - self.last_cache_write >= 5:
-            write_snapshot(snapshot, snapshot_path(self.socket_path))
+            write_snapshot(snapshot, snapshot_path(self.socket_path), self.cache_text)
             self.last_cache_content, self.last_cache_write = content, now
 
     def cycle(self) -> None:
