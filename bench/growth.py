@@ -2,7 +2,7 @@
 
 Each row runs the real collector (`bench.probe`: `gt-mcp collector run` with its processes
 counted) on a user's tmux server, beside Gas Town's own tmux server holding live sessions
-(`sleep` panes), a stand-in `gt` answering for 10, 200 or 1,000 agents, one new event a second in
+(panes that print a line every 2 s), a stand-in `gt` answering for 10, 200 or 1,000 agents, one new event a second in
 `.events.jsonl` (1 MB or 1 GB of history at start) and Agent Mail down or up (a real server,
 seeded as `bench agent_mail` seeds it: 20 projects, 200 agents, 2,000 reservations). Over the
 window it counts:
@@ -52,6 +52,9 @@ def seconds() -> float:
 
 
 MB = 2**20
+#: Each pane shows a line every 2 s, as an agent at work does now and then: its window's
+#: activity moves, so what tmux says changes every second for part of the fleet.
+PANE = "sh -c 'while :; do sleep 2; echo working; done'"
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
     live = names[: row.sessions] + [f"user-{n:03d}" for n in range(row.sessions - len(names))]
     write_history(town.root / ".events.jsonl", row.log_mb)
     gastown = GasTownServer(town.socket)
-    gastown.start(live)
+    gastown.start(live, command=PANE)
     user = f"gtmcp-bench-{uuid.uuid4().hex[:8]}"
     tmux(user, "-f", "/dev/null", "new-session", "-d", "-s", "main")
     socket_path = tmux(user, "display-message", "-p", "#{socket_path}")

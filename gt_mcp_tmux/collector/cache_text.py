@@ -99,6 +99,6 @@ class CacheText:
 def _find(kept: list[tuple[Any, str]], index: int, value: Any) -> str | None:
     if 0 <= index < len(kept):
         old, text = kept[index]
-        if type(old) is type(value) and old == value:
+        if old is value or (type(old) is type(value) and old == value):
             return text
     return None

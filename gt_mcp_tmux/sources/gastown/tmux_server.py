@@ -128,6 +128,13 @@ def agent_alive(panes: list[Pane], env: dict[str, str]) -> bool:
     return any(pane_runs_agent(pane, names) for pane in panes)
 
 
+def _decided_by_tmux(panes: list[Pane], env: dict[str, str]) -> bool:
+    """Whether the agent's liveness follows from tmux's answer alone (no process below a
+    shell to look for in /proc, which may change while tmux says the same)."""
+    names = process_names(env)
+    return not names or all(p.dead or p.command.lstrip("-") in names for p in panes)
+
+
 @dataclass(frozen=True, slots=True)
 class GtSession:
     """A session on the Gas Town server, with its environment's GT_* variables."""
@@ -245,6 +252,8 @@ class GtTmuxServer:
         self.kept_env = kept_env
         self.tmux_calls = 0  # for tests and benchmarks
         self._env: dict[tuple[str, float], dict[str, str]] = {}
+        #: Each session as last built, with what tmux said of it (kept while that holds).
+        self._sessions: dict[str, tuple[tuple[object, ...], GtSession]] = {}
 
     def _tmux(self, args: list[str]) -> tuple[int, str, str] | SourceError:
         self.tmux_calls += 1
@@ -293,8 +302,15 @@ class GtTmuxServer:
         if new:
             self._ask_env(new)
         sessions = []
+        kept, self._sessions = self._sessions, {}
         for s in found:
             env = self._env.get((s.name, s.created), {})
+            seen = (s.name, s.attached, s.activity, s.created, s.windows, tuple(s.panes), env)
+            before = kept.get(s.id)
+            if before is not None and before[0] == seen and _decided_by_tmux(s.panes, env):
+                self._sessions[s.id] = before  # tmux says what it said: the same session
+                sessions.append(before[1])
+                continue
             pane = s.pane_for(env)
             sessions.append(
                 GtSession(
@@ -310,6 +326,7 @@ class GtTmuxServer:
                     agent_alive=agent_alive(s.panes, env),
                 )
             )
+            self._sessions[s.id] = (seen, sessions[-1])
         return ServerView(running=True, sessions=sessions)
 
     def _ask_env(self, new: list[_Building]) -> None:
