@@ -42,7 +42,15 @@ from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
-from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Snapshot, SourceHealth
+from gt_mcp_tmux.model import (
+    AgentMail,
+    Alert,
+    Bridge,
+    GasCity,
+    GasTown,
+    Snapshot,
+    SourceHealth,
+)
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
@@ -103,6 +111,7 @@ class Collector:
         self.last_cache_content: tuple[object, ...] | None = None
         self.last_cache_write = 0.0
         self.cache_text = CacheText()  # unchanged records' texts, kept between writes
+        self._last_bridge: tuple[tuple[object, ...], Bridge] | None = None
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
         self.town_scan = SocketScan()  # the sockets asked before: a stale one costs no fork
@@ -262,7 +271,7 @@ class Collector:
         town = reader.view(now)
         city = city_reader.view(now)
         mail = self.mail
-        bridge = link(town, mail, city) if mail is not None and mail.state != "off" else None
+        bridge = self._bridge(town, mail, city)
         snapshot = Snapshot(
             collected_at=now,
             version=__version__,
@@ -281,6 +290,19 @@ class Collector:
         self.tracker.acknowledge(looked_at(current, town) + looked_at(current, city))
         self._save_alerts()
         return replace(snapshot, alerts=self.tracker.current())
+
+    def _bridge(self, town: GasTown, mail: AgentMail | None, city: GasCity) -> Bridge | None:
+        """The bridge made again only when what it joins changed (Agent Mail is read every few
+        seconds, the agents and rigs mostly stay the same objects): joining 2,000 reservations'
+        projects to 1,000 agents every second was a third of the collector's time."""
+        if mail is None or mail.state == "off":
+            return None
+        key = (town.root, town.rigs, town.agents, mail, city.root, city.rigs, city.agents)
+        if self._last_bridge is not None and self._last_bridge[0] == key:
+            return self._last_bridge[1]
+        bridge = link(town, mail, city)
+        self._last_bridge = (key, bridge)
+        return bridge
 
     def _save_alerts(self) -> None:
         """Keep what is open and acknowledged on disk when it changed (a restart forgets none)."""
