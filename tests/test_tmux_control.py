@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from gt_mcp_tmux.collector.bell import CLIENT_FORMAT, parse_clients
 from gt_mcp_tmux.collector.loop import Collector
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.sources.gastown.tmux_server import GtTmuxServer
@@ -111,6 +112,16 @@ def test_the_client_looks_at_nothing_and_resizes_nothing(tmux: TmuxServer) -> No
     assert [s.attached for s in list_sessions(["-S", path]).sessions] == [0]
     view = GtTmuxServer(os.path.basename(path)).look()
     assert [s.attached for s in view.sessions] == [0]
+
+
+def test_no_message_or_bell_is_for_the_client(tmux: TmuxServer, screen: object) -> None:
+    """The clients an alert is told to and rung at: the person's, never the watching one."""
+    path = path_of(tmux)
+    control.enable(path)
+    listed = run_tmux(["-S", path, "list-clients", "-F", CLIENT_FORMAT])
+    assert listed is not None and listed.stdout.count("\n") == 2  # both clients have a line
+    clients = parse_clients(listed.stdout)
+    assert len(clients) == 1 and not clients[0].control
 
 
 def test_the_client_sits_on_the_oldest_session(tmux: TmuxServer) -> None:

@@ -23,6 +23,12 @@ CLIENTS_ARGS = [
 ]
 
 
+def people_only(client_format: str) -> str:
+    """A `list-clients -F` format that gives an empty line for a client that sees no output (a
+    watching control client, as the collector's own): no message, bell or count for it."""
+    return "#{?#{m:*no-output*,#{client_flags}},," + client_format + "}"
+
+
 def looking_clients(text: str) -> dict[str, int] | None:
     """The clients attached to each session, from `CLIENTS_ARGS`'s lines, leaving out those
     that see no output (a control client watching, as the collector's own, looks at nothing);
