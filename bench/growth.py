@@ -181,6 +181,16 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
         "AGENT_MAIL_URL": mail.url if mail is not None else "http://127.0.0.1:9",
         "MALLOC_ARENA_MAX": "1",
     }
+    # Gas Town's server on its own first (its panes' output is its own load): the baseline
+    server = psutil.Process(int(tmux(town.socket, "display-message", "-p", "#{pid}")))
+    idle0, idle_started = server.cpu_times(), time.monotonic()
+    time.sleep(3)
+    idle1 = server.cpu_times()
+    server_alone = (
+        100
+        * (idle1.user + idle1.system - idle0.user - idle0.system)
+        / (time.monotonic() - idle_started)
+    )
     collector = subprocess.Popen(
         [sys.executable, "-m", "bench.probe", socket_path, str(counts_file)],
         cwd=PROJECT,
@@ -211,7 +221,6 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
 
         threading.Thread(target=events, daemon=True).start()
         proc = psutil.Process(collector.pid)
-        server = psutil.Process(int(tmux(town.socket, "display-message", "-p", "#{pid}")))
         before, cpu0, srv0 = read_counts(counts_file), proc.cpu_times(), server.cpu_times()
         started = time.monotonic()
         rss_max = 0.0
@@ -226,6 +235,7 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
             "agents": agents,
             "cpu": 100 * (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed,
             "server_cpu": 100 * (srv1.user + srv1.system - srv0.user - srv0.system) / elapsed,
+            "server_alone": server_alone,
             "rss": rss_max,
             **{k: (after.get(k, 0) - before.get(k, 0)) * per_minute for k in after},
         }
@@ -265,7 +275,8 @@ def main() -> dict[str, float]:
                     f"{'OK' if rss <= 25 else 'OVER'} (bare python {bare:.1f}) | tmux forks "
                     f"{got['tmux_forks']:.0f}/min (tmux calls {got['tmux_calls']:.0f}/min: all "
                     f"forks before) | gt forks {got['gt_forks']:.0f}/min | pushes "
-                    f"{got['pushes']:.0f}/min | Gas Town server CPU {got['server_cpu']:.2f}%"
+                    f"{got['pushes']:.0f}/min | Gas Town's server {got['server_cpu']:.1f}% of a "
+                    f"core (alone, its panes printing: {got['server_alone']:.1f}%)"
                 )
                 key = f"{row.agents}a_{row.sessions}s_{'up' if row.mail else 'down'}_{row.log_mb}mb"
                 results.update({f"{key}_{name}": value for name, value in got.items()})
