@@ -40,16 +40,28 @@ class CacheText:
 
     def __init__(self) -> None:
         self._kept: dict[tuple[str, ...], list[tuple[Any, str]]] = {}
-        self._next: dict[tuple[str, ...], list[tuple[Any, str]]] = {}
+        #: Each record and list below the snapshot with its whole text: one kept (the same
+        #: object, or a list of equal items) costs no look at its items at all.
+        self._whole: dict[tuple[str, ...], tuple[Any, str]] = {}
         self.made = 0  # item texts made (not kept) by the last call, for tests and benchmarks
 
     def text(self, snapshot: Any) -> str:
-        self._next, self.made = {}, 0
+        self.made = 0  # the paths are the records' field names: a fixed, small set
         text = self._value(snapshot, (), 0)
-        self._kept = self._next
         return text + "\n"
 
     def _value(self, value: Any, path: tuple[str, ...], depth: int) -> str:
+        if depth == 0:
+            return self._made(value, path, depth)
+        whole = self._whole.get(path)
+        if whole is not None and (whole[0] is value or (type(value) is list and whole[0] == value)):
+            text = whole[1]  # the same record (Agent Mail between reads), or equal items
+        else:
+            text = self._made(value, path, depth)
+        self._whole[path] = (value, text)
+        return text
+
+    def _made(self, value: Any, path: tuple[str, ...], depth: int) -> str:
         if (
             depth < CONTAINER_DEPTH
             and dataclasses.is_dataclass(value)
@@ -92,7 +104,7 @@ class CacheText:
                 text = leaf_text(value, depth)
                 self.made += 1
             made.append((value, text))
-        self._next[path] = made
+        self._kept[path] = made
         return [text for _, text in made]
 
 
