@@ -40,9 +40,9 @@ class CacheText:
 
     def __init__(self) -> None:
         self._kept: dict[tuple[str, ...], list[tuple[Any, str]]] = {}
-        #: Each record and list below the snapshot with its whole text: one kept (the same
-        #: object, or a list of equal items) costs no look at its items at all.
-        self._whole: dict[tuple[str, ...], tuple[Any, str]] = {}
+        #: Each record below the snapshot with its whole text: the same object again (Agent
+        #: Mail between its reads) costs no look at its items at all.
+        self._whole: dict[tuple[str, ...], tuple[Any, str | None]] = {}
         self.made = 0  # item texts made (not kept) by the last call, for tests and benchmarks
 
     def text(self, snapshot: Any) -> str:
@@ -53,12 +53,15 @@ class CacheText:
     def _value(self, value: Any, path: tuple[str, ...], depth: int) -> str:
         if depth == 0:
             return self._made(value, path, depth)
+        if not dataclasses.is_dataclass(value):
+            return self._made(value, path, depth)
         whole = self._whole.get(path)
-        if whole is not None and (whole[0] is value or (type(value) is list and whole[0] == value)):
-            text = whole[1]  # the same record (Agent Mail between reads), or equal items
-        else:
-            text = self._made(value, path, depth)
-        self._whole[path] = (value, text)
+        again = whole is not None and whole[0] is value
+        if again and whole is not None and whole[1] is not None:
+            return whole[1]  # the same record (Agent Mail between its reads)
+        text = self._made(value, path, depth)
+        # a record seen once (the town: new each cycle) keeps no text; seen twice, it does
+        self._whole[path] = (value, text if again else None)
         return text
 
     def _made(self, value: Any, path: tuple[str, ...], depth: int) -> str:
@@ -87,6 +90,10 @@ class CacheText:
 
     def _items(self, values: list[Any], path: tuple[str, ...], depth: int) -> list[str]:
         kept = self._kept.get(path, [])
+        if len(kept) == len(values) and all(
+            old is value for (old, _), value in zip(kept, values, strict=True)
+        ):
+            return [text for _, text in kept]  # the same items (the agents, mostly)
         made: list[tuple[Any, str]] = []
         shift = 0
         for i, value in enumerate(values):
