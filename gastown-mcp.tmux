@@ -81,8 +81,12 @@ collector_alive() {
   if [ -r "/proc/$pid/cmdline" ]; then  # Linux: make sure the pid is still our collector
     local -a argv=()
     mapfile -d '' argv < "/proc/$pid/cmdline" 2>/dev/null || return 1
-    [[ " ${argv[*]} " == *" gt_mcp_tmux collector "* ]]
-    return
+    # word by word: "${argv[*]}" joins with IFS's first character, which may be none at all
+    local i
+    for ((i = 0; i + 1 < ${#argv[@]}; i++)); do
+      [ "${argv[i]}" = gt_mcp_tmux ] && [ "${argv[i + 1]}" = collector ] && return 0
+    done
+    return 1
   fi
   kill -0 "$pid" 2>/dev/null
 }

@@ -1,4 +1,5 @@
-"""Run every benchmark: `python -m bench` (from the project root, in the installed venv)."""
+"""Run every benchmark: `python -m bench` (from the project root, in the installed venv);
+`python -m bench --quick` (or `--quick NAME ...`) runs the growth matrix's short form."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from bench import (
     agent_mail,
     collector,
+    growth,
     host,
     passthrough,
     popup_paint,
@@ -19,6 +21,7 @@ from bench import (
 BENCHMARKS = {
     "passthrough": passthrough.main,
     "collector": collector.main,
+    "growth": growth.main,
     "agent_mail": agent_mail.main,
     "popup_paint": popup_paint.main,
     "host": host.main,
@@ -30,6 +33,10 @@ BENCHMARKS = {
 if __name__ == "__main__":
     # every program the benchmarks start reads its .pyc files, as an installed package does
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    chosen = sys.argv[1:] or list(BENCHMARKS)
+    args = sys.argv[1:]
+    if "--quick" in args:
+        args.remove("--quick")
+        os.environ["BENCH_QUICK"] = "1"
+    chosen = args or list(BENCHMARKS)
     for name in chosen:
         BENCHMARKS[name]()

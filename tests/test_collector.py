@@ -321,6 +321,28 @@ def test_a_reload_restarts_a_collector_that_died(user_tmux: TmuxServer) -> None:
     assert second != first and [p.pid for p in collectors_for(path)] == [int(second)]
 
 
+def test_a_reload_with_a_live_collector_starts_no_python(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every start of the plugin's Python is counted (a wrapper logs each exec): the first load
+    starts the collector, reloads while it lives start none (not even one that finds the lock
+    taken and exits)."""
+    log = tmp_path / "python-execs"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    with plugin_server(town, monkeypatch) as server:
+        server.run("set", "-g", "@gtmcp-python", str(wrapper))
+        server.load_plugin()
+        option_when(server, "@_gtmcp-collector-pid", lambda v: v.isdigit())
+        started = log.read_text().splitlines()
+        for _ in range(3):
+            server.load_plugin()
+        time.sleep(1)  # collector.sh runs in the background: give a stray start its time
+        assert log.read_text().splitlines() == started
+        assert len(collectors_for(socket_path(server))) == 1
+
+
 def test_a_frozen_collector_never_blocks_a_reload(user_tmux: TmuxServer) -> None:
     """A collector stopped in its tracks (SIGSTOP, a hung disk) still holds its lock: a reload
     returns at once all the same (TmuxServer.run would time out), and starts no second one."""

@@ -12,6 +12,7 @@ import pytest
 
 from gt_mcp_tmux.collector import cache, loop
 from gt_mcp_tmux.collector.cache import snapshot_path
+from gt_mcp_tmux.collector.cache_text import CacheText
 from gt_mcp_tmux.collector.loop import Collector
 from gt_mcp_tmux.model import AgentMail, Alert, Snapshot
 from tests.counting import counting
@@ -38,9 +39,11 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[Snapshot]:
     written: list[Snapshot] = []
     real = cache.write_snapshot
 
-    def counted(snapshot: Snapshot, path: Path | None = None) -> Path:
+    def counted(
+        snapshot: Snapshot, path: Path | None = None, text: CacheText | None = None
+    ) -> Path:
         written.append(snapshot)
-        return real(snapshot, path)
+        return real(snapshot, path, text)
 
     monkeypatch.setattr(loop, "write_snapshot", counted)
     return written

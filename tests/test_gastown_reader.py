@@ -652,3 +652,26 @@ def test_one_reader_polls_gt_and_another_reads_what_it_published(
     first._share.release()  # the poller went away: the next refresh takes over
     second.refresh_status(fast=True)
     assert len(gt_calls(tmp_path)) > calls
+
+
+def test_what_did_not_change_is_not_built_again(
+    town: StandinTown, gt_server: GasTownServer
+) -> None:
+    """Raw inputs compared, not results: a session whose tmux lines are what they were, and an
+    agent whose records are, come back as the same objects (every later comparison stops at
+    `is`); one session gone rebuilds that agent alone."""
+    gt_server.start(EXAMPLE_SESSIONS)
+    reader = reader_for(town)
+    full_refresh(reader)
+    now = time.time()
+    first = reader.gastown(now).agents
+    reader.refresh_cheap(now)
+    second = reader.gastown(now).agents
+    assert len(first) > 3 and all(a is b for a, b in zip(first, second, strict=True))
+    gt_server.kill_session("gt-furiosa")
+    reader.refresh_cheap(now)
+    third = reader.gastown(now).agents
+    rebuilt = [b.address for a, b in zip(first, third, strict=True) if a is not b]
+    assert (
+        rebuilt == ["gastown/furiosa"] and not by_address(reader.gastown(now))[rebuilt[0]].running
+    )

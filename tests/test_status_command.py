@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gt_mcp_tmux.collector.cache import write_snapshot
 from gt_mcp_tmux.model import snapshot_from_json
+from tests.harness import TmuxServer
 from tests.townkit import StandinTown, standin_gt_processes
 from tests.viewkit import busy_town
 
@@ -121,3 +122,32 @@ def test_status_json_from_another_versions_cache_goes_through_the_model() -> Non
     text, loaded = status_json_and_modules()
     assert "gt_mcp_tmux.model" in loaded and "gt_mcp_tmux.collector.once" not in loaded
     assert snapshot_from_json(json.loads(text)) == older
+
+
+def test_status_json_from_a_fresh_cache_inside_tmux_starts_no_process(tmux: TmuxServer) -> None:
+    """Inside tmux the options are read with a `tmux` call: a fresh cache needs none of them."""
+    import dataclasses
+    import time
+
+    from gt_mcp_tmux import __version__
+    from gt_mcp_tmux.collector.cache import snapshot_path
+
+    socket = tmux.out("display-message", "-p", "#{socket_path}")
+    pid = tmux.out("display-message", "-p", "#{pid}")
+    fresh = dataclasses.replace(busy_town(), collected_at=time.time(), version=__version__)
+    write_snapshot(fresh, snapshot_path(socket))
+    code = (
+        "import sys\n"
+        "started = []\n"
+        "sys.addaudithook(lambda e, a: started.append(a[1]) if e == 'subprocess.Popen' else None)\n"
+        "from gt_mcp_tmux.cli import main\n"
+        "code = main(['status', '--json'])\n"
+        "sys.stderr.write(repr(started))\n"
+        "sys.exit(code)\n"
+    )
+    env = {**os.environ, "TMUX": f"{socket},{pid},0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0 and done.stderr == "[]"
+    assert snapshot_from_json(json.loads(done.stdout)) == fresh

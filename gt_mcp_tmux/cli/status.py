@@ -25,14 +25,15 @@ def create_status_subparser(sub: Any) -> None:
 def command_status(args: argparse.Namespace) -> int:
     if args.popup:
         return in_popup(lambda: quick_popup(args.frame, args.client))
-    settings = command_settings()
     if args.json:
         from gt_mcp_tmux.collector.views_data import fresh_cache_json
 
-        text = fresh_cache_json()  # a fresh cache: printed as it is, no model, no sources
+        # a fresh cache: printed as it is (no model, no sources, no tmux call for the options)
+        text = fresh_cache_json()
         if text is not None:
             sys.stdout.write(text)
             return 0
+    settings = command_settings()
     snapshot = command_snapshot(settings)
     if args.json:
         from gt_mcp_tmux.output import print_json

@@ -17,7 +17,7 @@ from gt_mcp_tmux.collector.looking import Fleet
 from gt_mcp_tmux.model import Alert, GasTown, to_json
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.render.status_line import escape_for_message
-from gt_mcp_tmux.sources.tmux.runner import run_tmux
+from gt_mcp_tmux.sources.tmux.runner import people_only, run_tmux
 
 HOOK_TIMEOUT = 10.0
 _HOOK_TURN = threading.Lock()
@@ -88,7 +88,7 @@ def message_commands(clients: list[str], alerts: list[Alert]) -> list[str]:
 
 def tell_clients(server_args: list[str], text: str) -> None:
     """One line (already ours, or escaped) on every client of the server."""
-    listed = run_tmux([*server_args, "list-clients", "-F", "#{client_name}"])
+    listed = run_tmux([*server_args, "list-clients", "-F", people_only("#{client_name}")])
     if listed is None or listed.returncode != 0:
         return
     argv: list[str] = []

@@ -20,17 +20,19 @@ from dataclasses import dataclass
 
 from gt_mcp_tmux.collector.looking import Fleet, alert_session
 from gt_mcp_tmux.model import Alert
-from gt_mcp_tmux.sources.tmux.runner import SEP
+from gt_mcp_tmux.sources.tmux.runner import SEP, people_only
 
-#: What tmux says of each client, in one `list-clients`.
-CLIENT_FORMAT = SEP.join(
-    "#{" + name + "}"
-    for name in (
-        "client_name",
-        "client_tty",
-        "client_session",
-        "client_termname",
-        "client_control_mode",
+#: What tmux says of each client, in one `list-clients` (nothing of the collector's own).
+CLIENT_FORMAT = people_only(
+    SEP.join(
+        "#{" + name + "}"
+        for name in (
+            "client_name",
+            "client_tty",
+            "client_session",
+            "client_termname",
+            "client_control_mode",
+        )
     )
 )
 #: Terminals that would print an unknown OSC as text (the Linux console), cannot show one, or

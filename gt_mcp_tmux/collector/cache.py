@@ -14,6 +14,7 @@ from gt_mcp_tmux.private_files import runtime_dir, sha256_hex, write_private
 from gt_mcp_tmux.sources.tmux.runner import current_server_socket
 
 if TYPE_CHECKING:
+    from gt_mcp_tmux.collector.cache_text import CacheText
     from gt_mcp_tmux.model import Snapshot
 
 
@@ -26,17 +27,21 @@ def snapshot_path(socket_path: str | None = None) -> Path:
     return runtime_dir() / f"snapshot-{server_key(socket_path or current_server_socket())}.json"
 
 
-def write_snapshot(snapshot: Snapshot, path: Path | None = None) -> Path:
-    from gt_mcp_tmux.model import to_json  # here: `status --json` from the cache needs no model
+def write_snapshot(
+    snapshot: Snapshot, path: Path | None = None, text: CacheText | None = None
+) -> Path:
+    """The snapshot as `status --json` prints it (see `cache_text`); `text`: the collector's
+    own, which keeps the texts of unchanged records between writes."""
+    from gt_mcp_tmux.collector.cache_text import CacheText  # the model: not for `status --json`
 
     target = path or snapshot_path()
-    write_private(target, json.dumps(to_json(snapshot), ensure_ascii=False, separators=(",", ":")))
+    write_private(target, (text or CacheText()).text(snapshot))
     return target
 
 
 def cache_content(snapshot: Snapshot) -> tuple[object, ...]:
-    """What a rewrite of the cache is for: the town's, the city's and Agent Mail's records and the
-    open alerts' ids (`gt-mcp alerts --ack ID` reads them from the cache). Two of these compare
+    """What a rewrite of the cache is for: the town's, the city's and Agent Mail's records, the
+    queue and the open alerts' ids (`gt-mcp alerts --ack ID` reads them from the cache). Two of these compare
     with `==`, field by field, and stop at the first difference (the records are frozen
     dataclasses, rebuilt by the readers each cycle): no serialising, as there was, of the whole
     snapshot every second to see whether anything changed."""
@@ -45,6 +50,7 @@ def cache_content(snapshot: Snapshot) -> tuple[object, ...]:
         snapshot.gascity,
         snapshot.agent_mail,
         tuple(alert.id for alert in snapshot.alerts),
+        snapshot.queue,  # a snooze or an ack shows in `gt-mcp queue` at once
     )
 
 

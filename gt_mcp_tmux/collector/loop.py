@@ -36,6 +36,7 @@ from gt_mcp_tmux.collector.announce import (
     tell_clients,
 )
 from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
+from gt_mcp_tmux.collector.cache_text import CacheText
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
 from gt_mcp_tmux.collector.frames_trigger import FrameTrigger
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
@@ -50,7 +51,16 @@ from gt_mcp_tmux.collector.queue import (
 )
 from gt_mcp_tmux.collector.reserved import ReservationWarner
 from gt_mcp_tmux.config import Settings, load_settings, read_tmux_options
-from gt_mcp_tmux.model import AgentMail, Alert, GasCity, GasTown, Queue, Snapshot, SourceHealth
+from gt_mcp_tmux.model import (
+    AgentMail,
+    Alert,
+    Bridge,
+    GasCity,
+    GasTown,
+    Queue,
+    Snapshot,
+    SourceHealth,
+)
 from gt_mcp_tmux.private_files import write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
@@ -66,6 +76,7 @@ from gt_mcp_tmux.sources.gastown.town import (
     logical_cwd,
 )
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
+from gt_mcp_tmux.sources.tmux import control
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 VERSION_FILE = Path(PACKAGE_DIR) / "__init__.py"
@@ -110,6 +121,8 @@ class Collector:
         self.last_error: str | None = None
         self.last_cache_content: tuple[object, ...] | None = None
         self.last_cache_write = 0.0
+        self.cache_text = CacheText()  # unchanged records' texts, kept between writes
+        self._last_bridge: tuple[tuple[object, ...], Bridge] | None = None
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
         self.town_scan = SocketScan()  # the sockets asked before: a stale one costs no fork
@@ -272,7 +285,7 @@ class Collector:
         town = reader.view(now)
         city = city_reader.view(now)
         mail = self.mail
-        bridge = link(town, mail, city) if mail is not None and mail.state != "off" else None
+        bridge = self._bridge(town, mail, city)
         snapshot = Snapshot(
             collected_at=now,
             version=__version__,
@@ -306,6 +319,19 @@ class Collector:
                 save_state(self.queue_state, self.socket_path)
             self.saved_queue = state
         return queue
+
+    def _bridge(self, town: GasTown, mail: AgentMail | None, city: GasCity) -> Bridge | None:
+        """The bridge made again only when what it joins changed (Agent Mail is read every few
+        seconds, the agents and rigs mostly stay the same objects): joining 2,000 reservations'
+        projects to 1,000 agents every second was a third of the collector's time."""
+        if mail is None or mail.state == "off":
+            return None
+        key = (town.root, town.rigs, town.agents, mail, city.root, city.rigs, city.agents)
+        if self._last_bridge is not None and self._last_bridge[0] == key:
+            return self._last_bridge[1]
+        bridge = link(town, mail, city)
+        self._last_bridge = (key, bridge)
+        return bridge
 
     def _save_alerts(self) -> None:
         """Keep what is open and acknowledged on disk when it changed (a restart forgets none)."""
@@ -365,7 +391,7 @@ class Collector:
         content = cache_content(snapshot)  # the records themselves, compared: no serialising
         changed = content != self.last_cache_content
         if changed or now - self.last_cache_write >= 5:
-            write_snapshot(snapshot, snapshot_path(self.socket_path))
+            write_snapshot(snapshot, snapshot_path(self.socket_path), self.cache_text)
             self.last_cache_content, self.last_cache_write = content, now
         self.frames.offer(changed, time.monotonic())  # the popups' first frames, when due
 
@@ -528,10 +554,12 @@ def run_collector(socket_path: str) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(signum, on_signal)
     reason = "stopped"
+    control.enable(socket_path)  # one control client per server: no tmux fork per call
     try:
         reason = collector.run()
     finally:
         collector.stop.set()
+        control.close_all()
         stopped = stop_all_children()  # gt calls still in flight end with us
         collector.reader.close()
         collector.city_reader.close()

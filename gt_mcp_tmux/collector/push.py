@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gt_mcp_tmux.proc import TimedOut, run_bounded
+from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 
 def tmux_value(value: str) -> str:
@@ -36,13 +36,8 @@ class OptionPusher:
         changed = {k: v for k, v in options.items() if force or self.shown.get(k) != v}
         if not changed:
             return True
-        try:
-            done = run_bounded(
-                ["tmux", "-u", *self.server_args, *set_commands(changed)], self.timeout
-            )
-        except (OSError, TimedOut):
-            return False
-        if done.returncode != 0:
+        done = run_tmux([*self.server_args, *set_commands(changed)], timeout=self.timeout)
+        if done is None or done.returncode != 0:
             return False
         self.shown.update(changed)
         self.pushes += 1

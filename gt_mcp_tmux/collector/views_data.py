@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 SNAPSHOT_ENV = "GT_MCP_SNAPSHOT"
 #: A cache younger than this serves the commands; an older one means one collection here.
 FRESH_WITHIN = 10.0
+
+
+#: The head of a cache written as `status --json` prints it (`collector/cache_text.py`).
+HEAD = re.compile(
+    r'\{\n  "collected_at": (-?[0-9][0-9.eE+-]*),\n  "version": ("(?:[^"\\\n]|\\.)*"),\n'
+)
 
 
 def snapshot_file() -> Path:
@@ -56,8 +63,20 @@ def fresh_cache_json() -> str | None:
     if os.environ.get(SNAPSHOT_ENV):
         return None
     try:
-        data = json.loads(snapshot_path().read_text(encoding="utf-8"))
+        text = snapshot_path().read_text(encoding="utf-8")
     except (OSError, ValueError):
+        return None
+    head = HEAD.match(text)  # the collector writes it as printed: its bytes, unparsed
+    if head is not None:
+        try:
+            version, written = json.loads(head.group(2)), float(head.group(1))
+        except ValueError:
+            return None
+        fresh = version == __version__ and time.time() - written <= FRESH_WITHIN
+        return text if fresh and text.endswith("}\n") else None
+    try:
+        data = json.loads(text)
+    except ValueError:
         return None
     if not isinstance(data, dict) or data.get("version") != __version__:
         return None

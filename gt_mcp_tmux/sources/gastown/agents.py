@@ -8,8 +8,10 @@ The status rules are written out in the README ("How agent status is decided").
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from gt_mcp_tmux.model import ROLES, Agent, AgentStatus
 from gt_mcp_tmux.sources.gastown.files import Heartbeat
@@ -142,6 +144,77 @@ def _newest(*moments: float | None) -> float | None:
     return max(known) if known else None
 
 
+class AgentMemo:
+    """The agents built last time, with what they were built from: an agent whose gt record,
+    session and heartbeat are what they were is the same object again (its status alone is
+    asked again: it moves with the clock). The collector's reader keeps one; equal objects
+    make every later comparison (the cache, the bar) stop at `is`."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[tuple[object, ...], Agent, dict[str, Any]]] = {}
+        self.next: dict[str, tuple[tuple[object, ...], Agent, dict[str, Any]]] = {}
+        self.built = 0  # agents built (not kept) by the last merge, for tests and benchmarks
+
+    def turn(self) -> None:
+        """This merge's agents are what the next one compares with."""
+        self.kept, self.next = self.next, {}
+
+
+def _built(
+    memo: AgentMemo | None,
+    identity: Identity,
+    gt: StatusAgent | None,
+    session: GtSession | None,
+    session_name: str | None,
+    heartbeat: Heartbeat | None,
+    sessions_known: bool,
+    now: float,
+    stalled_seconds: float,
+) -> Agent:
+    args = (identity, gt, session, session_name, heartbeat, sessions_known, stalled_seconds)
+    if memo is None:
+        return build_agent(*args[:6], now, stalled_seconds)
+    kept = memo.kept.get(identity.address)
+    if kept is not None and kept[0] == args:
+        _, agent, facts = kept
+        status = derive_status(**facts, now=now)
+        if status != agent.status:
+            agent = dataclasses.replace(agent, status=status)
+    else:
+        memo.built += 1
+        agent = build_agent(*args[:6], now, stalled_seconds)
+        facts = _status_facts(gt, session, heartbeat, sessions_known, stalled_seconds)
+    memo.next[identity.address] = (args, agent, facts)
+    return agent
+
+
+def _status_facts(
+    gt: StatusAgent | None,
+    session: GtSession | None,
+    heartbeat: Heartbeat | None,
+    sessions_known: bool,
+    stalled_seconds: float,
+) -> dict[str, Any]:
+    """What `derive_status` is given besides the clock (as `build_agent` works it out)."""
+    if gt is not None and gt.acp:
+        running = gt.running
+    elif sessions_known:
+        running = session is not None and session.agent_alive
+    else:
+        running = gt.running if gt is not None else False
+    hook = gt.hook_bead if gt is not None else (heartbeat.bead if heartbeat else None)
+    return {
+        "running": running,
+        "has_work": (gt.has_work if gt is not None else False) or hook is not None,
+        "state": gt.state if gt is not None else None,
+        "heartbeat": heartbeat,
+        "last_activity": _newest(
+            heartbeat.timestamp if heartbeat else None, session.activity if session else None
+        ),
+        "stalled_seconds": stalled_seconds,
+    }
+
+
 def build_agent(
     identity: Identity,
     gt: StatusAgent | None,
@@ -153,18 +226,12 @@ def build_agent(
     stalled_seconds: float,
 ) -> Agent:
     """One Agent from gt's record (if any), its live session (if any) and its heartbeat."""
-    if gt is not None and gt.acp:
-        running = gt.running  # an agent over ACP has no tmux session: gt's word is all there is
-    elif sessions_known:
-        running = session is not None and session.agent_alive
-    else:  # the tmux server could not be asked: trust gt
-        running = gt.running if gt is not None else False
+    # an agent over ACP has no tmux session: gt's word is all there is; when the tmux server
+    # could not be asked, gt is trusted too
+    facts = _status_facts(gt, session, heartbeat, sessions_known, stalled_seconds)
+    running, state = facts["running"], facts["state"]
     hook = gt.hook_bead if gt is not None else (heartbeat.bead if heartbeat else None)
-    has_work = (gt.has_work if gt is not None else False) or hook is not None
-    last_activity = _newest(
-        heartbeat.timestamp if heartbeat else None, session.activity if session else None
-    )
-    state = gt.state if gt is not None else None
+    last_activity = facts["last_activity"]
     env_agent = session.env.get("GT_AGENT") if session is not None else None
     return Agent(
         address=identity.address,
@@ -177,15 +244,7 @@ def build_agent(
         work_title=gt.work_title if gt is not None else None,
         unread_mail=gt.unread_mail if gt is not None else 0,
         state=state,
-        status=derive_status(
-            running=running,
-            has_work=has_work,
-            state=state,
-            heartbeat=heartbeat,
-            last_activity=last_activity,
-            now=now,
-            stalled_seconds=stalled_seconds,
-        ),
+        status=derive_status(**facts, now=now),
         last_activity=last_activity,
         agent_info=(gt.agent_info if gt is not None else None) or env_agent or None,
         pane_command=session.pane_command if session is not None else None,
@@ -215,12 +274,15 @@ def merge_agents(
     rigs: list[tuple[str, str | None]],
     now: float,
     stalled_seconds: float,
+    memo: AgentMemo | None = None,
 ) -> list[Agent]:
     """Every agent gt lists plus every agent session gt does not (yet) list, in a stable order.
 
     `sessions` None means the tmux server could not be asked (then gt's `running` is used);
     an empty list means the server is not running (then nothing runs).
     """
+    if memo is not None:
+        memo.built = 0
     prefixes = session_prefixes(rigs)
     rig_prefix = {rig: prefix for rig, prefix in rigs if prefix}
     live = {s.name: s for s in sessions or []}
@@ -238,8 +300,8 @@ def merge_agents(
         if session is not None:
             claimed.add(session.name)
         beat = heartbeats.get(name) if name else None
-        by_address[gt.address] = build_agent(
-            identity, gt, session, name, beat, sessions is not None, now, stalled_seconds
+        by_address[gt.address] = _built(
+            memo, identity, gt, session, name, beat, sessions is not None, now, stalled_seconds
         )
     for session in sessions or []:
         if session.name in claimed:
@@ -247,7 +309,8 @@ def merge_agents(
         found = classify_session(session, prefixes)
         if found is None or found.address in by_address:
             continue
-        by_address[found.address] = build_agent(
+        by_address[found.address] = _built(
+            memo,
             found,
             None,
             session,
@@ -257,6 +320,8 @@ def merge_agents(
             now,
             stalled_seconds,
         )
+    if memo is not None:
+        memo.turn()
     rig_rank = {rig: index for index, (rig, _) in enumerate(rigs)}
     return sorted(by_address.values(), key=lambda a: _order(a, rig_rank))
 

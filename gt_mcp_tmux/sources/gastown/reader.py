@@ -29,7 +29,7 @@ from gt_mcp_tmux.model import (
     from_json,
     to_json,
 )
-from gt_mcp_tmux.sources.gastown.agents import merge_agents
+from gt_mcp_tmux.sources.gastown.agents import AgentMemo, merge_agents
 from gt_mcp_tmux.sources.gastown.events import EventTail
 from gt_mcp_tmux.sources.gastown.files import (
     ChangedFile,
@@ -103,6 +103,7 @@ class GasTownReader:
             name: SourceRecord(name, intervals.get(name, files)) for name in (*_GT, *_CHEAP)
         }
         self._view: ServerView | None = None
+        self._agents = AgentMemo()  # agents built from unchanged inputs are not built again
         self._heartbeats: dict[str, Heartbeat] = {}
         self._estop = EstopState()
         self._rigs: list[RigEntry] = []
@@ -369,6 +370,7 @@ class GasTownReader:
             rig_pairs,
             now,
             float(self.settings.stalled_minutes) * 60.0,
+            self._agents,
         )
         errors = [s.error for s in self._sources.values() if s.error and not self._superseded(s)]
         if self._partial:

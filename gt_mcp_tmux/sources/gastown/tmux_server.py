@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from gt_mcp_tmux.model import SourceError, TmuxSession
 from gt_mcp_tmux.proc import TimedOut, run_bounded
 from gt_mcp_tmux.sources.gastown.town import gastown_socket_path
-from gt_mcp_tmux.sources.tmux.runner import SEP
+from gt_mcp_tmux.sources.tmux.control import run_controlled
+from gt_mcp_tmux.sources.tmux.runner import CLIENTS_ARGS, SEP, looking_clients
 
 SOURCE = "tmux"
 #: Environment variables kept from a Gas Town session.
@@ -125,6 +126,13 @@ def agent_alive(panes: list[Pane], env: dict[str, str]) -> bool:
         chosen = [p for p in panes if p.id == pane_id]
         return bool(chosen) and pane_runs_agent(chosen[0], names)
     return any(pane_runs_agent(pane, names) for pane in panes)
+
+
+def _decided_by_tmux(panes: list[Pane], env: dict[str, str]) -> bool:
+    """Whether the agent's liveness follows from tmux's answer alone (no process below a
+    shell to look for in /proc, which may change while tmux says the same)."""
+    names = process_names(env)
+    return not names or all(p.dead or p.command.lstrip("-") in names for p in panes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,11 +252,16 @@ class GtTmuxServer:
         self.kept_env = kept_env
         self.tmux_calls = 0  # for tests and benchmarks
         self._env: dict[tuple[str, float], dict[str, str]] = {}
+        #: Each session as last built, with what tmux said of it (kept while that holds).
+        self._sessions: dict[str, tuple[tuple[object, ...], GtSession]] = {}
 
     def _tmux(self, args: list[str]) -> tuple[int, str, str] | SourceError:
         self.tmux_calls += 1
+        path = gastown_socket_path(self.socket)
+        controlled = run_controlled(path, args, self.timeout, create=True)  # the collector's
+        if controlled is not None:
+            return controlled.returncode, controlled.stdout, controlled.stderr
         try:
-            path = gastown_socket_path(self.socket)
             done = run_bounded(["tmux", "-u", "-S", path, *args], self.timeout)
         except TimedOut:
             return SourceError(
@@ -259,8 +272,11 @@ class GtTmuxServer:
         return done.returncode, done.stdout, done.stderr
 
     def look(self) -> ServerView:
-        """All sessions now on the server. Never raises."""
-        answer = self._tmux(["list-panes", "-a", "-F", _PANE_FORMAT])
+        """All sessions now on the server. Never raises. No socket file, no server: no fork."""
+        if not os.path.exists(gastown_socket_path(self.socket)):
+            self._env.clear()
+            return ServerView(running=False)
+        answer = self._tmux(["list-panes", "-a", "-F", _PANE_FORMAT, *CLIENTS_ARGS])
         if isinstance(answer, SourceError):
             return ServerView(running=False, error=answer)
         code, out, err = answer
@@ -275,6 +291,10 @@ class GtTmuxServer:
             line = err.strip().splitlines()[0] if err.strip() else f"exit {code}"
             return ServerView(running=False, error=SourceError(SOURCE, "error", line[:160]))
         found = parse_panes(out)
+        looking = looking_clients(out)  # a watching control client (ours) is nobody looking
+        if looking is not None:
+            for item in found:
+                item.attached = looking.get(item.name, 0)
         keys = {(s.name, s.created) for s in found}
         for old in [k for k in self._env if k not in keys]:
             del self._env[old]
@@ -282,8 +302,15 @@ class GtTmuxServer:
         if new:
             self._ask_env(new)
         sessions = []
+        kept, self._sessions = self._sessions, {}
         for s in found:
             env = self._env.get((s.name, s.created), {})
+            seen = (s.name, s.attached, s.activity, s.created, s.windows, tuple(s.panes), env)
+            before = kept.get(s.id)
+            if before is not None and before[0] == seen and _decided_by_tmux(s.panes, env):
+                self._sessions[s.id] = before  # tmux says what it said: the same session
+                sessions.append(before[1])
+                continue
             pane = s.pane_for(env)
             sessions.append(
                 GtSession(
@@ -299,6 +326,7 @@ class GtTmuxServer:
                     agent_alive=agent_alive(s.panes, env),
                 )
             )
+            self._sessions[s.id] = (seen, sessions[-1])
         return ServerView(running=True, sessions=sessions)
 
     def _ask_env(self, new: list[_Building]) -> None:

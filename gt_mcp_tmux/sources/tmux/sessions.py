@@ -7,7 +7,13 @@ import os
 
 from gt_mcp_tmux.model import ServerSessions, TmuxSession
 from gt_mcp_tmux.sources.gastown.tmux_server import GtTmuxServer
-from gt_mcp_tmux.sources.tmux.runner import SEP, current_server_socket, run_tmux
+from gt_mcp_tmux.sources.tmux.runner import (
+    CLIENTS_ARGS,
+    SEP,
+    current_server_socket,
+    looking_clients,
+    run_tmux,
+)
 
 FIELDS = (
     "session_id",
@@ -40,15 +46,16 @@ def list_sessions(server: list[str], timeout: float = 1.0) -> ServerSessions:
     """The user's server's sessions (Gas Town's: `gastown_sessions`, with their roles)."""
     label = os.path.basename(server[1]) if len(server) > 1 else None
     fmt = SEP.join("#{" + name + "}" for name in FIELDS)
-    out = _tmux(server, ["list-sessions", "-F", fmt], timeout)
+    out = _tmux(server, ["list-sessions", "-F", fmt, *CLIENTS_ARGS], timeout)
     if out is None:
         return ServerSessions(label, False)
+    looking = looking_clients(out)  # the collector's watching control client is nobody
     rows = [line.split(SEP) for line in out.splitlines() if line.count(SEP) == len(FIELDS) - 1]
     sessions = [
         TmuxSession(
             name=name,
             windows=int(_number(windows)),
-            attached=int(_number(attached)),
+            attached=looking.get(name, 0) if looking is not None else int(_number(attached)),
             created=_number(created),
             activity=_number(activity),
         )

@@ -1,0 +1,295 @@
+"""How the collector's cost grows with the fleet: the matrix of issue 16.
+
+Each row runs the real collector (`bench.probe`: `gt-mcp collector run` with its processes
+counted) on a user's tmux server, beside Gas Town's own tmux server holding live sessions
+(panes that print a line every 2 s), a stand-in `gt` answering for 10, 200 or 1,000 agents, one new event a second in
+`.events.jsonl` (1 MB or 1 GB of history at start) and Agent Mail down or up (a real server,
+seeded as `bench agent_mail` seeds it: 20 projects, 200 agents, 2,000 reservations). Over the
+window it counts:
+
+- CPU: share of one core (goal <= 1%), and Gas Town's tmux server's share (the load we put on it)
+- RSS at the end (goal <= 25 MB; a bare Python measured in the same run beside it)
+- forks a minute: `tmux` processes (before the control client, every tmux call was one: the
+  tmux calls a minute are that baseline) and `gt` processes (its status and convoy polls)
+- pushes a minute (the bar's options, sent only on change)
+
+    python -m bench growth            # the matrix (a few minutes)
+    python -m bench --quick growth    # three rows, short windows
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bench.common import report
+from gt_mcp_tmux.demo.town_layout import event_line
+from tests.townkit import GasTownServer, big_status, install_standin_gt, make_town, status_sessions
+
+PROJECT = Path(__file__).resolve().parent.parent
+#: agents -> (rigs, polecats a rig): the stand-in town's shape (2 town agents besides)
+SHAPES = {10: (1, 6), 200: (11, 16), 1000: (50, 18)}
+
+
+def quick() -> bool:
+    return os.environ.get("BENCH_QUICK") == "1"
+
+
+def seconds() -> float:
+    return float(os.environ.get("BENCH_SECONDS", "6" if quick() else "15"))
+
+
+MB = 2**20
+#: Each pane shows a line every 2 s, as an agent at work does now and then: its window's
+#: activity moves, so what tmux says changes every second for part of the fleet.
+PANE = "while :; do sleep 2; echo working; done\n"
+
+
+@dataclass(frozen=True)
+class Row:
+    agents: int
+    sessions: int
+    mail: bool
+    log_mb: int
+
+    @property
+    def label(self) -> str:
+        log = "1 GB" if self.log_mb >= 1024 else f"{self.log_mb} MB"
+        return f"{self.agents:>4} agents, {self.sessions:>3} sessions, mail {'up' if self.mail else 'down'}, {log} log"
+
+
+def rows() -> list[Row]:
+    if quick():
+        return [Row(10, 10, False, 1), Row(1000, 200, True, 1), Row(1000, 200, True, 1024)]
+    matrix = [
+        Row(agents, sessions, mail, 1)
+        for agents in (10, 200, 1000)
+        for sessions in (10, 200)
+        for mail in (False, True)
+    ]
+    return [*matrix, Row(10, 10, False, 1024), Row(1000, 200, True, 1024)]
+
+
+def tmux(socket: str, *args: str) -> str:
+    done = subprocess.run(
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, check=False, timeout=60
+    )
+    return done.stdout.strip()
+
+
+def write_history(path: Path, size_mb: int) -> None:
+    """`size_mb` of old events (a day ago): history the tail must not read through."""
+    line = json.dumps(event_line("session_start", "rig00/cat00", {"note": "x" * 200})) + "\n"
+    old = json.loads(line)
+    old["ts"] = "2026-01-01T00:00:00Z"
+    line = json.dumps(old) + "\n"
+    block = (line * (MB // len(line) + 1))[:MB]
+    block = block[: block.rfind("\n") + 1]
+    with path.open("w", encoding="utf-8") as fh:
+        for _ in range(size_mb):
+            fh.write(block)
+
+
+def bare_python_rss() -> float:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    time.sleep(0.5)
+    rss = psutil.Process(proc.pid).memory_info().rss / MB
+    proc.kill()
+    proc.wait()
+    return rss
+
+
+def read_counts(path: Path) -> dict[str, float]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    programs = data.get("programs", {})
+    tmux_forks = programs.get("tmux", 0)
+    return {
+        "tmux_forks": tmux_forks,
+        "gt_forks": sum(n for name, n in programs.items() if name not in ("tmux",)),
+        "tmux_calls": tmux_forks - data.get("control_connects", 0) + data.get("control_lines", 0),
+        "pushes": data.get("pushes", 0),
+    }
+
+
+class MailServer:
+    """One real Agent Mail server for every `mail up` row, seeded once."""
+
+    def __init__(self, base: Path) -> None:
+        from bench.agent_mail import seed
+        from tests.agent_mail_server import AgentMailServer, variant_python
+
+        self.server = AgentMailServer(variant_python("fork"), base / "am")
+        self.server.start()
+        self.server.tool("ensure_project", human_key=f"{base}/schema")
+        self.server.stop()
+        seed(self.server.db_path, f"{base}/town")
+        self.server.start()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str, float]:
+    tmp = base / uuid.uuid4().hex[:8]
+    tmp.mkdir()
+    rigs, polecats = SHAPES[row.agents]
+    town = make_town(tmp, "bigtown", {f"rig{r:02d}": f"r{r:02d}" for r in range(rigs)})
+    status = big_status(town, rigs, polecats)
+    town.set_status(status)
+    names = status_sessions(status)
+    agents = len(names)
+    live = names[: row.sessions] + [f"user-{n:03d}" for n in range(row.sessions - len(names))]
+    write_history(town.root / ".events.jsonl", row.log_mb)
+    gastown = GasTownServer(town.socket)
+    pane = tmp / "p"
+    pane.write_text(PANE)
+    for first in range(0, len(live), 50):  # tmux takes at most 16 KB of argv in one call
+        gastown.start(live[first : first + 50], command=f"sh {pane}")
+    user = f"gtmcp-bench-{uuid.uuid4().hex[:8]}"
+    tmux(user, "-f", "/dev/null", "new-session", "-d", "-s", "main")
+    socket_path = tmux(user, "display-message", "-p", "#{socket_path}")
+    server_pid = int(tmux(user, "display-message", "-p", "#{pid}"))
+    runtime = tmp / "run"
+    runtime.mkdir(mode=0o700)
+    counts_file = tmp / "counts.json"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GT_", "AGENT_MAIL"))},
+        "TMUX": f"{socket_path},{server_pid},0",
+        "GT_MCP_GT": str(gt),
+        "STANDIN_GT_DATA": str(town.data),
+        "GT_TOWN_ROOT": str(town.root),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "AGENT_MAIL_URL": mail.url if mail is not None else "http://127.0.0.1:9",
+        "MALLOC_ARENA_MAX": "1",
+    }
+    # Gas Town's server on its own first (its panes' output is its own load): the baseline
+    server = psutil.Process(int(tmux(town.socket, "display-message", "-p", "#{pid}")))
+    idle0, idle_started = server.cpu_times(), time.monotonic()
+    time.sleep(3)
+    idle1 = server.cpu_times()
+    server_alone = (
+        100
+        * (idle1.user + idle1.system - idle0.user - idle0.system)
+        / (time.monotonic() - idle_started)
+    )
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "bench.probe", socket_path, str(counts_file)],
+        cwd=PROJECT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    stop = threading.Event()
+    try:
+        deadline = time.monotonic() + 60
+        while f"/{agents}" not in tmux(user, "show", "-gqv", "@gtmcp_gastown"):
+            if time.monotonic() > deadline or collector.poll() is not None:
+                raise SystemExit(f"growth: the collector never showed {row.label}")
+            time.sleep(0.2)
+        while mail is not None and not tmux(user, "show", "-gqv", "@gtmcp_mail"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"growth: Agent Mail never showed on the bar: {row.label}")
+            time.sleep(0.2)
+        time.sleep(3)  # the first full status, convoys and mail are in
+
+        def events() -> None:
+            n = 0
+            while not stop.wait(1.0):
+                n += 1
+                town.event("session_start", f"rig00/cat{n % 16:02d}")
+
+        threading.Thread(target=events, daemon=True).start()
+        proc = psutil.Process(collector.pid)
+        before, cpu0, srv0 = read_counts(counts_file), proc.cpu_times(), server.cpu_times()
+        started = time.monotonic()
+        rss_max = 0.0
+        while time.monotonic() - started < seconds():
+            time.sleep(1)
+            rss_max = max(rss_max, proc.memory_info().rss / MB)
+        time.sleep(1.1)  # the counts file is written once a second
+        elapsed = time.monotonic() - started
+        after, cpu1, srv1 = read_counts(counts_file), proc.cpu_times(), server.cpu_times()
+        per_minute = 60 / (elapsed - 1.1)
+        return {
+            "agents": agents,
+            "cpu": 100 * (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed,
+            "server_cpu": 100 * (srv1.user + srv1.system - srv0.user - srv0.system) / elapsed,
+            "server_alone": server_alone,
+            "rss": rss_max,
+            **{k: (after.get(k, 0) - before.get(k, 0)) * per_minute for k in after},
+        }
+    finally:
+        stop.set()
+        with_timeout_stop(collector)
+        tmux(user, "kill-server")
+        gastown.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def with_timeout_stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main() -> dict[str, float]:
+    results: dict[str, float] = {}
+    figures: dict[str, str] = {}
+    bare = bare_python_rss()
+    with tempfile.TemporaryDirectory(prefix="gtmcp-growth-") as tmp_name:
+        base = Path(tmp_name)
+        gt = install_standin_gt(base / "bin")
+        wanted = rows()
+        mail = MailServer(base) if any(r.mail for r in wanted) else None
+        try:
+            for row in wanted:
+                got = run_row(row, base, mail if row.mail else None, gt)
+                cpu, rss = got["cpu"], got["rss"]
+                figures[row.label] = (
+                    f"CPU {cpu:.2f}% {'OK' if cpu <= 1 else 'OVER'} | RSS {rss:.1f} MB "
+                    f"{'OK' if rss <= 25 else 'OVER'} (bare python {bare:.1f}) | tmux forks "
+                    f"{got['tmux_forks']:.0f}/min (tmux calls {got['tmux_calls']:.0f}/min: all "
+                    f"forks before) | gt forks {got['gt_forks']:.0f}/min | pushes "
+                    f"{got['pushes']:.0f}/min | Gas Town's server {got['server_cpu']:.1f}% of a "
+                    f"core (alone, its panes printing: {got['server_alone']:.1f}%)"
+                )
+                key = f"{row.agents}a_{row.sessions}s_{'up' if row.mail else 'down'}_{row.log_mb}mb"
+                results.update({f"{key}_{name}": value for name, value in got.items()})
+        finally:
+            if mail is not None:
+                mail.stop()
+    report(
+        f"collector growth ({seconds():g} s a row; goals: CPU <= 1% of a core, RSS <= 25 MB,"
+        " no tmux fork when nothing changed)",
+        figures,
+    )
+    return results
+
+
+if __name__ == "__main__":
+    main()

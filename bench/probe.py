@@ -1,0 +1,73 @@
+"""The collector as `gt-mcp collector run` starts it, with its processes and tmux calls counted.
+
+`python -m bench.probe SOCKET COUNTS_FILE`: an audit hook counts every program the collector
+starts (each one a fork: `tmux`, `gt`, ...), and the control clients' own counts are added: tmux
+processes started for them and command lines they answered. The counts are written to
+COUNTS_FILE as JSON once a second, for the benchmark to read at both ends of its window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+
+from gt_mcp_tmux.collector import push
+from gt_mcp_tmux.sources.tmux import control
+
+programs: Counter[str] = Counter()
+pushes = [0]
+
+
+def _hook(event: str, args: tuple[object, ...]) -> None:
+    if event == "subprocess.Popen":
+        argv = args[1]
+        first = argv[0] if isinstance(argv, (list, tuple)) and argv else argv
+        programs[os.path.basename(str(first))] += 1
+    elif event in ("os.fork", "os.posix_spawn", "os.exec"):
+        programs[event] += 1
+
+
+def _count_pushes() -> None:
+    real = push.OptionPusher.push
+
+    def counted(self: push.OptionPusher, options: dict[str, str], force: bool = False) -> bool:
+        before = self.pushes
+        done = real(self, options, force)
+        pushes[0] += self.pushes - before
+        return done
+
+    push.OptionPusher.push = counted  # type: ignore[assignment,method-assign]
+
+
+def _write(path: str) -> None:
+    while True:
+        connects, lines = control.counts()
+        data = {
+            "programs": dict(programs),
+            "control_connects": connects,
+            "control_lines": lines,
+            "pushes": pushes[0],
+        }
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+        time.sleep(1)
+
+
+def main() -> int:
+    socket, counts_file = sys.argv[1], sys.argv[2]
+    sys.addaudithook(_hook)
+    _count_pushes()
+    threading.Thread(target=_write, args=(counts_file,), daemon=True).start()
+    from gt_mcp_tmux.collector.loop import run_collector
+
+    return run_collector(socket)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
