@@ -111,18 +111,46 @@ def queue_items(
     return sorted(items.values(), key=item_order)
 
 
-def _fleet_agent(snapshot: Snapshot, name: str | None) -> tuple[Agent, str | None, str] | None:
-    """The town's or the city's agent an alert names (address or session), with its server."""
-    if not name:
-        return None
-    for agents, socket, source in (
+FleetAgent = tuple[Agent, str | None, str]  # an agent, its server's socket, gastown|gascity
+
+
+@dataclass
+class _Indexes:
+    """One snapshot's agents by every name an alert uses, and its events by `(type, id)`: built
+    once per snapshot (a queue of 600 items over 1,000 agents looked each up in a list: 86 ms
+    a cycle)."""
+
+    snapshot: Snapshot
+    agents: dict[str, FleetAgent]
+    events: dict[tuple[str, str], tuple[list[Event], int]]
+
+
+_LAST: list[_Indexes] = []
+
+
+def _indexes(snapshot: Snapshot) -> _Indexes:
+    if _LAST and _LAST[0].snapshot is snapshot:
+        return _LAST[0]
+    agents: dict[str, FleetAgent] = {}
+    for listed, socket, source in (
         (snapshot.gastown.agents, snapshot.gastown.socket, "gastown"),
         (snapshot.gascity.agents, snapshot.gascity.socket, "gascity"),
     ):
-        for agent in agents:
-            if name in (agent.address, agent.session, agent.address.rstrip("/")):
-                return agent, socket, source
-    return None
+        for agent in listed:
+            for name in (agent.address, agent.session, agent.address.rstrip("/")):
+                if name:
+                    agents.setdefault(name, (agent, socket, source))
+    events: dict[tuple[str, str], tuple[list[Event], int]] = {}
+    for feed in (snapshot.gastown.events, snapshot.gascity.events):
+        for index, event in enumerate(feed):
+            events.setdefault((event.type, event.id), (feed, index))
+    _LAST[:] = [_Indexes(snapshot, agents, events)]
+    return _LAST[0]
+
+
+def _fleet_agent(snapshot: Snapshot, name: str | None) -> FleetAgent | None:
+    """The town's or the city's agent an alert names (address or session), with its server."""
+    return _indexes(snapshot).agents.get(name) if name else None
 
 
 #: What settles an event's alert, by the raising event's type: later events of these types
@@ -136,11 +164,7 @@ SETTLED_BY: dict[str, tuple[tuple[str, ...], str]] = {
 def _raising_event(snapshot: Snapshot, alert: Alert) -> tuple[list[Event], int] | None:
     """The feed the alert's event is in and its place there (`<type>:<fingerprint>` ids)."""
     kind, _, fingerprint = alert.id.partition(":")
-    for feed in (snapshot.gastown.events, snapshot.gascity.events):
-        for index, event in enumerate(feed):
-            if event.type == kind and event.id == fingerprint:
-                return feed, index
-    return None
+    return _indexes(snapshot).events.get((kind, fingerprint))
 
 
 def _settled(snapshot: Snapshot, alert: Alert) -> bool:
