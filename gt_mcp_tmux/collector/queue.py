@@ -511,5 +511,6 @@ def pending_view(queue: Queue, requests: list[QueueRequest], now: float) -> Queu
     )
     take_into(state, requests)
     every = [*queue.items, *(s.item for s in queue.snoozed)]
+    # keep=("",): every id is kept (this throwaway state must forget nothing it was given)
     shown = state.apply(sorted(every, key=item_order), now, keep=("",))
     return replace(shown, acknowledged=queue.acknowledged + shown.acknowledged)

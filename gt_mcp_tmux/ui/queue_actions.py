@@ -3,7 +3,6 @@ agent's pane, nudge its agent. Shared by `gt-mcp queue ...`, its popup and Prefi
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -155,7 +154,3 @@ def nudge_argv(found: ItemAgent, message: str) -> list[str]:
 
 def first_item(queue: Queue) -> QueueItem | None:
     return min(queue.items, key=item_order) if queue.items else None
-
-
-def inside_tmux() -> bool:
-    return bool(os.environ.get("TMUX"))
