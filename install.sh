@@ -59,7 +59,10 @@ esac
 
 # --- the virtual environment (skipped when it is already up to date) -------------------------
 want="$(cat "$PLUGIN_DIR/pyproject.toml") mode=$mode python=$PYTHON dir=$PLUGIN_DIR"
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c 'import gt_mcp_tmux' 2>/dev/null; then
+# "up to date" includes importing the package from this checkout: a venv made for another clone
+# (or re-pointed by hand) would run that clone's code
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] &&
+   "$VENV/bin/python" -I -c 'import os, sys, gt_mcp_tmux as g; sys.exit(os.path.realpath(g.PLUGIN_DIR) != os.path.realpath(sys.argv[1]))' "$PLUGIN_DIR" 2>/dev/null; then
   say "already installed in $VENV"
 else
   say "installing into $VENV (about a minute the first time)"

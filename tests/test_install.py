@@ -42,7 +42,7 @@ def tool_dir(tmp_path: Path, *extra: str) -> Path:
 
 
 def run_install(
-    home: Path, path: str, *args: str, cwd: Path | None = None
+    home: Path, path: str, *args: str, cwd: Path | None = None, script: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     runtime = home / "run"  # never the real runtime folder: running collectors keep state there
     runtime.mkdir(exist_ok=True)
@@ -53,7 +53,7 @@ def run_install(
         "XDG_RUNTIME_DIR": str(runtime),
     }
     return subprocess.run(
-        ["sh", INSTALL, *args],
+        ["sh", str(script or INSTALL), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -83,6 +83,34 @@ def test_install_twice_then_uninstall(tmp_path: Path) -> None:
     assert version.stdout.startswith("gt-mcp ")
     second = run_install(home, path, cwd=elsewhere)
     assert second.returncode == 0 and "already installed" in second.stdout
+    # the same venv, another clone: installing from it makes gt-mcp run that clone's code
+    clone = tmp_path / "another clone"
+    shutil.copytree(
+        PROJECT, clone, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.egg-info")
+    )
+    moved = run_install(home, path, cwd=elsewhere, script=clone / "install.sh")
+    assert moved.returncode == 0 and "already installed" not in moved.stdout, moved.stdout
+    venv = home / ".local" / "share" / "gastown-mcp" / "venv"
+
+    def imported_from() -> Path:
+        code = "import gt_mcp_tmux; print(gt_mcp_tmux.PLUGIN_DIR)"
+        where = subprocess.run(
+            [str(venv / "bin" / "python"), "-I", "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return Path(where.stdout.strip()).resolve()
+
+    assert imported_from() == clone.resolve()
+    # a venv re-pointed at another checkout behind the install's back (its stamp still says
+    # this clone) is not "already installed": that would test and run the other code
+    [pth] = venv.glob("lib/python*/site-packages/__editable__.gastown_mcp*.pth")
+    pth.write_text(str(PROJECT) + "\n")
+    assert imported_from() == PROJECT.resolve()
+    repaired = run_install(home, path, cwd=clone, script=clone / "install.sh")
+    assert repaired.returncode == 0 and "already installed" not in repaired.stdout
+    assert imported_from() == clone.resolve()
     (home / "run" / "gastown-mcp").mkdir(parents=True)
     tests_cache = home / ".cache" / "gastown-mcp-tests" / "agent-mail-venv"
     tests_cache.mkdir(parents=True)  # as scripts/test.sh leaves it
