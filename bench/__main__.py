@@ -38,5 +38,8 @@ if __name__ == "__main__":
         args.remove("--quick")
         os.environ["BENCH_QUICK"] = "1"
     chosen = args or list(BENCHMARKS)
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"bench: no benchmark {unknown[0]!r}; there are: {', '.join(BENCHMARKS)}")
     for name in chosen:
         BENCHMARKS[name]()

@@ -15,24 +15,12 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-
-def sha256_hex(data: bytes) -> str:
-    """SHA-256 without loading OpenSSL's hashlib (~4 MB of the collector's memory) when the
-    interpreter has its own small implementation (`_sha256` before 3.12, `_sha2` after)."""
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        try:
-            from _sha2 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ImportError:
-            from hashlib import sha256
-    return str(sha256(data).hexdigest())
+from gt_mcp_tmux.cache_file import runtime_folder
 
 
 def runtime_dir() -> Path:
     """`$XDG_RUNTIME_DIR/gastown-mcp`, else `/tmp/gastown-mcp-<uid>`; created 0700 and checked ours."""
-    base = os.environ.get("XDG_RUNTIME_DIR")
-    folder = Path(base) / "gastown-mcp" if base else Path(f"/tmp/gastown-mcp-{os.getuid()}")
+    folder = Path(runtime_folder())
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = folder.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():

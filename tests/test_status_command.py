@@ -107,6 +107,8 @@ def test_status_json_from_a_fresh_cache_loads_no_collection_stack(tmp_path: Path
     cache = write_snapshot(fresh)  # this (test's) tmux server's cache
     text, loaded = status_json_and_modules()
     assert not sorted(m for m in loaded if m.startswith(HEAVY))
+    # nor argparse, json, re or pathlib: the cache's bytes go out before the CLI loads
+    assert not sorted(loaded & {"argparse", "json", "re", "pathlib", "gt_mcp_tmux.cli.parser"})
     through_the_model = run("status", "--json", GT_MCP_SNAPSHOT=str(cache))
     assert through_the_model.returncode == 0, through_the_model.stderr
     assert text == through_the_model.stdout  # byte for byte
@@ -122,6 +124,20 @@ def test_status_json_from_another_versions_cache_goes_through_the_model() -> Non
     text, loaded = status_json_and_modules()
     assert "gt_mcp_tmux.model" in loaded and "gt_mcp_tmux.collector.once" not in loaded
     assert snapshot_from_json(json.loads(text)) == older
+
+
+def test_status_json_from_a_stale_cache_collects_again() -> None:
+    """A cache the collector wrote a minute ago is not printed as it is: it is collected anew."""
+    import dataclasses
+    import time
+
+    from gt_mcp_tmux import __version__
+
+    stale = dataclasses.replace(busy_town(), collected_at=time.time() - 60, version=__version__)
+    write_snapshot(stale)
+    text, loaded = status_json_and_modules()
+    assert "gt_mcp_tmux.collector.once" in loaded
+    assert json.loads(text)["collected_at"] > stale.collected_at
 
 
 def test_status_json_from_a_fresh_cache_inside_tmux_starts_no_process(tmux: TmuxServer) -> None:

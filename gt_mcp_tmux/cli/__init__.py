@@ -69,9 +69,32 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not is_own(args):
         return exec_gt(args)
+    if args == ["status", "--json"] and _print_fresh_cache():
+        return 0
     from gt_mcp_tmux.cli.parser import run
 
     return run(args)
+
+
+def _print_fresh_cache() -> bool:
+    """`status --json` from a fresh cache: its text as the collector wrote it, before argparse
+    and the rest of the package load (they cost 5x the interpreter's own start)."""
+    import os
+
+    if os.environ.get("GT_MCP_SNAPSHOT"):  # views_data.SNAPSHOT_ENV: a saved snapshot instead
+        return False
+    from gt_mcp_tmux import __version__
+    from gt_mcp_tmux.cache_file import fresh_text
+
+    text = fresh_text(__version__)
+    if text is None:
+        return False
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: what was wanted was read
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return True
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gt_mcp_tmux.collector.cache import server_key
+from gt_mcp_tmux.cache_file import server_key
 from gt_mcp_tmux.model import (
     WATCHDOG_STALE,
     WATCHDOG_VERY_STALE,

@@ -10,21 +10,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gt_mcp_tmux.private_files import runtime_dir, sha256_hex, write_private
-from gt_mcp_tmux.sources.tmux.runner import current_server_socket
+from gt_mcp_tmux.cache_file import cache_file, sha256_hex
+from gt_mcp_tmux.private_files import runtime_dir, write_private
 
 if TYPE_CHECKING:
     from gt_mcp_tmux.collector.cache_text import CacheText
     from gt_mcp_tmux.model import Snapshot
 
 
-def server_key(socket_path: str) -> str:
-    """A short, file-name-safe key for a tmux server (by its socket path)."""
-    return sha256_hex(os.path.realpath(socket_path).encode())[:12]
-
-
 def snapshot_path(socket_path: str | None = None) -> Path:
-    return runtime_dir() / f"snapshot-{server_key(socket_path or current_server_socket())}.json"
+    """This server's cache (`cache_file`), in the runtime folder made and checked ours."""
+    return runtime_dir() / os.path.basename(cache_file(socket_path))
 
 
 def write_snapshot(

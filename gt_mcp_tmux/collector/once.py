@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from gt_mcp_tmux import __version__
 from gt_mcp_tmux.bridge import link
+from gt_mcp_tmux.cache_file import current_server_socket
 from gt_mcp_tmux.collector.alerts import state_conditions, urgency
 from gt_mcp_tmux.collector.queue import load_state, queue_items
 from gt_mcp_tmux.config import Settings
@@ -19,7 +20,6 @@ from gt_mcp_tmux.sources.gascity.reader import GasCityReader
 from gt_mcp_tmux.sources.gastown.reader import GasTownReader
 from gt_mcp_tmux.sources.gastown.town import find_town
 from gt_mcp_tmux.sources.orchestrator import OrchestratorReader
-from gt_mcp_tmux.sources.tmux.runner import current_server_socket
 
 #: A one-off collection never takes longer than this, whatever gt does.
 ONCE_BUDGET = 8.0

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux.collector.cache import server_key
+from gt_mcp_tmux.cache_file import server_key
 from gt_mcp_tmux.model import (
     QUEUE_SEVERITIES,
     Agent,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gt_mcp_tmux import __version__
+from gt_mcp_tmux.cache_file import FRESH_WITHIN, fresh_text, written_at
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 
 if TYPE_CHECKING:
@@ -23,14 +23,6 @@ if TYPE_CHECKING:
 
 #: Show this snapshot file instead of the collector's cache (demos, bug reports, tests).
 SNAPSHOT_ENV = "GT_MCP_SNAPSHOT"
-#: A cache younger than this serves the commands; an older one means one collection here.
-FRESH_WITHIN = 10.0
-
-
-#: The head of a cache written as `status --json` prints it (`collector/cache_text.py`).
-HEAD = re.compile(
-    r'\{\n  "collected_at": (-?[0-9][0-9.eE+-]*),\n  "version": ("(?:[^"\\\n]|\\.)*"),\n'
-)
 
 
 def snapshot_file() -> Path:
@@ -62,18 +54,16 @@ def fresh_cache_json() -> str | None:
     caller goes the long way)."""
     if os.environ.get(SNAPSHOT_ENV):
         return None
+    path = snapshot_path()
+    text = fresh_text(__version__, str(path))  # written as printed: its bytes, unparsed
+    if text is not None:
+        return text
     try:
-        text = snapshot_path().read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
-    head = HEAD.match(text)  # the collector writes it as printed: its bytes, unparsed
-    if head is not None:
-        try:
-            version, written = json.loads(head.group(2)), float(head.group(1))
-        except ValueError:
-            return None
-        fresh = version == __version__ and time.time() - written <= FRESH_WITHIN
-        return text if fresh and text.endswith("}\n") else None
+    if written_at(text, __version__) is not None:
+        return None  # written as printed, and stale (or cut short)
     try:
         data = json.loads(text)
     except ValueError:

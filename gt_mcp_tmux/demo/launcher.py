@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gt_mcp_tmux.collector.cache import server_key
+from gt_mcp_tmux.cache_file import server_key
 from gt_mcp_tmux.demo import standin_gt
 from gt_mcp_tmux.demo.city import CITY_SOCKET
 from gt_mcp_tmux.demo.gastown_server import clean_environment

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 from gt_mcp_tmux.passthrough import find_program
@@ -77,12 +76,3 @@ def tmux_version() -> tuple[str | None, tuple[int, int]]:
 
 def popups_supported(version: tuple[int, int]) -> bool:
     return version >= (3, 2)
-
-
-def current_server_socket() -> str:
-    """The socket path of the tmux server we run under ($TMUX), else the default server's."""
-    tmux_env = os.environ.get("TMUX", "")
-    if tmux_env:
-        return tmux_env.split(",")[0]
-    base = os.environ.get("TMUX_TMPDIR") or "/tmp"
-    return os.path.join(base, f"tmux-{os.getuid()}", "default")
