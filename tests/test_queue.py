@@ -465,6 +465,18 @@ def test_prefix_n_goes_to_the_first_items_agent_through_a_real_client(
                 ["nudge", "gastown/nux", "--message=what blocks you?"]
             ]
             assert nudges[0]["cwd"] == str(town.root)
+            # s snoozes the first item; z shows the snoozed list, where w wakes it
+            view.keys("s")
+            view.wait_for(lambda t: "snoozed for 1h: gastown/nux is stuck" in t, timeout=10)
+            view.keys("z")
+            shown = view.wait_for(lambda t: "Snoozed 1" in t, timeout=10)
+            assert "gastown/nux is stuck" in shown and "59m more" in shown and "w wake" in shown
+            view.keys("w")
+            view.wait_for(lambda t: "woke: gastown/nux is stuck" in t, timeout=10)
+            view.wait_for(lambda t: "nothing is snoozed" in t, timeout=10)
+            view.keys("z")
+            view.wait_for(lambda t: "Needs you" in t and "gastown/nux is stuck" in t, timeout=10)
+            assert [s["item"]["id"] for s in queue_json(server)["snoozed"]] == []
             view.keys("q")
             view.wait_for(lambda t: "Needs you" not in t)
             # an empty queue: next says so, and goes nowhere

@@ -22,8 +22,9 @@ SEVERITY_MARKS = {
 }
 #: Where `next` goes, in a word (the queue's last column).
 GO_WORDS = {"agent": "session", "mail": "mail", "bridge": "bridge", "show": ""}
-#: The popup's keys, as its footer says them.
-POPUP_KEYS = "Enter go · s snooze 1h · a ack · p peek · n nudge · ↑↓ move · q close"
+#: The popup's keys, as its footer says them (the list of what needs you, and the snoozed list).
+POPUP_KEYS = "Enter go · s snooze 1h · a ack · p peek · n nudge · z snoozed · ↑↓ · q close"
+SNOOZED_KEYS = "w wake · Enter go · p peek · n nudge · z back · ↑↓ · q close"
 
 
 def item_row(item: QueueItem, now: float, selected: bool = False) -> Text:
@@ -93,6 +94,11 @@ def id_line(item_id: str) -> Text:
     return line
 
 
+def popup_items(queue: Queue, snoozed: bool) -> list[QueueItem]:
+    """The items the popup lists: what needs you, or (`snoozed`) what is snoozed."""
+    return [s.item for s in queue.snoozed] if snoozed else queue.items
+
+
 def queue_popup(
     queue: Queue,
     now: float,
@@ -100,19 +106,29 @@ def queue_popup(
     height: int,
     peek: Sequence[str] | None = None,
     note: str = "",
+    snoozed: bool = False,
 ) -> RenderableType:
-    """The queue's popup: the list with a cursor, the selected item's what-to-do, and, when
-    asked, the last lines of its agent's pane."""
-    items = queue.items
+    """The queue's popup: the list with a cursor (`snoozed`: the snoozed items, each with how
+    long it sleeps), the selected item's what-to-do, and, when asked, its agent's pane."""
+    items = popup_items(queue, snoozed)
     peek_rows = min(len(peek), max(height // 2, 3)) if peek else 0
     rows = max(height - 5 - (peek_rows + 1 if peek_rows else 0), 3)
     start = min(max(index - rows // 2, 0), max(len(items) - rows, 0))
     table = Table.grid(expand=True)
     table.add_column(no_wrap=True, overflow="ellipsis")
     for offset, item in enumerate(items[start : start + rows]):
-        table.add_row(item_row(item, now, selected=start + offset == index))
-    parts: list[RenderableType] = [queue_summary(queue)]
-    parts.append(table if items else Text("  nothing needs you", style="green"))
+        row = item_row(item, now, selected=start + offset == index)
+        if snoozed:
+            row.append(f"  for {span(queue.snoozed[start + offset].until - now)} more", style="dim")
+        table.add_row(row)
+    if snoozed:
+        heading = Text(f"Snoozed {len(items)}", style="bold")
+        heading.append(f" · needs you {len(queue.items)}", style="dim")
+        parts: list[RenderableType] = [heading]
+        parts.append(table if items else Text("  nothing is snoozed", style="green"))
+    else:
+        parts = [queue_summary(queue)]
+        parts.append(table if items else Text("  nothing needs you", style="green"))
     if items:
         chosen = items[min(index, len(items) - 1)]
         what = Text("  → ", style="bold cyan", no_wrap=True, overflow="ellipsis")
@@ -122,7 +138,8 @@ def queue_popup(
         parts.append(Text("  pane:", style="dim"))
         for line in peek[-peek_rows:]:
             parts.append(literal("  " + line, "dim"))
-    parts.append(Text(POPUP_KEYS, style="dim", no_wrap=True, overflow="ellipsis"))
+    keys = SNOOZED_KEYS if snoozed else POPUP_KEYS
+    parts.append(Text(keys, style="dim", no_wrap=True, overflow="ellipsis"))
     if note:
         parts.append(literal(note, "yellow"))
     return Group(*parts)

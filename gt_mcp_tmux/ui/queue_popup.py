@@ -1,5 +1,6 @@
 """The queue's popup (Prefix+Q): the list, refreshed from the cache every second, with keys to go
-to an item, snooze it, acknowledge it, peek at its agent's pane and nudge its agent."""
+to an item, snooze it, acknowledge it, peek at its agent's pane and nudge its agent; `z` shows
+the snoozed items instead, where `w` wakes one."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from rich.text import Text
 
 from gt_mcp_tmux.collector.views_data import cached_snapshot
 from gt_mcp_tmux.config import Settings
-from gt_mcp_tmux.model import Queue, Snapshot, SourceError
+from gt_mcp_tmux.model import QueueItem, Snapshot, SourceError
 from gt_mcp_tmux.passthrough import find_program, resolve_gt
 from gt_mcp_tmux.render.literal import clean
-from gt_mcp_tmux.render.queue_view import queue_popup
+from gt_mcp_tmux.render.queue_view import popup_items, queue_popup
 from gt_mcp_tmux.sources.gascity.gc_cli import gc_command_name
 from gt_mcp_tmux.ui.keys import KeyReader
 from gt_mcp_tmux.ui.queue_actions import (
@@ -40,7 +41,7 @@ NUDGE_WAIT = 60.0
 
 def run_queue_popup(settings: Settings, socket: str, client: str | None, first: Snapshot) -> int:
     console = Console(highlight=False)
-    index, peeking, note = 0, False, ""
+    index, peeking, note, sleeping = 0, False, "", False  # sleeping: the snoozed list shown
     chosen_id: str | None = None  # the cursor follows the item, not its place, as the list moves
     snapshot = first
     with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
@@ -51,16 +52,18 @@ def run_queue_popup(settings: Settings, socket: str, client: str | None, first: 
                 snapshot = cached_snapshot() or snapshot
                 next_read = time.monotonic() + 1.0
             queue = shown_queue(snapshot, socket)
-            ids = [item.id for item in queue.items]
+            items = popup_items(queue, sleeping)
+            ids = [item.id for item in items]
             if chosen_id in ids:
                 index = ids.index(chosen_id)
-            index = min(index, max(len(queue.items) - 1, 0))
-            chosen = queue.items[index] if queue.items else None
+            index = min(index, max(len(items) - 1, 0))
+            chosen = items[index] if items else None
             peek: list[str] | None = None
             if peeking and chosen is not None:
                 found = peek_item(snapshot, chosen, PEEK_LINES)
                 peek = [f"({found.message})"] if isinstance(found, SourceError) else found
-            live.update(queue_popup(queue, now, index, console.height, peek, note), refresh=True)
+            shown = queue_popup(queue, now, index, console.height, peek, note, sleeping)
+            live.update(shown, refresh=True)
             key = keys.read(1.0)
             if key is None or key == "resize":
                 continue
@@ -75,27 +78,32 @@ def run_queue_popup(settings: Settings, socket: str, client: str | None, first: 
                 chosen_id = ids[index] if ids else None
             elif key == "p":
                 peeking = not peeking
+            elif key == "z":
+                sleeping, index, chosen_id = not sleeping, 0, None
             elif chosen is None:
                 continue
             elif key in ("enter", "g"):
                 go_to(chosen, settings, client, after_pid=os.getpid())
                 return 0  # what went wrong, if anything, was said in a tmux message
-            elif key == "s":
+            elif key == "s" and not sleeping:
                 snooze(socket, chosen, SNOOZE_KEY_SECONDS)
                 note = f"snoozed for 1h: {clean(chosen.subject)}"
-            elif key == "a":
+            elif key == "w" and sleeping:
+                snooze(socket, chosen, 0)
+                note = f"woke: {clean(chosen.subject)}"
+            elif key == "a" and not sleeping:
                 acknowledge(socket, [chosen])
                 note = f"acknowledged: {clean(chosen.subject)}"
             elif key == "n":
                 live.stop()
                 with keys.cooked():
-                    note = _nudge(console, snapshot, queue, index)
+                    note = _nudge(console, snapshot, chosen)
                 live.start()
 
 
-def _nudge(console: Console, snapshot: Snapshot, queue: Queue, index: int) -> str:
+def _nudge(console: Console, snapshot: Snapshot, chosen: QueueItem) -> str:
     """Ask for the text, show the command, run it on a `y`; what happened, in one line."""
-    found = item_agent(snapshot, queue.items[index])
+    found = item_agent(snapshot, chosen)
     if found is None:
         return "this item has no agent to nudge"
     binary = resolve_gt() if found.orchestrator == "gastown" else find_program(gc_command_name())
