@@ -99,6 +99,21 @@ def test_convoys_progress_land_and_leave_the_open_list(tmp_path: Path) -> None:
     assert subjects[:2] == [f"Convoy landed: {c['title']}" for c in first]  # the mayor is told
 
 
+def test_the_overseers_nudge_gets_a_stuck_polecat_going(tmp_path: Path) -> None:
+    fleet = Fleet(tmp_path / "gt", "gt-abc123")
+    for _ in range(4):
+        fleet.step()
+    (_, stuck_name, _) = OPENING[0]
+    stuck = fleet.agent(stuck_name)
+    assert stuck.phase == "stuck"
+    beat = fleet.step([(stuck.address, "try the other API")])
+    assert "Nudge from the overseer: try the other API" in "\n".join(beat.lines[stuck.session])
+    assert stuck.phase == "working"
+    assert any(e["type"] == "nudge" and e["actor"] == "overseer" for e in beat.events)
+    unknown = fleet.step([("gastown/nobody", "hi")])
+    assert not [e for e in unknown.events if e["type"] == "nudge"]
+
+
 def test_the_same_seed_tells_the_same_story(tmp_path: Path) -> None:
     def story(seed: int) -> list[tuple[str, str]]:
         fleet = Fleet(tmp_path / "gt", "gt-abc123", seed)
@@ -215,6 +230,27 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
     )
     status = json.loads(answer.stdout)
     assert status["location"] == str(root) and status["tmux"]["socket"] == state.gt_socket
+
+    # A nudge (the queue popup's `n`) through the demo's gt reaches the agent's pane.
+    nudge = [str(state.paths.bin / "gt"), "nudge", "gastown/furiosa"]
+    sent = subprocess.run(
+        [*nudge, "--message=what blocks you?"], capture_output=True, text=True, timeout=10
+    )
+    assert (sent.returncode, sent.stdout) == (0, "Nudged gastown/furiosa\n")
+    assert retry_until(
+        lambda: (
+            "Nudge from the overseer: what blocks you?"
+            in tmux(state.gt_socket, "capture-pane", "-p", "-t", "=gt-furiosa:").stdout
+        ),
+        15,
+    ), "the nudge never showed in the agent's pane"
+    wrong = subprocess.run(
+        [str(state.paths.bin / "gt"), "nudge", "gastown/nobody", "-m", "hi"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert wrong.returncode == 1 and wrong.stderr.startswith("Error: no agent")
 
     # The viewer's status bar shows the fleet, then the simulator kills an agent with work.
     assert retry_until(lambda: fleet_counts(status_right()), 15), status_right()

@@ -15,7 +15,7 @@ mail, and a new convoy opens. The first beats are scripted so every state shows 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,10 +272,13 @@ class Fleet:
         agent.beats = self.rng.randint(*WORK_BEATS)
 
     # --- one beat -----------------------------------------------------------------------
-    def step(self) -> Beat:
-        """Advance the town one beat; what changed outside the fleet is in the returned Beat."""
+    def step(self, nudges: Sequence[tuple[str, str]] = ()) -> Beat:
+        """Advance the town one beat; what changed outside the fleet is in the returned Beat.
+        `nudges`: (address, message) the overseer sent since the last beat (`gt nudge`)."""
         self.number += 1
         beat = Beat(self.number)
+        for address, message in nudges:
+            self._nudged(beat, address, message)
         scripted = {name: what for n, name, what in OPENING if n == self.number}
         for agent in list(self.polecats()):
             self._polecat(agent, beat, scripted.get(agent.name))
@@ -286,6 +289,16 @@ class Fleet:
         self._deacon(beat)
         self._crew(beat)
         return beat
+
+    def _nudged(self, beat: Beat, address: str, message: str) -> None:
+        """The overseer's nudge reaches the agent's pane; a stuck polecat gets going again."""
+        agent = next((a for a in self.agents if a.address.rstrip("/") == address.rstrip("/")), None)
+        if agent is None or not agent.alive:
+            return
+        self._event(beat, "nudge", "overseer", target=agent.address, message=message)
+        self._say(beat, agent, pane_text.note(f"Nudge from the overseer: {message}"))
+        if agent.role == "polecat" and agent.phase == "stuck":
+            agent.beats = 0  # this beat's turn: the nudge worked
 
     def _say(self, beat: Beat, agent: Agent, lines: list[str]) -> None:
         beat.lines.setdefault(agent.session, []).extend(lines)
@@ -309,9 +322,9 @@ class Fleet:
         elif agent.phase == "stuck":
             if agent.beats > 0:
                 self._say(beat, agent, pane_text.stuck(self.text_rng, agent.rig))
-            else:  # the witness's nudge worked
+            else:  # the witness's nudge (or the overseer's) worked
                 agent.phase, agent.beats = "working", self.rng.randint(*WORK_BEATS)
-                self._say(beat, agent, pane_text.note("Nudged by the witness: trying another way."))
+                self._say(beat, agent, pane_text.note("Nudged: trying another way."))
                 self._say(beat, agent, pane_text.working(self.text_rng, agent.rig))
         elif agent.phase == "dead" and agent.beats <= 0:
             self._restart(agent, beat, self.agent("witness", agent.rig).address)

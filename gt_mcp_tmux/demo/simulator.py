@@ -23,6 +23,7 @@ from pathlib import Path
 from gt_mcp_tmux.demo.city import CitySimulation
 from gt_mcp_tmux.demo.fleet import RIGS, Beat, Fleet
 from gt_mcp_tmux.demo.gastown_server import GasTownServer, pane_log
+from gt_mcp_tmux.demo.standin_gt import NUDGES_FILE
 from gt_mcp_tmux.demo.state import DemoPaths, DemoState, load_state
 from gt_mcp_tmux.demo.town_layout import (
     heartbeat_path,
@@ -128,7 +129,7 @@ class Simulation:
     def advance(self, town_pid: int) -> bool:
         """One beat; False when the town's server is gone (then nothing of it is left running:
         `new-session` would have started a fresh server, which is killed again at once)."""
-        beat = self.fleet.step()
+        beat = self.fleet.step(self._nudges())
         self.server.kill(beat.killed)
         for agent in beat.started:
             pane_log(self.paths.panes, agent).touch()
@@ -152,6 +153,25 @@ class Simulation:
         if self.city_pid is not None:
             self.city.advance()
         return True
+
+    def _nudges(self) -> list[tuple[str, str]]:
+        """The overseer's `gt nudge`s since the last beat (the stand-in's file, taken whole)."""
+        inbox = self.paths.answers / NUDGES_FILE
+        taken = inbox.with_suffix(".taken")
+        try:
+            os.replace(inbox, taken)
+        except FileNotFoundError:
+            return []
+        found: list[tuple[str, str]] = []
+        for line in taken.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                found.append((str(record.get("to", "")), str(record.get("message", ""))))
+        taken.unlink()
+        return found
 
 
 def _alive(pid: int | None) -> bool:

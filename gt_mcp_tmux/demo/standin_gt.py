@@ -2,7 +2,8 @@
 
 The tests use it, and `gt-mcp demo` serves its simulated town through it. It prints exactly what the
 real `gt` prints for the commands gastown-mcp uses, from files in `$STANDIN_GT_DATA`, and records
-every argv it gets as a JSON line in `$STANDIN_GT_LOG` (when set).
+every argv it gets as a JSON line in `$STANDIN_GT_LOG` (when set). `gt nudge` with no answer set
+delivers: the message goes to `nudges.jsonl`, which the demo shows in the agent's pane.
 
 Answer files are named by the command's words: `status.json` (`gt status --json`),
 `status-fast.json` (`... --fast`), `convoy_list.json`, `ready.json`, `sling.txt`, `rig_list.txt`
@@ -23,6 +24,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def command_key(argv: list[str]) -> str:
@@ -101,8 +103,63 @@ def main(argv: list[str]) -> int:
     if key == "version":
         print("gt version 1.0.1 (dev: main@0f3c2a1)")
         return 0
+    if key == "nudge":
+        return _nudge(data, argv[1:])
     sys.stderr.write(f'Error: unknown command {head!r} for "gt"\n')
     return 1
+
+
+#: Where a nudge goes when no `nudge` answer is set: the demo's simulator reads it each beat and
+#: shows the message in the agent's pane (a stuck polecat gets going again).
+NUDGES_FILE = "nudges.jsonl"
+
+
+def _nudge(data: Path, args: list[str]) -> int:
+    """`gt nudge <target> [--message=TEXT | -m TEXT | TEXT...]`: the message for the target,
+    appended to `NUDGES_FILE`; a target the town's status does not list is refused, as gt does."""
+    target, words, message = "", [], None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--message="):
+            message = arg.split("=", 1)[1]
+        elif arg in ("--message", "-m") and i + 1 < len(args):
+            message, i = args[i + 1], i + 1
+        elif arg.startswith("-"):
+            pass  # --mode, --force, ...: every mode delivers here
+        elif not target:
+            target = arg
+        else:
+            words.append(arg)
+        i += 1
+    text = message if message is not None else " ".join(words)
+    if not target or not text:
+        sys.stderr.write("Error: requires a target and a message\n")
+        return 1
+    try:
+        status = json.loads((data / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    known = {str(a.get("address", "")).rstrip("/") for a in _agents(status)}
+    if known and target.rstrip("/") not in known:
+        sys.stderr.write(f"Error: no agent {target!r} in this town\n")
+        return 1
+    record = {"to": target, "message": text, "at": time.time()}
+    with (data / NUDGES_FILE).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"Nudged {target}")
+    return 0
+
+
+def _agents(status: Any) -> list[dict[str, Any]]:
+    """Every agent of a `gt status --json` document: the town's and each rig's."""
+    if not isinstance(status, dict):
+        return []
+    found = [a for a in status.get("agents") or [] if isinstance(a, dict)]
+    for rig in status.get("rigs") or []:
+        if isinstance(rig, dict):
+            found += [a for a in rig.get("agents") or [] if isinstance(a, dict)]
+    return found
 
 
 def run() -> None:
