@@ -252,9 +252,9 @@ def test_alerts_command_lists_and_acknowledges(tmp_path: Path) -> None:
     import os
     import subprocess
 
-    from gt_mcp_tmux.cache_file import current_server_socket
     from gt_mcp_tmux.collector.alerts import acks_path
     from gt_mcp_tmux.collector.cache import write_snapshot
+    from gt_mcp_tmux.private_files import current_server_socket
 
     gt_mcp = str(Path(sys.executable).parent / "gt-mcp")
     saved = tmp_path / "snapshot.json"

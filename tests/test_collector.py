@@ -552,6 +552,6 @@ def test_stop_all_and_a_dead_servers_files_are_removed(
 
 
 def server_key_of(path: str) -> str:
-    from gt_mcp_tmux.cache_file import server_key
+    from gt_mcp_tmux.private_files import server_key
 
     return server_key(path)

@@ -84,7 +84,7 @@ def _print_fresh_cache() -> bool:
     if os.environ.get("GT_MCP_SNAPSHOT"):  # views_data.SNAPSHOT_ENV: a saved snapshot instead
         return False
     from gt_mcp_tmux import __version__
-    from gt_mcp_tmux.cache_file import fresh_text
+    from gt_mcp_tmux.private_files import fresh_text
 
     text = fresh_text(__version__)
     if text is None:

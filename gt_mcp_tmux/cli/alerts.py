@@ -64,9 +64,9 @@ def resolve_ack(wanted: str, ids: list[str]) -> str:
 
 
 def command_alerts(args: argparse.Namespace) -> int:
-    from gt_mcp_tmux.cache_file import current_server_socket
     from gt_mcp_tmux.collector.control import collector_status
     from gt_mcp_tmux.collector.views_data import SNAPSHOT_ENV
+    from gt_mcp_tmux.private_files import current_server_socket
 
     saved = os.environ.get(SNAPSHOT_ENV) or None
     socket = current_server_socket()

@@ -23,7 +23,7 @@ def create_collector_subparser(sub: Any) -> None:
 
 
 def _collector_socket(args: argparse.Namespace) -> str:
-    from gt_mcp_tmux.cache_file import current_server_socket
+    from gt_mcp_tmux.private_files import current_server_socket
 
     socket: str = args.socket or os.environ.get("GT_MCP_COLLECTOR_SOCKET") or ""
     if socket:

@@ -101,8 +101,8 @@ def _acknowledge_alerts_of(agent: Agent, snapshot: Snapshot) -> None:
     the condition clears and returns)."""
     ids = [a.id for a in snapshot.alerts if a.agent in (agent.address, agent.session)]
     if ids and os.environ.get("TMUX"):
-        from gt_mcp_tmux.cache_file import current_server_socket
         from gt_mcp_tmux.collector.alerts import request_ack
+        from gt_mcp_tmux.private_files import current_server_socket
 
         request_ack(current_server_socket(), ids)
 

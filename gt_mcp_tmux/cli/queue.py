@@ -32,7 +32,7 @@ def create_queue_subparser(sub: Any) -> None:
 
 
 def command_queue(args: argparse.Namespace) -> int:
-    from gt_mcp_tmux.cache_file import current_server_socket
+    from gt_mcp_tmux.private_files import current_server_socket
 
     socket = current_server_socket()
     if args.popup:

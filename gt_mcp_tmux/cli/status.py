@@ -78,7 +78,7 @@ def quick_popup(frame: str | None = None, client: str | None = None) -> None:
     if snapshot is not None and key == "n" and snapshot.queue.items:
         import os
 
-        from gt_mcp_tmux.cache_file import current_server_socket
+        from gt_mcp_tmux.private_files import current_server_socket
         from gt_mcp_tmux.ui.queue_actions import first_item, go_to, shown_queue
 
         item = first_item(shown_queue(snapshot, current_server_socket()))

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gt_mcp_tmux.cache_file import server_key
 from gt_mcp_tmux.model import (
     WATCHDOG_STALE,
     WATCHDOG_VERY_STALE,
@@ -24,7 +23,7 @@ from gt_mcp_tmux.model import (
     from_json,
     to_json,
 )
-from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
+from gt_mcp_tmux.private_files import open_regular, runtime_dir, server_key, write_private
 
 #: Alert kinds ranked for display: most urgent first.
 URGENCY = (

@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gt_mcp_tmux.cache_file import cache_file, sha256_hex
-from gt_mcp_tmux.private_files import runtime_dir, write_private
+from gt_mcp_tmux.private_files import cache_file, runtime_dir, sha256_hex, write_private
 
 if TYPE_CHECKING:
     from gt_mcp_tmux.collector.cache_text import CacheText

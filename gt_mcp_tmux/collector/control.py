@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 from gt_mcp_tmux import PLUGIN_DIR
-from gt_mcp_tmux.cache_file import current_server_socket, server_key
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 from gt_mcp_tmux.model import CollectorStatus
-from gt_mcp_tmux.private_files import runtime_dir
+from gt_mcp_tmux.private_files import current_server_socket, runtime_dir, server_key
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 

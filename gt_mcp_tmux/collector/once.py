@@ -8,11 +8,11 @@ from dataclasses import replace
 
 from gt_mcp_tmux import __version__
 from gt_mcp_tmux.bridge import link
-from gt_mcp_tmux.cache_file import current_server_socket
 from gt_mcp_tmux.collector.alerts import state_conditions, urgency
 from gt_mcp_tmux.collector.queue import load_state, queue_items
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, GasCity, GasTown, Queue, Snapshot
+from gt_mcp_tmux.private_files import current_server_socket
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
 from gt_mcp_tmux.sources.gascity.city import find_city

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux.cache_file import server_key
 from gt_mcp_tmux.model import (
     QUEUE_SEVERITIES,
     Agent,
@@ -37,7 +36,7 @@ from gt_mcp_tmux.model import (
     from_json,
     to_json,
 )
-from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
+from gt_mcp_tmux.private_files import open_regular, runtime_dir, server_key, write_private
 from gt_mcp_tmux.render.ages import parse_time
 
 #: How pressing each kind of item is, and what to do about it.

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gt_mcp_tmux import __version__
-from gt_mcp_tmux.cache_file import FRESH_WITHIN, fresh_text, written_at
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
+from gt_mcp_tmux.private_files import FRESH_WITHIN, fresh_text, written_at
 
 if TYPE_CHECKING:
     from gt_mcp_tmux.config import Settings

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gt_mcp_tmux.cache_file import server_key
 from gt_mcp_tmux.demo import standin_gt
 from gt_mcp_tmux.demo.city import CITY_SOCKET
 from gt_mcp_tmux.demo.gastown_server import clean_environment
@@ -41,7 +40,7 @@ from gt_mcp_tmux.demo.viewer import (
     terminal_name,
     viewer_config,
 )
-from gt_mcp_tmux.private_files import runtime_dir
+from gt_mcp_tmux.private_files import runtime_dir, server_key
 from gt_mcp_tmux.sources.gastown.town import socket_name_for
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux.cache_file import sha256_hex
 from gt_mcp_tmux.model import Event
+from gt_mcp_tmux.private_files import sha256_hex
 from gt_mcp_tmux.sources.gastown.events import EventTail, load_json_line
 
 SUMMARY_LIMIT = 200

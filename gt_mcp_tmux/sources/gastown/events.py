@@ -22,9 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux.cache_file import sha256_hex
 from gt_mcp_tmux.model import Event, SourceError
-from gt_mcp_tmux.private_files import open_regular
+from gt_mcp_tmux.private_files import open_regular, sha256_hex
 from gt_mcp_tmux.sources.gastown.files import parse_rfc3339
 
 #: Bytes read before the end when a log is first opened (or found rewritten and big).

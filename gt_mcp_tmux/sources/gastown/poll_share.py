@@ -18,8 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux.cache_file import sha256_hex
-from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
+from gt_mcp_tmux.private_files import open_regular, runtime_dir, sha256_hex, write_private
 
 #: A published answer older than this is not used (its owner is stuck or gone).
 MAX_AGE = 600.0

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gt_mcp_tmux.cache_file import sha256_hex
+from gt_mcp_tmux.private_files import sha256_hex
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 #: Values of GT_TMUX_SOCKET that mean "compute it" rather than a socket name.

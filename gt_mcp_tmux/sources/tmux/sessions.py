@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from gt_mcp_tmux.cache_file import current_server_socket
 from gt_mcp_tmux.model import ServerSessions, TmuxSession
+from gt_mcp_tmux.private_files import current_server_socket
 from gt_mcp_tmux.sources.gastown.tmux_server import GtTmuxServer
 from gt_mcp_tmux.sources.tmux.runner import CLIENTS_ARGS, SEP, looking_clients, run_tmux
 
