@@ -112,6 +112,66 @@ def test_event_alerts_fire_once_and_expire() -> None:
     assert tracker.current() == []
 
 
+def test_an_answered_event_alert_is_history_however_long_ago_it_was_raised(
+    tmp_path: Path,
+) -> None:
+    """A failed merge merged since, an escalation whose agent is done, a crashed session started
+    again: each alert closes when the answer comes, even when the raising event left the feed
+    long ago and the collector restarted in between (the tracker keeps what raised it)."""
+    from gt_mcp_tmux.collector.alerts import load_tracker, save_tracker
+
+    crash = {"reason": "crash detected by daemon health check", "session": "gt-nux"}
+    raised = [
+        Event("2026-11-25T08:00:00Z", "merge_failed", "gastown/refinery", id="m",
+              payload={"mr": "mr-gt-1", "worker": "gastown/furiosa"}),
+        Event("2026-11-25T08:00:01Z", "escalation_sent", "gastown/witness", id="e",
+              payload={"target": "gastown/slit", "to": "mayor/"}),
+        Event("2026-11-25T08:00:02Z", "session_death", "gt-nux", id="d", payload=crash),
+        Event("2026-11-25T08:00:03Z", "session.crashed", "city", id="c",
+              payload={"subject": "webapp/reviewer"}),
+    ]  # fmt: skip
+    tracker = AlertTracker(hold=1)
+    assert len(tracker.update(snap(0), raised)) == 4
+    save_tracker(tracker, str(tmp_path / "socket"))
+    tracker = AlertTracker(hold=1)
+    load_tracker(tracker, str(tmp_path / "socket"))
+    for step in range(1, 300):  # hundreds of cycles: the raising events are long out of any feed
+        tracker.update(snap(step), [])
+    assert len(tracker.current()) == 4
+    unrelated = Event("2026-11-25T08:05:00Z", "merged", "gastown/refinery", id="u",
+                      payload={"mr": "mr-gt-2"})  # fmt: skip
+    tracker.update(snap(300), [unrelated])
+    assert len(tracker.current()) == 4
+    answers = [
+        Event("2026-11-25T08:05:01Z", "merged", "gastown/refinery", id="a1",
+              payload={"mr": "mr-gt-1"}),
+        Event("2026-11-25T08:05:02Z", "done", "gastown/slit", id="a2", payload={"bead": "gt-5"}),
+        Event("2026-11-25T08:05:03Z", "session.woke", "city", id="a3",
+              payload={"subject": "webapp/reviewer"}),
+    ]  # fmt: skip
+    tracker.update(snap(301), answers)
+    assert [a.id for a in tracker.current()] == ["session_death:d"]
+    # Gas Town's restart may write no event: the session running again, made after the death
+    from gt_mcp_tmux.model import TmuxSession
+
+    died = 1_795_593_602.0  # 2026-11-25T08:00:02Z
+    old = [TmuxSession("gt-nux", created=died - 3600)]
+    tracker.update(snap(302, sessions=old), [])
+    assert [a.id for a in tracker.current()] == ["session_death:d"]  # the dead one's own session
+    again = [TmuxSession("gt-nux", created=died + 60)]
+    tracker.update(snap(303, sessions=again), [])
+    assert tracker.current() == []
+
+
+def test_an_answer_in_the_same_lines_fires_nothing() -> None:
+    tracker = AlertTracker(hold=1)
+    lines = [
+        Event("2026-11-25T08:00:00Z", "merge_failed", "r", id="m", payload={"mr": "mr-1"}),
+        Event("2026-11-25T08:00:05Z", "merged", "r", id="n", payload={"mr": "mr-1"}),
+    ]
+    assert tracker.update(snap(0), lines) == [] and tracker.current() == []
+
+
 @pytest.mark.parametrize(
     ("reason", "caller"),
     [

@@ -24,6 +24,7 @@ from gt_mcp_tmux.model import (
     to_json,
 )
 from gt_mcp_tmux.private_files import open_regular, runtime_dir, server_key, write_private
+from gt_mcp_tmux.sources.gastown.files import parse_rfc3339
 
 #: Alert kinds ranked for display: most urgent first.
 URGENCY = (
@@ -71,6 +72,32 @@ def death_is_crash(event: Event) -> bool:
     if event.type == "mass_death":
         return True
     return "crash" in event.payload.get("reason", "").lower()
+
+
+#: What answers an event's alert, by the raising event's type: a later event of these types
+#: naming the same thing under the payload key (or, for `done`, as its actor). A failed merge
+#: merged since, an escalation acknowledged or closed or its agent done, a dead session started
+#: again: history, no longer something that needs the person.
+SETTLED_BY: dict[str, tuple[tuple[str, ...], str]] = {
+    "merge_failed": (("merged", "merge_skipped"), "mr"),
+    "escalation_sent": (("escalation_acked", "escalation_closed", "done"), "target"),
+    "session_death": (("session_start",), "session"),
+    "session.crashed": (("session.woke",), "subject"),
+    "session.stranded": (("session.woke",), "subject"),
+}
+
+
+def answers(raised: Event, later: Event) -> bool:
+    """Whether `later` settles the alert `raised` fired (SETTLED_BY)."""
+    rule = SETTLED_BY.get(raised.type)
+    if rule is None or later.type not in rule[0]:
+        return False
+    subject = raised.payload.get(rule[1])
+    if not subject:
+        return False
+    return later.payload.get(rule[1]) == subject or (
+        later.type == "done" and later.actor == subject
+    )
 
 
 def _is_alert_event(event: Event) -> bool:
@@ -165,6 +192,8 @@ class AlertTracker:
     gone_for: dict[str, int] = field(default_factory=dict)  # active state alerts not seen
     event_alerts: dict[str, Alert] = field(default_factory=dict)
     acked: set[str] = field(default_factory=set)
+    #: The event each open event alert was raised by, while a later one may settle it.
+    raised_by: dict[str, Event] = field(default_factory=dict)
     _convoys: dict[str, str] | None = None
     _overseer_unread: int | None = None
     _human_unread: int | None = None
@@ -174,16 +203,51 @@ class AlertTracker:
     def update(self, snapshot: Snapshot, events: Iterable[Event]) -> list[Alert]:
         """Take one cycle's snapshot and new events; return the alerts that fire now."""
         now = snapshot.collected_at
+        events = list(events)
         fired = self._update_states(self._with_transitions(snapshot))
-        for alert in self._transition_alerts(snapshot) + self._event_alerts(events, now):
+        self._settle(events, snapshot)
+        transitions: list[tuple[Alert, Event | None]] = [
+            (alert, None) for alert in self._transition_alerts(snapshot)
+        ]
+        for alert, raised in transitions + self._event_alerts(events, now):
             if alert.id not in self.event_alerts:
                 self.event_alerts[alert.id] = alert
                 fired.append(alert)
+                if raised is not None and raised.type in SETTLED_BY:
+                    self.raised_by[alert.id] = raised
+        self._settle_later(events, snapshot)
         for alert_id, alert in list(self.event_alerts.items()):
             if now - alert.since > self.event_ttl:
-                del self.event_alerts[alert_id]
-                self.acked.discard(alert_id)
-        return [a for a in fired if a.id not in self.acked]
+                self._drop(alert_id)
+        still = {*self.event_alerts, *self.active}  # an answer in the same cycle: never fired
+        return [a for a in fired if a.id not in self.acked and a.id in still]
+
+    def _drop(self, alert_id: str) -> None:
+        self.event_alerts.pop(alert_id, None)
+        self.raised_by.pop(alert_id, None)
+        self.acked.discard(alert_id)
+
+    def _settle(self, events: list[Event], snapshot: Snapshot) -> None:
+        """Drop the open event alerts that this cycle's events answer, or whose dead session
+        runs again (started after the death: Gas Town's restart may write no event)."""
+        started = {s.name: s.created for s in snapshot.gastown.sessions}
+        for alert_id, raised in list(self.raised_by.items()):
+            if alert_id not in self.event_alerts:
+                del self.raised_by[alert_id]  # gone another way (read mail, a rewrite)
+            elif any(answers(raised, later) for later in events):
+                self._drop(alert_id)
+            elif raised.type == "session_death":
+                died = parse_rfc3339(raised.ts)
+                created = started.get(raised.payload.get("session", ""))
+                if died is not None and created is not None and created >= int(died):
+                    self._drop(alert_id)
+
+    def _settle_later(self, events: list[Event], snapshot: Snapshot) -> None:
+        """Alerts raised this cycle by an event that a later event of the same cycle answers."""
+        for alert_id, raised in list(self.raised_by.items()):
+            place = next((i for i, e in enumerate(events) if e is raised), None)
+            if place is not None and any(answers(raised, e) for e in events[place + 1 :]):
+                self._drop(alert_id)
 
     def _with_transitions(self, snapshot: Snapshot) -> dict[str, Alert]:
         conditions = state_conditions(snapshot)
@@ -297,8 +361,8 @@ class AlertTracker:
         return alerts
 
     @staticmethod
-    def _event_alerts(events: Iterable[Event], now: float) -> list[Alert]:
-        alerts = []
+    def _event_alerts(events: Iterable[Event], now: float) -> list[tuple[Alert, Event | None]]:
+        alerts: list[tuple[Alert, Event | None]] = []
         for event in events:
             if not _is_alert_event(event):
                 continue
@@ -309,7 +373,7 @@ class AlertTracker:
             agent = (
                 event.payload.get("session") or event.payload.get("subject") or event.actor or None
             )
-            alerts.append(Alert(alert_id, EVENT_KINDS[event.type], text, now, agent))
+            alerts.append((Alert(alert_id, EVENT_KINDS[event.type], text, now, agent), event))
         return alerts
 
     def current(self) -> list[Alert]:
@@ -332,6 +396,7 @@ def save_tracker(tracker: AlertTracker, socket_path: str) -> None:
         "active": [to_json(a) for a in tracker.active.values()],
         "events": [to_json(a) for a in tracker.event_alerts.values()],
         "acked": sorted(tracker.acked),
+        "raised_by": {key: to_json(event) for key, event in tracker.raised_by.items()},
     }
     write_private(tracker_path(socket_path), json.dumps(data))
 
@@ -353,6 +418,11 @@ def load_tracker(tracker: AlertTracker, socket_path: str) -> None:
     acked = data.get("acked")
     if isinstance(acked, list):
         tracker.acked = {str(i) for i in acked}
+    raised_by = data.get("raised_by")
+    if isinstance(raised_by, dict):
+        for key, item in raised_by.items():
+            if isinstance(item, dict) and key in tracker.event_alerts:
+                tracker.raised_by[str(key)] = from_json(Event, item)
 
 
 # --- acknowledgements travel from `gt-mcp alerts --ack` to the collector through a file -------
