@@ -96,7 +96,7 @@ def go_to(
     if where.kind == "agent" and where.socket and where.session:
         if session_exists(where.socket, where.session):
             return go(where.socket, where.session, settings.jump_mode, client, after_pid)
-        tell(f"gastown-mcp: {item.subject}: {item.action} (its session is gone)", client)
+        tell(f"gastown-mcp: session {where.session} is gone: {item.subject}: {item.action}", client)
         return 1
     if where.kind == "mail" and where.project:
         args = ["mail", "--project", where.project]
