@@ -298,3 +298,32 @@ def test_a_city_user_is_not_told_to_install_gas_town() -> None:
     text = out.getvalue()
     assert "not used" in text and "install Gas Town" not in text and "town " not in text
     assert "c /c  (watched, found by cwd" in text
+
+
+def test_a_city_server_is_found_by_tmux_but_never_the_demos(tmp_path: Path) -> None:
+    """A live tmux server whose environment names a city is found (no registry needed); one
+    marked as `gt-mcp demo`'s is not: the demo's city is never taken for the user's."""
+    import subprocess
+    import uuid
+
+    from gt_mcp_tmux.sources.gascity.city import DEMO_MARK, cities_from_tmux_servers
+
+    servers = []
+    for name, marked in (("users", False), ("demos", True)):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "city.toml").write_text(f'[workspace]\nname = "{name}"\n')
+        socket = f"gtmcp-test-city-{uuid.uuid4().hex[:8]}"
+        servers.append(socket)
+        mark = ["-e", DEMO_MARK] if marked else []
+        subprocess.run(
+            ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "mayor",
+             "-e", f"GC_CITY={root}", *mark],
+            check=True, timeout=10,
+        )  # fmt: skip
+    try:
+        found = cities_from_tmux_servers()
+        assert tmp_path / "users" in found and tmp_path / "demos" not in found
+    finally:
+        for socket in servers:
+            subprocess.run(["tmux", "-L", socket, "kill-server"], check=False, timeout=10)

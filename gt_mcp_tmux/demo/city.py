@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gt_mcp_tmux.demo import pane_text
+from gt_mcp_tmux.sources.gascity.city import DEMO_MARK
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
 CITY_NAME = "demo-city"
@@ -72,6 +73,7 @@ class CitySession:
             "GC_TEMPLATE": self.template,
             "GT_ROOT": str(root),  # as gc sets it: a town watcher must not take it for a town
             "BEADS_ACTOR": self.session_name,
+            DEMO_MARK.split("=", 1)[0]: DEMO_MARK.split("=", 1)[1],  # never the user's city
         }
         if self.rig:
             env["GC_RIG"] = self.rig

@@ -157,10 +157,16 @@ def supervisor_url(environ: Mapping[str, str]) -> str:
     return f"http://{host}:{port}"
 
 
+#: In a city session's environment: the server is `gt-mcp demo`'s, never the user's city
+#: (the demo's own collector is told where its city is; nobody else's may pick it up).
+DEMO_MARK = "GTMCP_DEMO=1"
+
+
 def cities_from_tmux_servers(timeout: float = 0.5) -> list[Path]:
     """Cities whose tmux servers run though no registry lists them: a live server whose
     sessions carry `GC_CITY` naming a city folder (any name: a city's may look like Gas Town's
-    `<name>-<6 hex>`). One tmux call per live server; dead sockets cost a connect."""
+    `<name>-<6 hex>`), the demo's excepted (`DEMO_MARK`). One tmux call per live server; dead
+    sockets cost a connect."""
     from gt_mcp_tmux.sources.tmux.runner import run_tmux
 
     found: list[Path] = []
@@ -176,6 +182,8 @@ def cities_from_tmux_servers(timeout: float = 0.5) -> list[Path]:
             # that server's message log
             done = run_tmux(["-S", str(path), "show-environment"], timeout=timeout)
             lines = done.stdout.splitlines() if done is not None and done.returncode == 0 else []
+            if DEMO_MARK in lines:
+                continue
             value = next((ln[len("GC_CITY=") :] for ln in lines if ln.startswith("GC_CITY=")), "")
             if value:
                 root = Path(value)
