@@ -420,6 +420,8 @@ class AgentMailFound:
     latency_ms: float | None
     error: str | None
     hints: list[str] = field(default_factory=list)
+    #: False: switched off (option `agent_mail`): the server is not even asked.
+    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)

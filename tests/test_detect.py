@@ -156,3 +156,47 @@ def test_detect_and_tmux_setup_recommend_the_same_length(
     run("tmux", "setup")
     written = block_lengths((isolated_home / ".tmux.conf").read_bytes())
     assert advised == [written["right"]], (hints, written)
+
+
+def test_agent_mail_switched_off_is_not_even_probed() -> None:
+    """`agent_mail = false` (the demo without --with-mail): detect says so and asks nothing."""
+    import socket as sockets
+    import threading
+
+    listener = sockets.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    asked: list[bool] = []
+    listener.settimeout(3)
+
+    def accept() -> None:
+        try:
+            listener.accept()[0].close()
+            asked.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    done = subprocess.run(
+        [sys.executable, "-m", "gt_mcp_tmux", "detect", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "AGENT_MAIL_URL": url, "GT_MCP_AGENT_MAIL": "false"},
+        check=False,
+    )
+    thread.join()
+    listener.close()
+    found = json.loads(done.stdout)["agent_mail"]
+    assert (found["enabled"], found["up"], found["error"], asked) == (False, False, None, [])
+    human = subprocess.run(
+        [sys.executable, "-m", "gt_mcp_tmux", "detect"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "AGENT_MAIL_URL": url, "GT_MCP_AGENT_MAIL": "false"},
+        check=False,
+    )
+    assert "agent mail  switched off (option agent_mail = false): not asked" in human.stdout

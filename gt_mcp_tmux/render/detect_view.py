@@ -65,7 +65,11 @@ def detection_table(found: Detection) -> RenderableType:
             _row(table, city.supervisor_running, "supervisor", f"{city.supervisor_url}: {state}")
     latency = f", {mail.latency_ms:.0f} ms" if mail.latency_ms is not None else ""
     mail_text = f"{mail.url}: " + ("up" + latency if mail.up else f"down ({mail.error})")
-    _row(table, mail.up, "agent mail", mail_text)
+    if not mail.enabled:
+        off = Text("switched off (option agent_mail = false): not asked", style="dim")
+        table.add_row(Text("·", style="dim"), Text("agent mail", style="bold"), off)
+    else:
+        _row(table, mail.up, "agent mail", mail_text)
     tmux_text = f"{tmux.version or 'not found'}, popups {'yes' if tmux.popups else 'no'}"
     _row(table, tmux.version is not None, "tmux", tmux_text)
     hints = [

@@ -58,7 +58,13 @@ def trouble_lines(mail: AgentMail | None) -> list[Text]:
             Text("HTTP_BEARER_TOKEN=... in ~/.config/mcp-agent-mail/config.env (loopback servers)"),
         ]
     if mail.state == "off":
-        return [Text("Agent Mail is switched off (option agent_mail = false).", style="dim")]
+        return [
+            Text(
+                "Agent Mail is switched off (option agent_mail = false; `gt-mcp demo` sets it"
+                " unless started with --with-mail).",
+                style="dim",
+            )
+        ]
     reason = Text("Agent Mail answered, but not usefully: ", style="bold yellow")
     reason.append_text(literal(mail.error or "unknown error", "yellow"))
     return [reason, tried]

@@ -80,6 +80,8 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
 
 
 def detect_agent_mail(settings: Settings, timeout: float = 1.0) -> AgentMailFound:
+    if not settings.agent_mail:  # switched off: not even a liveness probe
+        return AgentMailFound(settings.agent_mail_url, False, None, None, enabled=False)
     probe = check_liveness(settings.agent_mail_url, timeout)
     hints = (
         []
