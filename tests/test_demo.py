@@ -293,6 +293,8 @@ def test_demo_lives_and_stops_leaving_nothing(stop_demo_after: None) -> None:
     again = gt_mcp("demo", env=inside)
     assert again.returncode == 0 and "already running" in again.stdout
     assert "inside tmux" in again.stdout and load_state() == state
+    other_mail = gt_mcp("demo", "--no-attach", "--no-mail")
+    assert other_mail.returncode == 0 and "its Agent Mail stays as it started" in other_mail.stdout
 
     recorded = load_state()
     assert recorded is not None

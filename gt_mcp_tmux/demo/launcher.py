@@ -291,6 +291,11 @@ def start_demo(options: DemoOptions, say: Callable[[str], None]) -> DemoState:
     if existing is not None:
         if demo_running(existing):
             say("the demo is already running")
+            if options.with_mail or options.seed_mail or options.no_mail:
+                say(
+                    "its Agent Mail stays as it started (see below); for another choice: "
+                    "gt-mcp demo --stop, then start it again with yours"
+                )
             return existing
         stop_demo()
     if options.with_mail:
