@@ -15,6 +15,17 @@ POINT_AT_AGENT_MAIL = (
 )
 
 
+def gt_missing(name: str) -> str:
+    """Why `gt` (or what GT_MCP_GT names) cannot be run, and what to do."""
+    import os
+
+    if os.sep not in name:
+        return f"`{name}` not found on PATH: {INSTALL_GT}"
+    if os.path.isfile(name):
+        return f"`{name}` (GT_MCP_GT) is not executable: chmod +x it, or fix GT_MCP_GT"
+    return f"`{name}` (GT_MCP_GT) not found: point GT_MCP_GT at Gas Town's gt, or unset it"
+
+
 def town_server_down(socket: str) -> str:
     return f"Gas Town's tmux server ({socket}) is not running: {START_TOWN}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
+from gt_mcp_tmux.messages import gt_missing
 
 
 def gt_command_name(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
@@ -36,25 +36,22 @@ def resolve_gt(environ: os._Environ[str] | dict[str, str] | None = None) -> str 
     return find_program(gt_command_name(env), env)
 
 
-def exec_gt(args: list[str]) -> int:
+def exec_gt(args: list[str], why: str = "") -> int:
     """Replace this process with `gt args...`; return 127 (after one line) when it is missing.
+    `why`: what made the command line gt's (said then), else "not a gt-mcp command".
 
     `exec` keeps stdin, the tty, signals and the exit code exactly as if the user had typed `gt`.
     """
     name = gt_command_name()
     path = resolve_gt()
     if path is None:
-        if os.sep in name and os.path.isfile(name):
-            sys.stderr.write(f"gt-mcp: `{name}` is not executable (check GT_MCP_GT)\n")
-            return 126
         # a typo of one of our own commands reads as a missing install otherwise
-        what = (
-            f"`{args[0]}` is not a gt-mcp command (gt-mcp --help), so it is gt's, and "
-            if args
-            else ""
+        what = why or (
+            f"`{args[0]}` is not a gt-mcp command (gt-mcp --help), so it is gt's" if args else ""
         )
-        sys.stderr.write(f"gt-mcp: {what}`{name}` is not found: {GT_INSTALL_HINT}\n")
-        return 127
+        code = 126 if os.sep in name and os.path.isfile(name) else 127
+        sys.stderr.write(f"gt-mcp: {what + ', and ' if what else ''}{gt_missing(name)}\n")
+        return code
     sys.stdout.flush()
     try:
         os.execv(path, [name, *args])

@@ -68,12 +68,25 @@ def _fits(rest: list[str], allowed: frozenset[str], names: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not is_own(args):
-        return exec_gt(args)
+        return exec_gt(args, _why_gts(args))
     if args == ["status", "--json"] and _print_fresh_cache():
         return 0
     from gt_mcp_tmux.cli.parser import run
 
     return run(args)
+
+
+def _why_gts(args: list[str]) -> str:
+    """For a shared first word whose rest is not ours (`config set`, `status --bogus`): that
+    this form is gt's, and what ours takes (said only when gt is missing)."""
+    ours = SHARED_COMMANDS.get(args[0]) if args else None
+    if ours is None:
+        ours = SHARED_WITH_A_NAME.get(args[0]) if args else None
+    if ours is None:
+        return ""
+    takes = ", ".join(sorted(o for o in ours if o not in ("-h", "--help")))
+    shown = " ".join(args[:3]) + (" …" if len(args) > 3 else "")
+    return f"`{shown}` is gt's (gt-mcp's own `{args[0]}` takes {takes})"
 
 
 def _print_fresh_cache() -> bool:

@@ -31,7 +31,7 @@ def detect_gastown(settings: Settings, cwd: Path | None = None) -> GastownFound:
     binary = resolve_gt()
     version, version_error = gt_version() if binary else (None, None)
     if binary is None:
-        hints.append(f"`{gt_command_name()}` not on PATH: install Gas Town or set GT_MCP_GT")
+        hints.append(messages.gt_missing(gt_command_name()))
     elif version_error:
         hints.append(f"gt is there but `gt version` failed: {version_error}")
     town = find_town(cwd, configured=settings.town_root or None)

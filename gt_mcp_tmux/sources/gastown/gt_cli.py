@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from gt_mcp_tmux.messages import INSTALL_GT as GT_INSTALL_HINT
+from gt_mcp_tmux.messages import gt_missing
 from gt_mcp_tmux.model import SourceError
 from gt_mcp_tmux.passthrough import gt_command_name, resolve_gt
 from gt_mcp_tmux.proc import Finished, TimedOut, run_bounded
@@ -61,7 +61,7 @@ def error_line(stderr: str, limit: int = 160) -> str:
 def _run(args: list[str], source: str, timeout: float, cwd: str | None) -> Finished | SourceError:
     binary = resolve_gt()
     if binary is None:
-        return SourceError(source, "missing", f"{gt_command_name()} not found: {GT_INSTALL_HINT}")
+        return SourceError(source, "missing", gt_missing(gt_command_name()))
     try:
         return run_bounded([binary, *args], timeout, cwd=cwd, env=gt_environment())
     except TimedOut:
