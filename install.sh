@@ -85,13 +85,15 @@ mkdir -p "$BIN_DIR"
 if [ -e "$LINK" ] && [ ! -L "$LINK" ]; then
   say "$LINK exists and is not ours: left alone; run $VENV/bin/gt-mcp instead"
 elif [ "$(readlink "$LINK" 2>/dev/null)" != "$VENV/bin/gt-mcp" ]; then
-  ln -sfn "$VENV/bin/gt-mcp" "$LINK"
+  ln -sfn "$VENV/bin/gt-mcp" "$LINK" && say "linked $LINK"
 fi
 case ":$PATH:" in *":$BIN_DIR:"*) ;; *) say "add $BIN_DIR to your PATH to run gt-mcp" ;; esac
 
 # --- load the plugin into the tmux we run in (TPM users: Prefix+I does this) -----------------
 if [ -n "${TMUX:-}" ]; then
   tmux run-shell "$PLUGIN_DIR/gastown-mcp.tmux" && say "plugin loaded into this tmux"
+else
+  say "not inside tmux, so no plugin loaded: 'gt-mcp tmux setup' adds it to your tmux.conf (or TPM, see the README); 'gt-mcp demo' tries it on a simulated town"
 fi
 say "ready: run 'gt-mcp detect' to see what it finds"
 "$VENV/bin/gt-mcp" detect || true
