@@ -183,8 +183,12 @@ def assert_all_gone(recorded: dict[str, int], base: Path, sockets: list[str]) ->
     assert left == []
     assert not base.exists()
     assert not state_path().exists()
+    from gt_mcp_tmux.sources.gastown.town import gastown_socket_dirs
+
     for socket in sockets:
         assert tmux(socket, "list-sessions").returncode != 0, socket
+        # nor their socket files (tmux leaves them; the town's name changes every run)
+        assert not [d / socket for d in gastown_socket_dirs() if (d / socket).exists()]
     runtime = state_path().parent
     assert sorted(p.name for p in runtime.iterdir()) == []
 

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -443,6 +444,19 @@ def _viewer_of(state: DemoState) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _remove_dead_sockets(names: tuple[str, ...]) -> None:
+    """The socket files of the demo's ended servers (tmux leaves them behind, and the town's
+    name changes each run): removed when nothing answers on them any more."""
+    from gt_mcp_tmux.sources.gastown.town import gastown_socket_dirs, socket_answers
+
+    for folder in gastown_socket_dirs():
+        for name in names:
+            path = folder / name
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(path.lstat().st_mode) and not socket_answers(path):
+                    path.unlink()
+
+
 def stop_demo() -> list[str] | None:
     """Stop the demo the state file lists; what could not be stopped (None: no demo recorded)."""
     state = load_state()
@@ -476,9 +490,13 @@ def stop_state(state: DemoState, own_state_file: bool = True) -> list[str]:
             _wait_gone([pid], 5.0)
     _end(state.mail_pid, b"mcp_agent_mail", 15.0)
     if socket_path:
+        from gt_mcp_tmux.collector.cache import frames_dir, snapshot_path
+
         for leftover in runtime_dir().glob(f"*-{server_key(socket_path)}*"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+        shutil.rmtree(frames_dir(snapshot_path(socket_path)), ignore_errors=True)
+    _remove_dead_sockets((state.viewer_socket, state.gt_socket, CITY_SOCKET))
     shutil.rmtree(state.base, ignore_errors=True)
     problems = [
         f"{name} (pid {pid}) is still running"
