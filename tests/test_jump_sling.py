@@ -300,3 +300,17 @@ def test_a_window_named_after_a_hostile_session_runs_nothing(
     assert not marker.exists()
     names = tmux.out("list-windows", "-F", "#{window_name}").split("\n")
     assert any(n.startswith("gt-#(touch") for n in names), names
+
+
+def test_a_towns_and_a_citys_mayor_are_told_apart_in_the_picker() -> None:
+    from gt_mcp_tmux.model import Agent
+    from gt_mcp_tmux.render.choices import agent_choices
+    from gt_mcp_tmux.ui.picker import filter_choices
+
+    town_mayor = Agent("mayor/", "mayor", "coordinator", session="hq-mayor")
+    city_mayor = Agent("mayor", "mayor", "coordinator", session="mayor")
+    choices = agent_choices([town_mayor, city_mayor], [False, True])
+    labels = [c.label.plain for c in choices]
+    assert "▦ mayor" in labels[1] and "▦" not in labels[0]
+    assert [c.value for c in filter_choices(choices, "city mayor")] == [city_mayor]
+    assert [c.value for c in filter_choices(choices, "mayor")] == [town_mayor, city_mayor]

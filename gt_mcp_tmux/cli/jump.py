@@ -79,7 +79,8 @@ def jump(args: argparse.Namespace) -> int:
         from gt_mcp_tmux.ui.picker import pick
 
         agents = [t.agent for t in targets]
-        chosen = pick(agent_choices(agents), "jump to", preview=pane_preview(targets))
+        in_city = [t.orchestrator == "gascity" for t in targets]
+        chosen = pick(agent_choices(agents, in_city), "jump to", preview=pane_preview(targets))
         if chosen is None:
             return 0
         target = targets[next(i for i, a in enumerate(agents) if a is chosen)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -23,16 +24,18 @@ class Choice(Generic[T]):
     value: T
 
 
-def agent_choices(agents: list[Agent]) -> list[Choice[Agent]]:
+def agent_choices(agents: list[Agent], in_city: Sequence[bool] = ()) -> list[Choice[Agent]]:
+    """`in_city[i]`: agent i is a Gas City's (marked `▦`, and found by typing `city`), so a
+    town's `mayor` and a city's are told apart."""
     rows = []
-    for agent in agents:
+    for index, agent in enumerate(agents):
+        city = index < len(in_city) and in_city[index]
         glyph, style = status_glyph(agent.status)
         label = Text(no_wrap=True, overflow="ellipsis")
         label.append(f"{glyph} {agent.status:<8}", style=style)
         label.append(f"{role_icon(agent.role)} ")
-        label.append(
-            f"{clean(agent.address.rstrip('/')):<28}", style="bold"
-        )  # `mayor`, as elsewhere
+        address = ("▦ " if city else "") + clean(agent.address.rstrip("/"))  # `mayor`
+        label.append(f"{address:<28}", style="bold")
         label.append(f" {clean(agent.rig or '-'):<12} ", style="dim")
         label.append(clean(agent.work_title or agent.hook_bead or ""))
         if not agent.running:
@@ -48,6 +51,7 @@ def agent_choices(agents: list[Agent]) -> list[Choice[Agent]]:
                     agent.work_title,
                     agent.hook_bead,
                     agent.session,
+                    "city" if city else None,
                 ],
             )
         )
