@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from gt_mcp_tmux.demo.city import CitySimulation
@@ -225,7 +226,12 @@ def run(paths: DemoPaths, socket: str, speed: float, seed: int) -> int:
         # state file is gone (removed by someone else), leave whatever is there now alone.
         from gt_mcp_tmux.demo.launcher import stop_state
 
-        known = last or DemoState(str(paths.base), socket, gastown_tmux_pid=town_pid)
+        # the servers it started itself, even when the state file went before its first read
+        known = replace(
+            last or DemoState(str(paths.base), socket),
+            gastown_tmux_pid=town_pid,
+            city_tmux_pid=simulation.city_pid,
+        )
         stop_state(known, own_state_file=why != "state gone")
     return 0
 
