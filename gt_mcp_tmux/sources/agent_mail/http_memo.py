@@ -24,15 +24,27 @@ number may have changed. A reused number is the server's own, as of this refresh
 Every `FULL_EVERY` seconds each view and reservation list is asked again regardless: an ack given through another
 process on the same database (a stdio server), or a reservation released by the server's
 optional background cleanup (`FILE_RESERVATIONS_CLEANUP_ENABLED`), shows within that time.
+
+**The memo outlives the process**: it is also kept in the user's private runtime folder (one
+0600 file per server URL, `agent-mail-memo-<hash>.json`; no token, only what a refresh showed),
+so a fresh `gt-mcp mail` or a restarted collector makes an incremental refresh too, validated
+against the server's tool log exactly as within one process (a restarted server, a log that ran
+over or a memo older than `FULL_EVERY` asks again).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from gt_mcp_tmux.model import Reservation
+from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
 
 #: The longest a reused count goes without being asked again (seconds).
 FULL_EVERY = 120.0
@@ -80,7 +92,7 @@ class Memo:
     top_id: int  # newest message id the feed showed
     calls: dict[str, int] | None  # the server's tool call counts, None when not offered
     at: datetime | None  # the server's clock when it counted them
-    full_at: float  # time.monotonic() of the last refresh that asked every view
+    full_at: float  # time.time() of the last refresh that asked every view (or began to)
     agents: dict[tuple[str, str], Seen] = field(default_factory=dict)
     #: Each project's unreleased reservations as last read (by slug, with its `created_at`).
     held: dict[tuple[str, str], list[Reservation]] = field(default_factory=dict)
@@ -88,25 +100,133 @@ class Memo:
 
 _LOCK = threading.Lock()
 _MEMOS: dict[str, Memo] = {}
+#: The text last written (or read) per memo file: an unchanged memo is not written again.
+_WRITTEN: dict[Path, str] = {}
+#: Keep memos on disk (the tests of one process's memory turn it off for a while).
+PERSIST = True
+_PREFIX = "agent-mail-memo-"
+#: A memo file larger than this is not read (it is only ever what one refresh showed).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+def memo_path(url: str) -> Path | None:
+    """The memo file of `url` in the private runtime folder; None when there is none to use."""
+    try:
+        folder = runtime_dir()
+    except OSError:
+        return None
+    key = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
+    return folder / f"{_PREFIX}{key}.json"
 
 
 def recall(url: str) -> Memo | None:
+    """The memo of `url`: this process's, else the one on disk (another process's refresh)."""
     with _LOCK:
-        return _MEMOS.get(url)
+        memo = _MEMOS.get(url)
+    if memo is not None or not PERSIST:
+        return memo
+    loaded = _load(url)
+    if loaded is not None:
+        with _LOCK:
+            _MEMOS.setdefault(url, loaded)
+    return loaded
 
 
 def remember(url: str, memo: Memo) -> None:
     with _LOCK:
         _MEMOS[url] = memo
+    if PERSIST:
+        _save(url, memo)
 
 
-def forget(url: str | None = None) -> None:
-    """Drop what was kept for `url` (every server when None): the next refresh asks every view."""
+def forget(url: str | None = None, *, on_disk: bool = True) -> None:
+    """Drop what was kept for `url` (every server when None), on disk too: the next refresh
+    asks every view. `on_disk=False`: only this process's memory (as a new process starts)."""
     with _LOCK:
         if url is None:
             _MEMOS.clear()
         else:
             _MEMOS.pop(url.rstrip("/"), None)
+        _WRITTEN.clear()
+    if not on_disk:
+        return
+    path = memo_path(url or "")
+    if path is None:
+        return
+    doomed = path.parent.glob(f"{_PREFIX}*.json") if url is None else [path]
+    for each in doomed:
+        with contextlib.suppress(OSError):
+            each.unlink()
+
+
+def _save(url: str, memo: Memo) -> None:
+    path = memo_path(url)
+    if path is None:
+        return
+    text = json.dumps(
+        {
+            "url": url,
+            "top_id": memo.top_id,
+            "calls": memo.calls,
+            "at": memo.at.isoformat() if memo.at is not None else None,
+            "full_at": memo.full_at,
+            "agents": [
+                [slug, name, *asdict(seen).values()] for (slug, name), seen in memo.agents.items()
+            ],
+            "held": [
+                [slug, made, [asdict(r) for r in held]] for (slug, made), held in memo.held.items()
+            ],
+        },
+        separators=(",", ":"),
+    )
+    if _WRITTEN.get(path) == text:
+        return
+    try:
+        write_private(path, text)
+    except OSError:
+        return  # no memo on disk: the next process asks again, nothing worse
+    _WRITTEN[path] = text
+
+
+def _load(url: str) -> Memo | None:
+    """The memo on disk for `url`, or None when there is none or it is not one we wrote."""
+    path = memo_path(url)
+    if path is None:
+        return None
+    try:
+        with open_regular(path) as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES or path.stat().st_mode & 0o077:
+            return None
+        data = json.loads(raw)
+        memo = _decode(data) if isinstance(data, dict) and data.get("url") == url else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if memo is not None:
+        _WRITTEN[path] = raw.decode("utf-8", "replace")
+    return memo
+
+
+def _decode(data: dict[str, Any]) -> Memo:
+    """A memo from its file's JSON (any field of the wrong type raises TypeError or KeyError)."""
+    calls = data["calls"]
+    if calls is not None and not all(
+        isinstance(k, str) and type(v) is int for k, v in dict(calls).items()
+    ):
+        raise TypeError("calls")
+    at = datetime.fromisoformat(data["at"]) if data["at"] is not None else None
+    agents = {}
+    for slug, name, ident, unread, urgent, acks in data["agents"]:
+        if type(unread) is not int or any(
+            n is not None and type(n) is not int for n in (urgent, acks)
+        ):
+            raise TypeError("count")
+        agents[(str(slug), str(name))] = Seen(str(ident), unread, urgent, acks)
+    held = {
+        (str(slug), str(made)): [Reservation(**item) for item in items]
+        for slug, made, items in data["held"]
+    }
+    return Memo(int(data["top_id"]), calls, at, float(data["full_at"]), agents, held)
 
 
 def restarted(before: dict[str, int], now: dict[str, int]) -> bool:
