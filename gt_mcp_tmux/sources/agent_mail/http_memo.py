@@ -21,9 +21,15 @@ number may have changed. A reused number is the server's own, as of this refresh
   write). A log that cannot account for every call: every project is read. Expiry is applied by
   the reader either way.
 
-Every `FULL_EVERY` seconds each view and reservation list is asked again regardless: an ack given through another
-process on the same database (a stdio server), or a reservation released by the server's
-optional background cleanup (`FILE_RESERVATIONS_CLEANUP_ENABLED`), shows within that time.
+No count is reused once it was asked `FULL_EVERY` seconds ago, and every reservation list is
+read again that often: an ack given through another process on the same database (a stdio
+server), or a reservation released by the server's optional background cleanup
+(`FILE_RESERVATIONS_CLEANUP_ENABLED`), shows within that time. Counts are asked again a little
+before (`RECHECK_BEFORE`), oldest first, with the time a refresh has left, so they seldom fall
+due all at once.
+
+**A first refresh counts for a while** (`http_reader.COUNT_FOR`): a view not begun by then is
+"still being counted" (withheld, never 0), kept here as not known, and asked first next time.
 
 **The memo outlives the process**: it is also kept in the user's private runtime folder (one
 0600 file per server URL, `agent-mail-memo-<hash>.json`; no token, only what a refresh showed),
@@ -48,6 +54,11 @@ from gt_mcp_tmux.private_files import open_regular, runtime_dir, write_private
 
 #: The longest a reused count goes without being asked again (seconds).
 FULL_EVERY = 120.0
+#: Counts this close to FULL_EVERY are asked again when a refresh has time left (oldest first),
+#: so that they are rarely all due at once and never shown as "still being counted" for age.
+RECHECK_BEFORE = 30.0
+#: The server's log is not asked about a longer time than this (a memo of yesterday: ask all).
+LOG_WINDOW_MAX = 3600
 #: The tool that sets `ack_ts` (directly or through `call_extended_tool`, which counts it too).
 ACK_TOOL = "acknowledge_message"
 #: The server keeps this many recent tool calls; a window this full may have lost some.
@@ -85,6 +96,9 @@ class Seen:
     unread: int
     urgent: int | None
     acks: int | None
+    #: time.time() when the server gave each count (a reused count keeps its first one).
+    urgent_at: float = 0.0
+    acks_at: float = 0.0
 
 
 @dataclass(slots=True)
@@ -92,7 +106,7 @@ class Memo:
     top_id: int  # newest message id the feed showed
     calls: dict[str, int] | None  # the server's tool call counts, None when not offered
     at: datetime | None  # the server's clock when it counted them
-    full_at: float  # time.time() of the last refresh that asked every view (or began to)
+    full_at: float  # time.time() of the last refresh that read every reservation list
     agents: dict[tuple[str, str], Seen] = field(default_factory=dict)
     #: Each project's unreleased reservations as last read (by slug, with its `created_at`).
     held: dict[tuple[str, str], list[Reservation]] = field(default_factory=dict)
@@ -216,12 +230,13 @@ def _decode(data: dict[str, Any]) -> Memo:
         raise TypeError("calls")
     at = datetime.fromisoformat(data["at"]) if data["at"] is not None else None
     agents = {}
-    for slug, name, ident, unread, urgent, acks in data["agents"]:
+    for slug, name, ident, unread, urgent, acks, urgent_at, acks_at in data["agents"]:
         if type(unread) is not int or any(
             n is not None and type(n) is not int for n in (urgent, acks)
         ):
             raise TypeError("count")
-        agents[(str(slug), str(name))] = Seen(str(ident), unread, urgent, acks)
+        seen = Seen(str(ident), unread, urgent, acks, float(urgent_at), float(acks_at))
+        agents[(str(slug), str(name))] = seen
     held = {
         (str(slug), str(made)): [Reservation(**item) for item in items]
         for slug, made, items in data["held"]

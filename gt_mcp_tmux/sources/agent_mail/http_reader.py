@@ -465,6 +465,8 @@ class HttpMailReader:
         # then (so the last refresh's reads may have missed it). One logged before had ended.
         since = memo.at
         window = max(1, math.ceil((at - since).total_seconds()) + 1)
+        if window > http_memo.LOG_WINDOW_MAX:
+            return None  # a memo this old: its log would be long, and likely ran over
         try:
             found = self.resource(f"resource://tooling/recent/{window}", deadline)
         except RpcError:
@@ -532,10 +534,12 @@ class HttpMailReader:
         entries = [e for e in self._projects(deadline) if e.get("slug")]
         slugs = [str(e["slug"]) for e in entries]
         made = {str(e["slug"]): str(e.get("created_at") or "") for e in entries}
-        fresh = memo is not None and 0 <= time.time() - memo.full_at < http_memo.FULL_EVERY
+        now = time.time()
+        # Reservation lists are all read again every FULL_EVERY; counts each on its own age.
+        fresh = memo is not None and 0 <= now - memo.full_at < http_memo.FULL_EVERY
         log = (
             self._calls_since(memo, calls, at, deadline)
-            if memo is not None and fresh and calls is not None
+            if memo is not None and calls is not None
             else None
         )
         self.calls_logged = log  # for the tests: what the server's log said changed
@@ -543,7 +547,7 @@ class HttpMailReader:
         kept = {
             key: held
             for key, held in (memo.held.items() if memo is not None else ())
-            if stirred is not None and key[0] not in stirred
+            if fresh and stirred is not None and key[0] not in stirred
         }
         answers = self._map(
             lambda slug: self._project(slug, kept.get((slug, made[slug])), deadline), slugs
@@ -564,12 +568,16 @@ class HttpMailReader:
                     saw_active_flag = saw_active_flag or "is_active" in item
                     saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
         # Without the tool log (a server that has none) only what the feed vouches for is kept.
-        reuse = memo is not None and covered and fresh
+        reuse = memo is not None and covered
         counted: dict[tuple[str, str, str], int | str] = {}
+        taken: dict[tuple[str, str, str], float] = {}  # when a reused count was asked
+        recheck: list[tuple[str, str, str]] = []
         if reuse:
             assert memo is not None
             acked = _acked(log)
-            counted = _reused(memo, listed, _got_mail(feed, memo.top_id), acked)
+            counted, taken, recheck = _reused(
+                memo, listed, _got_mail(feed, memo.top_id), acked, now
+            )
         # Per agent: urgent unread only when there is unread mail at all, acks pending always.
         # Urgent first: when the refresh's time for views runs out, the rest wait for the next.
         views = [
@@ -579,13 +587,22 @@ class HttpMailReader:
             if (slug, str(item["name"]), view) not in counted
             and (view == "ack-required" or _int(item.get("unread_count")))
         ]
+        # Then, with the time left, counts soon too old to reuse, oldest first: asked again a
+        # few at a time before they must be, they never turn "still being counted".
+        views += recheck
         counts = self._map(lambda v: self._view_count(v[2], v[1], v[0], deadline), views)
-        counted.update(zip(views, counts, strict=True))
+        for key, value in zip(views, counts, strict=True):
+            if value in (COUNTING, NOT_IN_TIME) and key in counted:
+                continue  # not asked again in time: the reused count still holds
+            counted[key] = value
+            taken.pop(key, None)
         if self.incremental:
             now_held = {
                 (slug, made[slug]): found for slug, (_d, found) in zip(slugs, answers, strict=True)
             }
-            self._remember(memo, reuse or bool(kept), feed, calls, at, listed, counted, now_held)
+            self._remember(
+                memo, reuse, bool(kept), now, feed, calls, at, listed, counted, taken, now_held
+            )
         withheld: dict[str, str] = {}
         projects = []
         for entry, slug, (_directory, held) in zip(entries, slugs, answers, strict=True):
@@ -617,14 +634,18 @@ class HttpMailReader:
         self,
         memo: Memo | None,
         reused: bool,
+        kept_held: bool,
+        now: float,
         feed: list[Any],
         calls: dict[str, int] | None,
         at: datetime | None,
         listed: list[tuple[str, dict[str, Any]]],
         counted: dict[tuple[str, str, str], int | str],
+        taken: dict[tuple[str, str, str], float],
         held: dict[tuple[str, str], list[Reservation]],
     ) -> None:
-        """Keep this refresh's counts for the next (only numbers: a withheld one is asked again)."""
+        """Keep this refresh's counts for the next (only numbers: a withheld one is asked again),
+        each with when the server gave it (`taken` for a reused one, else now)."""
 
         def number(key: tuple[str, str, str]) -> int | None:
             value = counted.get(key, 0)  # not asked: no unread mail, so no urgent unread
@@ -637,10 +658,12 @@ class HttpMailReader:
                 unread=_int(item.get("unread_count")),
                 urgent=number((slug, str(item["name"]), "urgent-unread")),
                 acks=number((slug, str(item["name"]), "ack-required")),
+                urgent_at=taken.get((slug, str(item["name"]), "urgent-unread"), now),
+                acks_at=taken.get((slug, str(item["name"]), "ack-required"), now),
             )
             for slug, item in listed
         }
-        full_at = memo.full_at if reused and memo is not None else time.time()
+        full_at = memo.full_at if kept_held and memo is not None else now
         top = max(ids, default=memo.top_id if memo is not None and reused else 0)
         http_memo.remember(self.url, Memo(top, calls, at, full_at, agents, held))
 
@@ -707,22 +730,40 @@ def _reused(
     listed: list[tuple[str, dict[str, Any]]],
     got_mail: set[tuple[str, str]],
     acked: set[str] | None,
-) -> dict[tuple[str, str, str], int | str]:
-    """The view counts of the last refresh still true now (see http_memo), by view key."""
+    now: float,
+) -> tuple[
+    dict[tuple[str, str, str], int | str],
+    dict[tuple[str, str, str], float],
+    list[tuple[str, str, str]],
+]:
+    """The view counts of the last refresh still true now (see http_memo), by view key; when
+    each was asked; and those to ask again if there is time (old enough), oldest first. A count
+    asked FULL_EVERY or more ago is not reused: it is asked again."""
     counted: dict[tuple[str, str, str], int | str] = {}
+    taken: dict[tuple[str, str, str], float] = {}
     for slug, item in listed:
         name = str(item["name"])
         seen = memo.agents.get((slug, name))
         if seen is not None and seen.ident != item[_IDENT]:
             seen = None  # another agent (or server) of that name
         mail = (slug, name) in got_mail
-        urgent = http_memo.reuse_urgent(seen, _int(item.get("unread_count")), mail)
-        if urgent is not None:
-            counted[(slug, name, "urgent-unread")] = urgent
+        unread = _int(item.get("unread_count"))
+        urgent = http_memo.reuse_urgent(seen, unread, mail)
         acks = http_memo.reuse_acks(seen, mail, acked, name)
-        if acks is not None:
-            counted[(slug, name, "ack-required")] = acks
-    return counted
+        for view, value, asked in (
+            ("urgent-unread", urgent, seen.urgent_at if seen and unread else now),
+            ("ack-required", acks, seen.acks_at if seen else now),
+        ):
+            if value is None or not 0 <= now - asked < http_memo.FULL_EVERY:
+                continue
+            counted[(slug, name, view)] = value
+            if asked != now:
+                taken[(slug, name, view)] = asked
+    due = http_memo.FULL_EVERY - http_memo.RECHECK_BEFORE
+    recheck = sorted(
+        (k for k, asked in taken.items() if now - asked >= due), key=lambda k: taken[k]
+    )
+    return counted, taken, recheck
 
 
 #: Where `_read` keeps an agent's identity in its directory entry (not a server field).
