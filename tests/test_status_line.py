@@ -121,7 +121,9 @@ def test_mail_states() -> None:
         conflicts=[Conflict("p", "a/*", "A", "a/b", "B")],
     )
     assert visible(render_status(snap(town(), ok), PLAIN).mail) == "M 3 !1 ⚿5 ⚔1"
-    counting = dataclasses.replace(ok, withheld={"urgent_unread": COUNTING})  # some agents not counted yet
+    counting = dataclasses.replace(
+        ok, withheld={"urgent_unread": COUNTING}
+    )  # some agents not counted yet
     assert visible(render_status(snap(town(), counting), PLAIN).mail) == "M 3 !1+ ⚿5 ⚔1"
     states: tuple[tuple[MailState, str], ...] = (
         ("down", "down"),

@@ -44,7 +44,7 @@ import contextlib
 import hashlib
 import json
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -185,10 +185,12 @@ def _save(url: str, memo: Memo) -> None:
             "at": memo.at.isoformat() if memo.at is not None else None,
             "full_at": memo.full_at,
             "agents": [
-                [slug, name, *asdict(seen).values()] for (slug, name), seen in memo.agents.items()
+                [slug, name, *(getattr(seen, f) for f in _SEEN_FIELDS)]
+                for (slug, name), seen in memo.agents.items()
             ],
             "held": [
-                [slug, made, [asdict(r) for r in held]] for (slug, made), held in memo.held.items()
+                [slug, made, [[getattr(r, f) for f in _HELD_FIELDS] for r in held]]
+                for (slug, made), held in memo.held.items()
             ],
         },
         separators=(",", ":"),
@@ -221,6 +223,29 @@ def _load(url: str) -> Memo | None:
     return memo
 
 
+_SEEN_FIELDS = tuple(f.name for f in fields(Seen))
+_HELD_FIELDS = tuple(f.name for f in fields(Reservation))
+_MAYBE_TEXT: tuple[type, ...] = (str, type(None))
+_HELD_TYPES: tuple[type | tuple[type, ...], ...] = (
+    int,
+    str,
+    str,
+    bool,
+    str,
+    _MAYBE_TEXT,
+    _MAYBE_TEXT,
+)
+
+
+def _checked(item: list[Any]) -> list[Any]:
+    """A reservation's fields as written, each of its type (else TypeError)."""
+    if len(item) != len(_HELD_TYPES) or not all(
+        isinstance(value, kind) for value, kind in zip(item, _HELD_TYPES, strict=True)
+    ):
+        raise TypeError("reservation")
+    return item
+
+
 def _decode(data: dict[str, Any]) -> Memo:
     """A memo from its file's JSON (any field of the wrong type raises TypeError or KeyError)."""
     calls = data["calls"]
@@ -238,7 +263,7 @@ def _decode(data: dict[str, Any]) -> Memo:
         seen = Seen(str(ident), unread, urgent, acks, float(urgent_at), float(acks_at))
         agents[(str(slug), str(name))] = seen
     held = {
-        (str(slug), str(made)): [Reservation(**item) for item in items]
+        (str(slug), str(made)): [Reservation(*_checked(item)) for item in items]
         for slug, made, items in data["held"]
     }
     return Memo(int(data["top_id"]), calls, at, float(data["full_at"]), agents, held)
