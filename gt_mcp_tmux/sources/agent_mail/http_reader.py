@@ -52,8 +52,8 @@ _PATH_SEEN: dict[str, str] = {}
 _IDS = itertools.count(1)
 #: Requests in flight at once during one refresh of a remote server, each on its own kept-alive
 #: connection (hides the network's round trips). A loopback server gets one at a time: the Python
-#: servers answer one request at a time (one process, CPU-bound), and on 2 cores 4 at once made
-#: upstream 0.2.1 spend 35% more CPU per refresh and take 40% longer (`bench agent_mail`).
+#: servers answer one request at a time (one process, CPU-bound): on 2 cores 4 at once were no
+#: faster (0.85-1.49x the time of one at a time, more server CPU; `bench agent_mail`).
 PARALLEL = 4
 LOOPBACK_PARALLEL = 1
 #: Views begin at most this many seconds into a refresh; the rest are "still being counted"
