@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gt_mcp_tmux.sources.agent_mail import http_memo
+from gt_mcp_tmux.sources.agent_mail import http_memo, http_reader
 from gt_mcp_tmux.sources.agent_mail.http_reader import COUNTING, HttpMailReader
 from gt_mcp_tmux.sources.agent_mail.reading import MailReading
 from gt_mcp_tmux.sources.agent_mail.sqlite import SqliteMailReader
@@ -50,6 +50,13 @@ def truth(fleet: Fleet) -> dict[str, Any]:
     return counts(SqliteMailReader(str(fleet.server.db_path)).read(time.monotonic() + 20))
 
 
+@pytest.fixture
+def no_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No view begins past a refresh's time for them (the few every refresh may ask: none)."""
+    monkeypatch.setattr(http_reader, "MIN_VIEWS", 0)
+
+
+@pytest.mark.usefixtures("no_minimum")
 def test_no_time_for_views_shows_unread_and_marks_the_rest_being_counted(fleet: Fleet) -> None:
     http_memo.forget(fleet.server.url)
     first, reader = read(fleet, count_for=0)  # a first refresh with no time left for views
@@ -107,6 +114,28 @@ def test_a_memo_file_of_a_restarted_server_is_checked_again(fleet: Fleet) -> Non
     assert reader.views_asked >= 1
 
 
+def test_every_refresh_counts_a_few_however_late_and_so_finishes(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_reader, "MIN_VIEWS", 2)
+    http_memo.forget(fleet.server.url)
+    exact = truth(fleet)
+    urgent_left = sum(1 for unread, *_rest in exact.values() if unread)  # urgent views first
+    acks_left = len(exact)
+    for _ in range(8):
+        reading, reader = read(fleet, count_for=0)
+        asked = min(2, urgent_left + acks_left)
+        assert reader.views_asked == asked  # two a refresh, however late
+        urgent_left, acks_left = max(0, urgent_left - asked), acks_left - max(0, asked - urgent_left)
+        withheld = ["acks_pending"] * bool(acks_left) + ["urgent_unread"] * bool(urgent_left)
+        assert sorted(reading.withheld) == withheld
+        if not asked:
+            break
+    assert (urgent_left, acks_left) == (0, 0)
+    assert counts(reading) == truth(fleet)
+
+
+@pytest.mark.usefixtures("no_minimum")
 def test_counts_near_their_age_limit_are_asked_again_when_there_is_time(
     fleet: Fleet, monkeypatch: pytest.MonkeyPatch
 ) -> None:

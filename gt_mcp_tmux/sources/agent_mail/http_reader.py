@@ -61,6 +61,9 @@ LOOPBACK_PARALLEL = 1
 #: A fleet's first refresh so shows every agent and its exact unread count at once, and its
 #: urgent and ack counts over the next cycles (upstream 0.2.1 answers about 60 views a second).
 COUNT_FOR = 3.5
+#: Views every refresh may begin whatever COUNT_FOR says (within its deadline): a fleet whose
+#: directories alone take that long is still counted, a few at each refresh.
+MIN_VIEWS = 20
 #: Newest messages asked for first; when they are all new since the last refresh, up to
 #: FEED_MORE (the servers give at most 1,000) to see every message since.
 FEED_FIRST = 20
@@ -327,14 +330,14 @@ class HttpMailReader:
         now = time.monotonic()
         if now > deadline - VIEW_RESERVE:
             return NOT_IN_TIME
-        if now > self._views_until:
-            return COUNTING
+        with self._lock:
+            if now > self._views_until and self.views_asked >= MIN_VIEWS:
+                return COUNTING
+            self.views_asked += 1
         query = urllib.parse.urlencode({"project": slug, "limit": 100000})
         uri = f"resource://views/{view}/{urllib.parse.quote(agent, safe='')}?{query}"
         self._local.in_view = True
         try:
-            with self._lock:
-                self.views_asked += 1
             found = self.resource(uri, deadline)
         except _ViewTooLarge:
             return TOO_LARGE
