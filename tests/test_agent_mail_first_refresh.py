@@ -126,7 +126,10 @@ def test_every_refresh_counts_a_few_however_late_and_so_finishes(
         reading, reader = read(fleet, count_for=0)
         asked = min(2, urgent_left + acks_left)
         assert reader.views_asked == asked  # two a refresh, however late
-        urgent_left, acks_left = max(0, urgent_left - asked), acks_left - max(0, asked - urgent_left)
+        urgent_left, acks_left = (
+            max(0, urgent_left - asked),
+            acks_left - max(0, asked - urgent_left),
+        )
         withheld = ["acks_pending"] * bool(acks_left) + ["urgent_unread"] * bool(urgent_left)
         assert sorted(reading.withheld) == withheld
         if not asked:
@@ -152,3 +155,33 @@ def test_counts_near_their_age_limit_are_asked_again_when_there_is_time(
     monkeypatch.setattr(http_memo, "FULL_EVERY", 0.0)  # too old to reuse: counted again
     old, reader = read(fleet, count_for=0)
     assert old.withheld == {"acks_pending": COUNTING, "urgent_unread": COUNTING}
+
+
+def test_a_memo_file_not_ours_or_broken_is_not_read(tmp_path: Any) -> None:
+    """Garbage, a wrong field, a file others may read or a FIFO: no memo (the refresh asks all),
+    never a traceback nor a wait."""
+    import os
+
+    url = "http://127.0.0.1:9"
+    seen = http_memo.Seen("1|t|p", 2, 1, 0, time.time(), time.time())
+    memo = http_memo.Memo(5, {"send_message": 3}, None, time.time(), {("p", "A"): seen}, {})
+    http_memo.remember(url, memo)
+    path = http_memo.memo_path(url)
+    assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600
+    http_memo.forget(url, on_disk=False)
+    assert http_memo.recall(url) == memo  # read back from the file
+    good = path.read_text()
+    for broken in ("{", "[]", good.replace('"send_message":3', '"send_message":"3"'), good[:-9]):
+        path.write_text(broken)
+        http_memo.forget(url, on_disk=False)
+        assert http_memo.recall(url) is None
+    path.write_text(good)
+    path.chmod(0o644)
+    http_memo.forget(url, on_disk=False)
+    assert http_memo.recall(url) is None
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    http_memo.forget(url, on_disk=False)
+    assert http_memo.recall(url) is None
+    http_memo.forget(url)
+    assert not path.exists()
