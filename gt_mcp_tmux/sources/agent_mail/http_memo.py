@@ -116,7 +116,7 @@ _LOCK = threading.Lock()
 _MEMOS: dict[str, Memo] = {}
 #: The text last written (or read) per memo file: an unchanged memo is not written again.
 _WRITTEN: dict[Path, str] = {}
-#: Keep memos on disk (the tests of one process's memory turn it off for a while).
+#: Keep memos on disk too (False: in this process's memory only).
 PERSIST = True
 _PREFIX = "agent-mail-memo-"
 #: A memo file larger than this is not read (it is only ever what one refresh showed).
@@ -254,6 +254,8 @@ def _decode(data: dict[str, Any]) -> Memo:
     ):
         raise TypeError("calls")
     at = datetime.fromisoformat(data["at"]) if data["at"] is not None else None
+    if at is not None and at.tzinfo is None:
+        raise ValueError("at")  # the server's clock as read: always with its zone
     agents = {}
     for slug, name, ident, unread, urgent, acks, urgent_at, acks_at in data["agents"]:
         if type(unread) is not int or any(
