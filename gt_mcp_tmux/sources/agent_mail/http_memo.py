@@ -119,8 +119,8 @@ _WRITTEN: dict[Path, str] = {}
 #: Keep memos on disk too (False: in this process's memory only).
 PERSIST = True
 _PREFIX = "agent-mail-memo-"
-#: A memo file larger than this is not read (it is only ever what one refresh showed).
-MAX_FILE_BYTES = 16 * 1024 * 1024
+#: A memo file larger than this is not read: it holds less than one refresh may read (4 MB).
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 def memo_path(url: str) -> Path | None:
