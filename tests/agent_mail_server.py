@@ -204,11 +204,12 @@ class AgentMailServer:
             env["HTTP_RBAC_ENABLED"] = "false"
         return env
 
-    def start(self) -> AgentMailServer:
+    def start(self, port: int | None = None) -> AgentMailServer:
+        """Start it on a free port (first on `port` when given: the same URL again)."""
         for sub in ("home", "db", "archive"):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
-        for _attempt in range(3):
-            self.port = free_port()
+        for attempt in range(3):
+            self.port = port if port and not attempt else free_port()
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     [str(self.python), "-m", "mcp_agent_mail.cli", "serve-http"],

@@ -25,6 +25,7 @@ from gt_mcp_tmux.model import (
     SourceError,
 )
 from gt_mcp_tmux.render.status_line import escape_for_tmux, render_status
+from gt_mcp_tmux.sources.agent_mail.http_reader import COUNTING
 from tests.harness import Screen, TmuxServer
 
 PLAIN = Settings(icon_gastown="GT", icon_mail="M", icon_bridge="B", icon_attention="!")
@@ -120,6 +121,10 @@ def test_mail_states() -> None:
         conflicts=[Conflict("p", "a/*", "A", "a/b", "B")],
     )
     assert visible(render_status(snap(town(), ok), PLAIN).mail) == "M 3 !1 ⚿5 ⚔1"
+    counting = dataclasses.replace(
+        ok, withheld={"urgent_unread": COUNTING}
+    )  # some agents not counted yet
+    assert visible(render_status(snap(town(), counting), PLAIN).mail) == "M 3 !1+ ⚿5 ⚔1"
     states: tuple[tuple[MailState, str], ...] = (
         ("down", "down"),
         ("auth", "auth?"),

@@ -226,8 +226,9 @@ def mail_segment(mail: AgentMail | None, settings: Settings) -> str:
     unread_colour = settings.color_warn if mail.unread_total else settings.color_ok
     pieces = dict.fromkeys(("urgent", "reservations", "conflicts"), "")
     pieces["unread"] = _style(unread_colour, f"{icon} {mail.unread_total}")
-    if mail.urgent_unread:
-        pieces["urgent"] = _style(settings.color_alert, f"!{mail.urgent_unread}", bold=True)
+    if mail.urgent_unread:  # some agents' count not known (yet): "at least", never more
+        more = "+" if "urgent_unread" in mail.withheld else ""
+        pieces["urgent"] = _style(settings.color_alert, f"!{mail.urgent_unread}{more}", bold=True)
     if mail.reservations_active:
         pieces["reservations"] = _style(settings.color_dim, f"⚿{mail.reservations_active}")
     if mail.conflicts:

@@ -50,9 +50,20 @@ VIEW_MAX_BYTES = 512 * 1024
 #: Which MCP path answered last time, per base URL (upstream needs `/api/`: skip the 404 next time).
 _PATH_SEEN: dict[str, str] = {}
 _IDS = itertools.count(1)
-#: Requests in flight at once during one refresh, each on its own kept-alive connection. The
-#: Python servers answer one request at a time (one process, CPU-bound): more gain little.
+#: Requests in flight at once during one refresh of a remote server, each on its own kept-alive
+#: connection (hides the network's round trips). A loopback server gets one at a time: the Python
+#: servers answer one request at a time (one process, CPU-bound): on 2 cores 4 at once were no
+#: faster (0.85-1.49x the time of one at a time, more server CPU; `bench agent_mail`).
 PARALLEL = 4
+LOOPBACK_PARALLEL = 1
+#: Views begin at most this many seconds into a refresh; the rest are "still being counted"
+#: (withheld, never 0) and asked first by the next refresh, which reuses what this one counted.
+#: A fleet's first refresh so shows every agent and its exact unread count at once, and its
+#: urgent and ack counts over the next cycles (upstream 0.2.1 answers about 60 views a second).
+COUNT_FOR = 3.5
+#: Views every refresh may begin whatever COUNT_FOR says (within its deadline): a fleet whose
+#: directories alone take that long is still counted, a few at each refresh.
+MIN_VIEWS = 20
 #: Newest messages asked for first; when they are all new since the last refresh, up to
 #: FEED_MORE (the servers give at most 1,000) to see every message since.
 FEED_FIRST = 20
@@ -94,9 +105,10 @@ class HttpMailReader:
         *,
         call_timeout: float = 2.0,
         recent_limit: int = 20,
-        parallel: int = PARALLEL,
+        parallel: int | None = None,
         max_bytes: int = MAX_REFRESH_BYTES,
         incremental: bool = True,
+        count_for: float | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self._token = token
@@ -104,7 +116,12 @@ class HttpMailReader:
         self.recent_limit = recent_limit
         self.path_used: str | None = None
         self.used_tooling_projects = False
+        if parallel is None:
+            parallel = LOOPBACK_PARALLEL if is_loopback(self.url) else PARALLEL
         self.parallel = max(1, parallel)
+        #: Seconds into a refresh after which no view begins (None: COUNT_FOR at the read).
+        self.count_for = count_for
+        self._views_until = math.inf
         self._lock = threading.Lock()
         self._local = threading.local()  # in_view: the thread is reading a view
         self._idle: list[KeepAlive] = []
@@ -310,14 +327,17 @@ class HttpMailReader:
     def _view_count(self, view: str, agent: str, slug: str, deadline: float) -> int | str:
         """The view's count, or why there is none (`NEEDS_TOKEN`, `NOT_OFFERED`, `NOT_IN_TIME`):
         never a 0 made up for a count the server did not give."""
-        if time.monotonic() > deadline - VIEW_RESERVE:
+        now = time.monotonic()
+        if now > deadline - VIEW_RESERVE:
             return NOT_IN_TIME
+        with self._lock:
+            if now > self._views_until and self.views_asked >= MIN_VIEWS:
+                return COUNTING
+            self.views_asked += 1
         query = urllib.parse.urlencode({"project": slug, "limit": 100000})
         uri = f"resource://views/{view}/{urllib.parse.quote(agent, safe='')}?{query}"
         self._local.in_view = True
         try:
-            with self._lock:
-                self.views_asked += 1
             found = self.resource(uri, deadline)
         except _ViewTooLarge:
             return TOO_LARGE
@@ -400,6 +420,8 @@ class HttpMailReader:
 
     def read(self, deadline: float) -> MailReading:
         self.bytes_read = 0
+        budget = COUNT_FOR if self.count_for is None else self.count_for
+        self._views_until = time.monotonic() + budget
         try:
             return self._read(deadline)
         finally:
@@ -446,6 +468,8 @@ class HttpMailReader:
         # then (so the last refresh's reads may have missed it). One logged before had ended.
         since = memo.at
         window = max(1, math.ceil((at - since).total_seconds()) + 1)
+        if window > http_memo.LOG_WINDOW_MAX:
+            return None  # a memo this old: its log would be long, and likely ran over
         try:
             found = self.resource(f"resource://tooling/recent/{window}", deadline)
         except RpcError:
@@ -513,10 +537,12 @@ class HttpMailReader:
         entries = [e for e in self._projects(deadline) if e.get("slug")]
         slugs = [str(e["slug"]) for e in entries]
         made = {str(e["slug"]): str(e.get("created_at") or "") for e in entries}
-        fresh = memo is not None and time.monotonic() - memo.full_at < http_memo.FULL_EVERY
+        now = time.time()
+        # Reservation lists are all read again every FULL_EVERY; counts each on its own age.
+        fresh = memo is not None and 0 <= now - memo.full_at < http_memo.FULL_EVERY
         log = (
             self._calls_since(memo, calls, at, deadline)
-            if memo is not None and fresh and calls is not None
+            if memo is not None and calls is not None
             else None
         )
         self.calls_logged = log  # for the tests: what the server's log said changed
@@ -524,7 +550,7 @@ class HttpMailReader:
         kept = {
             key: held
             for key, held in (memo.held.items() if memo is not None else ())
-            if stirred is not None and key[0] not in stirred
+            if fresh and stirred is not None and key[0] not in stirred
         }
         answers = self._map(
             lambda slug: self._project(slug, kept.get((slug, made[slug])), deadline), slugs
@@ -545,27 +571,41 @@ class HttpMailReader:
                     saw_active_flag = saw_active_flag or "is_active" in item
                     saw_integer_times = saw_integer_times or _is_int(item.get("last_active_ts"))
         # Without the tool log (a server that has none) only what the feed vouches for is kept.
-        reuse = memo is not None and covered and fresh
+        reuse = memo is not None and covered
         counted: dict[tuple[str, str, str], int | str] = {}
+        taken: dict[tuple[str, str, str], float] = {}  # when a reused count was asked
+        recheck: list[tuple[str, str, str]] = []
         if reuse:
             assert memo is not None
             acked = _acked(log)
-            counted = _reused(memo, listed, _got_mail(feed, memo.top_id), acked)
-        # Per agent: acks pending always; urgent unread only when there is unread mail at all.
+            counted, taken, recheck = _reused(
+                memo, listed, _got_mail(feed, memo.top_id), acked, now
+            )
+        # Per agent: urgent unread only when there is unread mail at all, acks pending always.
+        # Urgent first: when the refresh's time for views runs out, the rest wait for the next.
         views = [
             (slug, str(item["name"]), view)
-            for view in ("ack-required", "urgent-unread")
+            for view in ("urgent-unread", "ack-required")
             for slug, item in listed
             if (slug, str(item["name"]), view) not in counted
             and (view == "ack-required" or _int(item.get("unread_count")))
         ]
+        # Then, with the time left, counts soon too old to reuse, oldest first: asked again a
+        # few at a time before they must be, they never turn "still being counted".
+        views += recheck
         counts = self._map(lambda v: self._view_count(v[2], v[1], v[0], deadline), views)
-        counted.update(zip(views, counts, strict=True))
+        for key, value in zip(views, counts, strict=True):
+            if value in (COUNTING, NOT_IN_TIME) and key in counted:
+                continue  # not asked again in time: the reused count still holds
+            counted[key] = value
+            taken.pop(key, None)
         if self.incremental:
             now_held = {
                 (slug, made[slug]): found for slug, (_d, found) in zip(slugs, answers, strict=True)
             }
-            self._remember(memo, reuse or bool(kept), feed, calls, at, listed, counted, now_held)
+            self._remember(
+                memo, reuse, bool(kept), now, feed, calls, at, listed, counted, taken, now_held
+            )
         withheld: dict[str, str] = {}
         projects = []
         for entry, slug, (_directory, held) in zip(entries, slugs, answers, strict=True):
@@ -597,14 +637,18 @@ class HttpMailReader:
         self,
         memo: Memo | None,
         reused: bool,
+        kept_held: bool,
+        now: float,
         feed: list[Any],
         calls: dict[str, int] | None,
         at: datetime | None,
         listed: list[tuple[str, dict[str, Any]]],
         counted: dict[tuple[str, str, str], int | str],
+        taken: dict[tuple[str, str, str], float],
         held: dict[tuple[str, str], list[Reservation]],
     ) -> None:
-        """Keep this refresh's counts for the next (only numbers: a withheld one is asked again)."""
+        """Keep this refresh's counts for the next (only numbers: a withheld one is asked again),
+        each with when the server gave it (`taken` for a reused one, else now)."""
 
         def number(key: tuple[str, str, str]) -> int | None:
             value = counted.get(key, 0)  # not asked: no unread mail, so no urgent unread
@@ -617,10 +661,12 @@ class HttpMailReader:
                 unread=_int(item.get("unread_count")),
                 urgent=number((slug, str(item["name"]), "urgent-unread")),
                 acks=number((slug, str(item["name"]), "ack-required")),
+                urgent_at=taken.get((slug, str(item["name"]), "urgent-unread"), now),
+                acks_at=taken.get((slug, str(item["name"]), "ack-required"), now),
             )
             for slug, item in listed
         }
-        full_at = memo.full_at if reused and memo is not None else time.monotonic()
+        full_at = memo.full_at if kept_held and memo is not None else now
         top = max(ids, default=memo.top_id if memo is not None and reused else 0)
         http_memo.remember(self.url, Memo(top, calls, at, full_at, agents, held))
 
@@ -687,22 +733,40 @@ def _reused(
     listed: list[tuple[str, dict[str, Any]]],
     got_mail: set[tuple[str, str]],
     acked: set[str] | None,
-) -> dict[tuple[str, str, str], int | str]:
-    """The view counts of the last refresh still true now (see http_memo), by view key."""
+    now: float,
+) -> tuple[
+    dict[tuple[str, str, str], int | str],
+    dict[tuple[str, str, str], float],
+    list[tuple[str, str, str]],
+]:
+    """The view counts of the last refresh still true now (see http_memo), by view key; when
+    each was asked; and those to ask again if there is time (old enough), oldest first. A count
+    asked FULL_EVERY or more ago is not reused: it is asked again."""
     counted: dict[tuple[str, str, str], int | str] = {}
+    taken: dict[tuple[str, str, str], float] = {}
     for slug, item in listed:
         name = str(item["name"])
         seen = memo.agents.get((slug, name))
         if seen is not None and seen.ident != item[_IDENT]:
             seen = None  # another agent (or server) of that name
         mail = (slug, name) in got_mail
-        urgent = http_memo.reuse_urgent(seen, _int(item.get("unread_count")), mail)
-        if urgent is not None:
-            counted[(slug, name, "urgent-unread")] = urgent
+        unread = _int(item.get("unread_count"))
+        urgent = http_memo.reuse_urgent(seen, unread, mail)
         acks = http_memo.reuse_acks(seen, mail, acked, name)
-        if acks is not None:
-            counted[(slug, name, "ack-required")] = acks
-    return counted
+        for view, value, asked in (
+            ("urgent-unread", urgent, seen.urgent_at if seen and unread else now),
+            ("ack-required", acks, seen.acks_at if seen else now),
+        ):
+            if value is None or not 0 <= now - asked < http_memo.FULL_EVERY:
+                continue
+            counted[(slug, name, view)] = value
+            if asked != now:
+                taken[(slug, name, view)] = asked
+    due = http_memo.FULL_EVERY - http_memo.RECHECK_BEFORE
+    recheck = sorted(
+        (k for k, asked in taken.items() if now - asked >= due), key=lambda k: taken[k]
+    )
+    return counted, taken, recheck
 
 
 #: Where `_read` keeps an agent's identity in its directory entry (not a server field).
@@ -762,6 +826,7 @@ NEEDS_TOKEN = "needs agent token"
 NOT_OFFERED = "not offered by this server"
 TOO_LARGE = "answer too large to count"
 NOT_IN_TIME = "not counted in time (the next refresh goes on)"
+COUNTING = "still being counted (the next refresh goes on)"
 #: The view behind each count an agent record carries.
 _COUNT_OF_VIEW = {"urgent-unread": "urgent_unread", "ack-required": "acks_pending"}
 
