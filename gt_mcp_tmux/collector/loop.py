@@ -43,6 +43,7 @@ from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.collector.queue import (
+    QueueKept,
     load_state,
     queue_items,
     save_state,
@@ -136,6 +137,7 @@ class Collector:
         self.tracker = AlertTracker(hold=self.settings.alert_hold)
         load_tracker(self.tracker, socket_path)  # what a previous collector left: open, acked
         self.queue_state = load_state(socket_path)  # snoozes and acks outlive the collector
+        self.queue_kept = QueueKept()  # last cycle's items: unchanged ones are not made again
         self.warner = ReservationWarner(self.server_args)  # your pane in a reserved folder
         self.saved_queue = ""
         self.gate = MessageGate()
@@ -308,7 +310,7 @@ class Collector:
 
     def _queue(self, snapshot: Snapshot, now: float) -> Queue:
         """The queue of what needs the person, with their snoozes and acknowledgements."""
-        items = queue_items(snapshot, snapshot.alerts, self.queue_state.first_seen)
+        items = queue_items(snapshot, snapshot.alerts, self.queue_state.first_seen, self.queue_kept)
         mail = snapshot.agent_mail
         # Agent Mail not answering: what was said of its items is kept for when it is back
         keep = ("mail_urgent:", "mail_ack:") if mail is None or mail.state != "ok" else ()
