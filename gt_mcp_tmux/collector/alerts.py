@@ -171,6 +171,8 @@ class AlertTracker:
     _human_unread: int | None = None
     _mail_was_ok: bool = False
     _supervisor_was_up: bool = False
+    #: The open alerts and acks `current` last ordered, and its order.
+    _current: tuple[list[Alert], set[str], list[Alert]] | None = None
 
     def update(self, snapshot: Snapshot, events: Iterable[Event]) -> list[Alert]:
         """Take one cycle's snapshot and new events; return the alerts that fire now."""
@@ -315,7 +317,17 @@ class AlertTracker:
 
     def current(self) -> list[Alert]:
         alive = [*self.active.values(), *self.event_alerts.values()]
-        return sorted((a for a in alive if a.id not in self.acked), key=urgency)
+        last = self._current
+        if (
+            last is not None
+            and last[1] == self.acked
+            and len(last[0]) == len(alive)
+            and all(a is b for a, b in zip(last[0], alive, strict=True))
+        ):
+            return list(last[2])  # the same open alerts: 2,400 of them sorted again each cycle
+        ordered = sorted((a for a in alive if a.id not in self.acked), key=urgency)
+        self._current = (alive, set(self.acked), ordered)
+        return list(ordered)
 
     def acknowledge(self, ids: Iterable[str]) -> None:
         known = set(self.active) | set(self.event_alerts)

@@ -178,14 +178,19 @@ class CacheText:
         kept = self._kept.get(path, [])
         if _same([old for old, _ in kept], values):
             return [text for _, text in kept]
+        # the same objects first, wherever they moved (kept ones are alive: ids are unique)
+        by_id = {id(old): text for old, text in kept}
+        reused = {id(value) for value in values if id(value) in by_id}
         made: list[tuple[Any, str]] = []
         shift = 0
         for i, value in enumerate(values):
-            text = _find(kept, i + shift, value)
+            text = by_id.get(id(value))
             if text is None:
+                text = _find(kept, i + shift, value, reused)
+            if text is None:  # an equal item rebuilt, moved a little (not one of the reused)
                 for delta in range(1, SHIFT_WINDOW + 1):
                     for moved in (shift + delta, shift - delta):
-                        text = _find(kept, i + moved, value)
+                        text = _find(kept, i + moved, value, reused)
                         if text is not None:
                             shift = moved
                             break
@@ -204,9 +209,9 @@ def _same(old: list[Any], new: list[Any]) -> bool:
     return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
 
 
-def _find(kept: list[tuple[Any, str]], index: int, value: Any) -> str | None:
+def _find(kept: list[tuple[Any, str]], index: int, value: Any, reused: set[int]) -> str | None:
     if 0 <= index < len(kept):
         old, text = kept[index]
-        if old is value or (type(old) is type(value) and old == value):
+        if id(old) not in reused and type(old) is type(value) and old == value:
             return text
     return None

@@ -124,6 +124,7 @@ class Collector:
         self.last_cache_write = 0.0
         self.cache_text = CacheText()  # unchanged records' texts, kept between writes
         self._last_bridge: tuple[tuple[object, ...], Bridge] | None = None
+        self.bridges_linked = 0  # times the bridge was made again (tests count them)
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
         self.town_scan = SocketScan()  # the sockets asked before: a stale one costs no fork
@@ -328,10 +329,19 @@ class Collector:
         projects to 1,000 agents every second was a third of the collector's time."""
         if mail is None or mail.state == "off":
             return None
-        key = (town.root, town.rigs, town.agents, mail, city.root, city.rigs, city.agents)
+        key = (
+            town.root,
+            [(rig.name, rig.path, rig.repo) for rig in town.rigs],
+            [(a.address, a.rig, a.name, a.role) for a in town.agents],
+            mail,
+            city.root,
+            [(rig.name, rig.path, rig.repo) for rig in city.rigs],
+            [(a.address, a.rig, a.name, a.role, a.session) for a in city.agents],
+        )  # what `link` reads: not the agents' states and activity, which move every second
         if self._last_bridge is not None and self._last_bridge[0] == key:
             return self._last_bridge[1]
         bridge = link(town, mail, city)
+        self.bridges_linked += 1
         self._last_bridge = (key, bridge)
         return bridge
 

@@ -89,6 +89,10 @@ class QueueKept:
     alerts: dict[str, tuple[Alert, tuple[object, ...], QueueItem]] = field(default_factory=dict)
     #: (Agent Mail's reading, the fleet's projects' slugs) -> its items
     mail: tuple[object, tuple[str, ...], list[QueueItem]] | None = None
+    #: the last call's alerts, what their items read, and the items
+    loop: tuple[list[Alert], tuple[object, ...], dict[str, QueueItem]] | None = None
+    #: the counted items (mail, merge queues) as last given
+    counted: dict[str, QueueItem] = field(default_factory=dict)
     #: the last ordering's items (by identity) and its result
     ordered: tuple[list[QueueItem], list[QueueItem]] = field(default_factory=lambda: ([], []))
     made: int = 0  # items made, not kept, by the last call (tests count them)
@@ -109,8 +113,47 @@ def queue_items(
     now = snapshot.collected_at
     items: dict[str, QueueItem] = {}
     counted = _person_mail(snapshot) + _kept_mail(snapshot, kept) + _merge_queues(snapshot)
-    made_alerts: dict[str, tuple[Alert, tuple[object, ...], QueueItem]] = {}
     person_mail = any(i.kind == "mail" for i in counted)
+    items.update(_alert_items(snapshot, list(alerts), person_mail, kept))
+    counted_now: dict[str, QueueItem] = {}
+    for item in counted:
+        since = first_seen.setdefault(item.id, now)
+        item = replace(item, since=since) if since < item.since else item
+        before = kept.counted.get(item.id)
+        if before is not None and before == item:
+            item = before  # equal to last cycle's: the same object (made anew each cycle)
+        counted_now[item.id] = item
+        items.setdefault(item.id, item)
+    kept.counted = counted_now
+    listed = list(items.values())
+    sorted_from, ordered = kept.ordered
+    if not _same(sorted_from, listed):
+        ordered = sorted(listed, key=item_order)
+        kept.ordered = (listed, ordered)
+    return list(ordered)
+
+
+def _alert_items(
+    snapshot: Snapshot, alerts: list[Alert], person_mail: bool, kept: QueueKept
+) -> dict[str, QueueItem]:
+    """The open alerts' items, by id: the last call's again when the alerts are the same
+    objects and nothing an item reads changed (the agents' sessions and hooked work, the
+    sessions, and the feed when an alert is settled by a later event or names its target
+    there); else each alert's item kept or made (`_kept_alert`)."""
+    town, city = snapshot.gastown, snapshot.gascity
+    by_feed = any(a.kind == "escalation" or a.id.partition(":")[0] in SETTLED_BY for a in alerts)
+    inputs = (
+        [(a.address, a.session, a.hook_bead) for a in town.agents],
+        [(a.address, a.session, a.hook_bead) for a in city.agents],
+        _indexes(snapshot).sessions,
+        (town.socket, city.socket, person_mail),
+        (town.events, city.events) if by_feed else None,
+    )
+    last = kept.loop
+    if last is not None and last[1] == inputs and _same(last[0], alerts):
+        return dict(last[2])
+    made: dict[str, tuple[Alert, tuple[object, ...], QueueItem]] = {}
+    items: dict[str, QueueItem] = {}
     dying: set[str] = set()  # agents with an item about their death already
     for alert in sorted(
         alerts, key=lambda a: DEATH_KINDS.index(a.kind) if a.kind in DEATH_KINDS else 9
@@ -119,7 +162,7 @@ def queue_items(
             continue  # "3 new mail" alerts are the one "mail for you" item below
         if _settled(snapshot, alert):
             continue
-        item = _kept_alert(snapshot, alert, kept, made_alerts)
+        item = _kept_alert(snapshot, alert, kept, made)
         if item.kind in DEATH_KINDS:
             # a crash loop, a dead agent and its session's death are one thing to fix
             who = item.go.session or item.agent or item.id
@@ -127,16 +170,14 @@ def queue_items(
                 continue
             dying.add(who)
         items.setdefault(item.id, item)
-    kept.alerts = made_alerts
-    for item in counted:
-        since = first_seen.setdefault(item.id, now)
-        items.setdefault(item.id, replace(item, since=since) if since < item.since else item)
-    listed = list(items.values())
-    last, ordered = kept.ordered
-    if len(last) != len(listed) or any(a is not b for a, b in zip(last, listed, strict=True)):
-        ordered = sorted(listed, key=item_order)
-        kept.ordered = (listed, ordered)
-    return list(ordered)
+    kept.alerts = made
+    kept.loop = (alerts, inputs, items)
+    return dict(items)
+
+
+def _same(old: list[QueueItem] | list[Alert], new: list[QueueItem] | list[Alert]) -> bool:
+    """The same objects in the same order."""
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
 
 
 def _kept_alert(
