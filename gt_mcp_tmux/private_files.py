@@ -30,13 +30,17 @@ def runtime_dir() -> Path:
     return folder
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically with mode 0600 (readers never see half a file)."""
+def write_private(path: Path, text: str | list[str]) -> None:
+    """Write `text` (or its pieces, in order) to `path` atomically with mode 0600 (readers
+    never see half a file)."""
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                fh.writelines(text)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:

@@ -111,68 +111,71 @@ def _float(value: float) -> str:
 
 
 class CacheText:
-    """The snapshot's text, its unchanged list items' texts kept from the last call."""
+    """The snapshot's text, its unchanged list items' texts kept from the last call.
+
+    The text is made as a list of pieces (the kept texts themselves, never joined), written to
+    the file piece by piece: at 1,000 agents it is ~4 MB, and each joined copy of it stayed in
+    the collector's memory as heap that is not given back."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[str, ...], list[tuple[Any, str]]] = {}
-        #: Each record below the snapshot with its whole text: the same object again (Agent
-        #: Mail between its reads) costs no look at its items at all.
-        self._whole: dict[tuple[str, ...], tuple[Any, str | None]] = {}
-        #: Each list's items and its whole text, as last written.
-        self._joined: dict[tuple[str, ...], tuple[list[Any], str]] = {}
+        #: Each record below the snapshot with its pieces: the same object again (Agent Mail
+        #: between its reads) costs no look at its items at all.
+        self._whole: dict[tuple[str, ...], tuple[Any, list[str] | None]] = {}
         self.made = 0  # item texts made (not kept) by the last call, for tests and benchmarks
 
     def text(self, snapshot: Any) -> str:
-        self.made = 0  # the paths are the records' field names: a fixed, small set
-        text = self._value(snapshot, (), 0)
-        return text + "\n"
+        return "".join(self.pieces(snapshot))
 
-    def _value(self, value: Any, path: tuple[str, ...], depth: int) -> str:
-        if depth == 0:
-            return self._made(value, path, depth)
-        if not dataclasses.is_dataclass(value):
-            return self._made(value, path, depth)
+    def pieces(self, snapshot: Any) -> list[str]:
+        """The text in pieces, in order (`"".join` of them is `text`)."""
+        self.made = 0  # the paths are the records' field names: a fixed, small set
+        out: list[str] = []
+        self._value(snapshot, (), 0, out)
+        out.append("\n")
+        return out
+
+    def _value(self, value: Any, path: tuple[str, ...], depth: int, out: list[str]) -> None:
+        if depth == 0 or not dataclasses.is_dataclass(value):
+            self._made(value, path, depth, out)
+            return
         whole = self._whole.get(path)
         again = whole is not None and whole[0] is value
         if again and whole is not None and whole[1] is not None:
-            return whole[1]  # the same record (Agent Mail between its reads)
-        text = self._made(value, path, depth)
-        # a record seen once (the town: new each cycle) keeps no text; seen twice, it does
-        self._whole[path] = (value, text if again else None)
-        return text
+            out.extend(whole[1])  # the same record (Agent Mail between its reads)
+            return
+        start = len(out)
+        self._made(value, path, depth, out)
+        # a record seen once (the town: new each cycle) keeps no pieces; seen twice, it does
+        self._whole[path] = (value, out[start:] if again else None)
 
-    def _made(self, value: Any, path: tuple[str, ...], depth: int) -> str:
+    def _made(self, value: Any, path: tuple[str, ...], depth: int, out: list[str]) -> None:
         if (
             depth < CONTAINER_DEPTH
             and dataclasses.is_dataclass(value)
             and not isinstance(value, type)
         ):
-            names = [f.name for f in dataclasses.fields(value)]
+            names = _field_names(value)
             if not names:
-                return "{}"
-            # one join a level: the text is megabytes at 1,000 agents, each `+` a copy of it
+                out.append("{}")
+                return
             inner = _pad(depth + 1)
-            parts = ["{"]
+            lead = "{" + inner
             for name in names:
-                parts += (inner, json.dumps(name, ensure_ascii=False), ": ")
-                parts.append(self._value(getattr(value, name), (*path, name), depth + 1))
-                parts.append(",")
-            parts[-1] = _pad(depth) + "}"
-            return "".join(parts)
+                out.append(lead + encode_basestring(name) + ": ")
+                self._value(getattr(value, name), (*path, name), depth + 1, out)
+                lead = "," + inner
+            out.append(_pad(depth) + "}")
+            return
         if isinstance(value, list) and value and depth <= CONTAINER_DEPTH:
-            return self._list(value, path, depth)
-        return leaf_text(value, depth)
-
-    def _list(self, values: list[Any], path: tuple[str, ...], depth: int) -> str:
-        """A list's text; the last one's again when its items are the same objects."""
-        joined = self._joined.get(path)
-        if joined is not None and _same(joined[0], values):
-            return joined[1]  # the same items (the agents, mostly; the open alerts)
-        inner = _pad(depth + 1)
-        texts = self._items(values, path, depth + 1)
-        text = "[" + inner + ("," + inner).join(texts) + _pad(depth) + "]"
-        self._joined[path] = (list(values), text)
-        return text
+            inner = _pad(depth + 1)
+            lead, between = "[" + inner, "," + inner
+            for text in self._items(value, path, depth + 1):
+                out += (lead, text)
+                lead = between
+            out.append(_pad(depth) + "]")
+            return
+        out.append(leaf_text(value, depth))
 
     def _items(self, values: list[Any], path: tuple[str, ...], depth: int) -> list[str]:
         kept = self._kept.get(path, [])
