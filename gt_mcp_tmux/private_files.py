@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,17 +37,32 @@ def write_private(path: Path, text: str | list[str]) -> None:
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            if isinstance(text, str):
-                fh.write(text)
-            else:
-                fh.writelines(text)
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in [text] if isinstance(text, str) else _chunks(text):
+                fh.write(chunk.encode("utf-8"))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+#: Pieces are joined into chunks of about this many characters before they are written: few
+#: writes, and never a copy of the whole text (the cache is megabytes at 1,000 agents).
+CHUNK = 256 * 1024
+
+
+def _chunks(pieces: list[str]) -> Iterator[str]:
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(batch)
+            batch, size = [], 0
+    yield "".join(batch)
 
 
 class NotRegular(OSError):
