@@ -111,3 +111,19 @@ def test_an_unchanged_session_is_the_same_record() -> None:
     second = reader._session_records(ServerView(True, [sessions[0], busy, sessions[2]]))
     assert second[0] is first[0] and second[2] is first[2]
     assert second[1] is not first[1] and second[1].activity == 999.0
+
+
+def test_conflicts_become_conditions_once_per_agent_mail_reading() -> None:
+    tracker = AlertTracker(hold=2)
+    mail = big_mail(projects=4, reservations=40, conflicts=6)
+    snapshot = dataclasses.replace(town_and_city(), agent_mail=mail)
+    for second in range(4):
+        tracker.update(dataclasses.replace(snapshot, collected_at=1000.0 + second), [])
+    assert tracker.conflicts_made == 1
+    opened = [a for a in tracker.current() if a.kind == "conflict"]
+    assert len(opened) == len(mail.conflicts) > 0
+    assert {a.since for a in opened} == {1001.0}  # opened the cycle it held for: not the first
+    again = dataclasses.replace(snapshot, collected_at=1005.0, agent_mail=dataclasses.replace(mail))
+    tracker.update(again, [])  # read again: made again
+    assert tracker.conflicts_made == 2
+    assert [a for a in tracker.current() if a.kind == "conflict"] == opened
