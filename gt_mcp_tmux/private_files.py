@@ -21,6 +21,7 @@ import time
 
 TYPE_CHECKING = False  # not typing's: importing typing would cost the fast path a third
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 #: A cache younger than this serves the commands; an older one means one collection.
@@ -129,15 +130,17 @@ def runtime_dir() -> Path:
     return folder
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically with mode 0600 (readers never see half a file)."""
+def write_private(path: Path, text: str | list[str]) -> None:
+    """Write `text` (or its pieces, in order) to `path` atomically with mode 0600 (readers
+    never see half a file)."""
     import threading
 
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in [text] if isinstance(text, str) else _chunks(text):
+                fh.write(chunk.encode("utf-8"))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
@@ -146,6 +149,23 @@ def write_private(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+#: Pieces are joined into chunks of about this many characters before they are written: few
+#: writes, and never a copy of the whole text (the cache is megabytes at 1,000 agents).
+CHUNK = 256 * 1024
+
+
+def _chunks(pieces: list[str]) -> Iterator[str]:
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(batch)
+            batch, size = [], 0
+    yield "".join(batch)
 
 
 class NotRegular(OSError):

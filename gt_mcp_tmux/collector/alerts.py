@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gt_mcp_tmux.model import (
     WATCHDOG_STALE,
     WATCHDOG_VERY_STALE,
+    AgentMail,
     Alert,
     AlertKind,
     Event,
@@ -112,8 +113,10 @@ def urgency(alert: Alert) -> tuple[int, float]:
     return rank, -alert.since
 
 
-def state_conditions(snapshot: Snapshot) -> dict[str, Alert]:
-    """Every state alert the snapshot shows right now (before debouncing), by id."""
+def state_conditions(snapshot: Snapshot, with_conflicts: bool = True) -> dict[str, Alert]:
+    """Every state alert the snapshot shows right now (before debouncing), by id; Agent Mail's
+    conflicts too unless `with_conflicts` is False (the tracker keeps its own: see
+    `conflict_conditions`)."""
     now = snapshot.collected_at
     found: dict[str, Alert] = {}
     town = snapshot.gastown
@@ -147,11 +150,20 @@ def state_conditions(snapshot: Snapshot) -> dict[str, Alert]:
         found[alert_id] = Alert(alert_id, "estop", f"ESTOP in force{where}{reason}", now)
     found.update(city_conditions(snapshot))
     mail = snapshot.agent_mail
-    if mail is not None:
-        for c in mail.conflicts:
-            alert_id = f"conflict:{c.project}:{c.agent_a}:{c.path_a}:{c.agent_b}:{c.path_b}"
-            message = f"reservation conflict in {c.project}: {c.agent_a} {c.path_a} vs {c.agent_b} {c.path_b}"
-            found[alert_id] = Alert(alert_id, "conflict", message, now)
+    if mail is not None and with_conflicts:
+        found.update(conflict_conditions(mail, now))
+    return found
+
+
+def conflict_conditions(mail: AgentMail, now: float) -> dict[str, Alert]:
+    """One alert per reservation conflict Agent Mail's reading shows, by id."""
+    found: dict[str, Alert] = {}
+    for c in mail.conflicts:
+        alert_id = f"conflict:{c.project}:{c.agent_a}:{c.path_a}:{c.agent_b}:{c.path_b}"
+        message = (
+            f"reservation conflict in {c.project}: {c.agent_a} {c.path_a} vs {c.agent_b} {c.path_b}"
+        )
+        found[alert_id] = Alert(alert_id, "conflict", message, now)
     return found
 
 
@@ -199,12 +211,17 @@ class AlertTracker:
     _human_unread: int | None = None
     _mail_was_ok: bool = False
     _supervisor_was_up: bool = False
+    #: The open alerts and acks `current` last ordered, and its order.
+    _current: tuple[list[Alert], set[str], list[Alert]] | None = None
+    #: The Agent Mail reading whose conflicts were last made into conditions, and those.
+    _conflicts: tuple[AgentMail, dict[str, Alert]] | None = None
+    conflicts_made: int = 0  # times they were made (tests count them)
 
     def update(self, snapshot: Snapshot, events: Iterable[Event]) -> list[Alert]:
         """Take one cycle's snapshot and new events; return the alerts that fire now."""
         now = snapshot.collected_at
         events = list(events)
-        fired = self._update_states(self._with_transitions(snapshot))
+        fired = self._update_states(self._with_transitions(snapshot), now)
         self._settle(events, snapshot)
         transitions: list[tuple[Alert, Event | None]] = [
             (alert, None) for alert in self._transition_alerts(snapshot)
@@ -250,8 +267,15 @@ class AlertTracker:
                 self._drop(alert_id)
 
     def _with_transitions(self, snapshot: Snapshot) -> dict[str, Alert]:
-        conditions = state_conditions(snapshot)
+        conditions = state_conditions(snapshot, with_conflicts=False)
         mail = snapshot.agent_mail
+        if mail is not None:
+            # Agent Mail is read every few seconds: its conflicts (thousands, with 2,000
+            # reservations) made into alerts once per reading, not every second
+            if self._conflicts is None or self._conflicts[0] is not mail:
+                self._conflicts = (mail, conflict_conditions(mail, snapshot.collected_at))
+                self.conflicts_made += 1
+            conditions.update(self._conflicts[1])
         if mail is not None and mail.state != "off":
             if mail.state == "ok":
                 self._mail_was_ok = True
@@ -283,7 +307,7 @@ class AlertTracker:
                 )
         return conditions
 
-    def _update_states(self, conditions: dict[str, Alert]) -> list[Alert]:
+    def _update_states(self, conditions: dict[str, Alert], now: float) -> list[Alert]:
         fired: list[Alert] = []
         for alert_id, alert in conditions.items():
             self.gone_for.pop(alert_id, None)
@@ -292,6 +316,8 @@ class AlertTracker:
             self.seen_for[alert_id] = self.seen_for.get(alert_id, 0) + 1
             if self.seen_for[alert_id] >= self.hold:
                 del self.seen_for[alert_id]
+                if alert.since != now:  # a condition kept from an earlier cycle: open now
+                    alert = replace(alert, since=now)
                 self.active[alert_id] = alert
                 fired.append(alert)
         for alert_id in [a for a in self.seen_for if a not in conditions]:
@@ -378,7 +404,17 @@ class AlertTracker:
 
     def current(self) -> list[Alert]:
         alive = [*self.active.values(), *self.event_alerts.values()]
-        return sorted((a for a in alive if a.id not in self.acked), key=urgency)
+        last = self._current
+        if (
+            last is not None
+            and last[1] == self.acked
+            and len(last[0]) == len(alive)
+            and all(a is b for a, b in zip(last[0], alive, strict=True))
+        ):
+            return list(last[2])  # the same open alerts: 2,400 of them sorted again each cycle
+        ordered = sorted((a for a in alive if a.id not in self.acked), key=urgency)
+        self._current = (alive, set(self.acked), ordered)
+        return list(ordered)
 
     def acknowledge(self, ids: Iterable[str]) -> None:
         known = set(self.active) | set(self.event_alerts)

@@ -30,7 +30,7 @@ def write_snapshot(
     from gt_mcp_tmux.collector.cache_text import CacheText  # the model: not for `status --json`
 
     target = path or snapshot_path()
-    write_private(target, (text or CacheText()).text(snapshot))
+    write_private(target, (text or CacheText()).pieces(snapshot))
     return target
 
 

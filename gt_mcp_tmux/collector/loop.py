@@ -43,6 +43,7 @@ from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
 from gt_mcp_tmux.collector.push import OptionPusher
 from gt_mcp_tmux.collector.queue import (
+    QueueKept,
     load_state,
     queue_items,
     save_state,
@@ -123,6 +124,7 @@ class Collector:
         self.last_cache_write = 0.0
         self.cache_text = CacheText()  # unchanged records' texts, kept between writes
         self._last_bridge: tuple[tuple[object, ...], Bridge] | None = None
+        self.bridges_linked = 0  # times the bridge was made again (tests count them)
         self.last_heartbeat = 0.0
         self.next_town_search = 0.0
         self.town_scan = SocketScan()  # the sockets asked before: a stale one costs no fork
@@ -136,6 +138,7 @@ class Collector:
         self.tracker = AlertTracker(hold=self.settings.alert_hold)
         load_tracker(self.tracker, socket_path)  # what a previous collector left: open, acked
         self.queue_state = load_state(socket_path)  # snoozes and acks outlive the collector
+        self.queue_kept = QueueKept()  # last cycle's items: unchanged ones are not made again
         self.warner = ReservationWarner(self.server_args)  # your pane in a reserved folder
         self.saved_queue = ""
         self.gate = MessageGate()
@@ -308,7 +311,7 @@ class Collector:
 
     def _queue(self, snapshot: Snapshot, now: float) -> Queue:
         """The queue of what needs the person, with their snoozes and acknowledgements."""
-        items = queue_items(snapshot, snapshot.alerts, self.queue_state.first_seen)
+        items = queue_items(snapshot, snapshot.alerts, self.queue_state.first_seen, self.queue_kept)
         mail = snapshot.agent_mail
         # Agent Mail not answering: what was said of its items is kept for when it is back
         keep = ("mail_urgent:", "mail_ack:") if mail is None or mail.state != "ok" else ()
@@ -326,10 +329,19 @@ class Collector:
         projects to 1,000 agents every second was a third of the collector's time."""
         if mail is None or mail.state == "off":
             return None
-        key = (town.root, town.rigs, town.agents, mail, city.root, city.rigs, city.agents)
+        key = (
+            town.root,
+            [(rig.name, rig.path, rig.repo) for rig in town.rigs],
+            [(a.address, a.rig, a.name, a.role) for a in town.agents],
+            mail,
+            city.root,
+            [(rig.name, rig.path, rig.repo) for rig in city.rigs],
+            [(a.address, a.rig, a.name, a.role, a.session) for a in city.agents],
+        )  # what `link` reads: not the agents' states and activity, which move every second
         if self._last_bridge is not None and self._last_bridge[0] == key:
             return self._last_bridge[1]
         bridge = link(town, mail, city)
+        self.bridges_linked += 1
         self._last_bridge = (key, bridge)
         return bridge
 

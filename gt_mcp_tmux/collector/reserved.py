@@ -89,9 +89,17 @@ class ReservationWarner:
     server_args: list[str]
     shown: dict[str, str] = field(default_factory=dict)  # pane id -> note set
     next_read: float = 0.0
+    #: The exclusive reservations of the last Agent Mail reading, and that reading: 2,000
+    #: reservations listed again every second were 2-6 ms a cycle.
+    held: list[Held] = field(default_factory=list)
+    read_of: AgentMail | None = None
+    listed: int = 0  # times the reservations were listed (tests count them)
 
     def update(self, mail: AgentMail | None, now: float, icon: str, color: str) -> None:
-        held = exclusive_reservations(mail)
+        if self.read_of is not mail or mail is None:  # Agent Mail read again: every few seconds
+            self.held, self.read_of = exclusive_reservations(mail), mail
+            self.listed += 1
+        held = self.held
         if not held and not self.shown:
             return
         if held and now < self.next_read:

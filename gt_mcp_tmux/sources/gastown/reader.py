@@ -26,6 +26,7 @@ from gt_mcp_tmux.model import (
     Rig,
     SourceError,
     SourceHealth,
+    TmuxSession,
     from_json,
     to_json,
 )
@@ -45,7 +46,7 @@ from gt_mcp_tmux.sources.gastown.files import (
 )
 from gt_mcp_tmux.sources.gastown.gt_cli import gt_version
 from gt_mcp_tmux.sources.gastown.poll_share import TownShare
-from gt_mcp_tmux.sources.gastown.tmux_server import GtTmuxServer, ServerView
+from gt_mcp_tmux.sources.gastown.tmux_server import GtSession, GtTmuxServer, ServerView
 from gt_mcp_tmux.sources.gastown.town import TownLocation, gastown_socket_path, live_socket_name
 
 #: New events kept for `take_new_events` when the collector does not take them.
@@ -104,6 +105,7 @@ class GasTownReader:
         }
         self._view: ServerView | None = None
         self._agents = AgentMemo()  # agents built from unchanged inputs are not built again
+        self._records: dict[str, tuple[GtSession, TmuxSession]] = {}  # see _session_records
         self._heartbeats: dict[str, Heartbeat] = {}
         self._estop = EstopState()
         self._rigs: list[RigEntry] = []
@@ -403,7 +405,7 @@ class GasTownReader:
             agents=agents,
             rigs=self._merge_rigs(status, rig_pairs, agents),
             convoys=self._current_convoys(now),
-            sessions=[s.record() for s in (view.sessions if view else [])],
+            sessions=self._session_records(view),
             events=list(self._feed),
             estop=self._estop.town,
             estop_rigs=list(self._estop.rigs),
@@ -413,6 +415,17 @@ class GasTownReader:
             errors=errors,
             other_towns=[str(other) for other in self.town.others],
         )
+
+    def _session_records(self, view: ServerView | None) -> list[TmuxSession]:
+        """The sessions as records, an unchanged session's (the same object from the look)
+        the same record as before: the cache compares them by identity first."""
+        records: dict[str, tuple[GtSession, TmuxSession]] = {}
+        for session in view.sessions if view else []:
+            last = self._records.get(session.name)
+            record = last[1] if last is not None and last[0] is session else session.record()
+            records[session.name] = (session, record)
+        self._records = records
+        return [record for _, record in records.values()]
 
     def _current_convoys(self, now: float) -> list[Convoy]:
         if self._shared_convoys is not None:
@@ -446,10 +459,13 @@ class GasTownReader:
         reported = {r.name: r for r in status.rigs} if status else {}
         stopped = set(self._estop.rigs)
         rigs: list[Rig] = []
+        by_rig: dict[str | None, list[Agent]] = {}
+        for agent in agents:  # once, not once a rig: 50 rigs over 1,000 agents
+            by_rig.setdefault(agent.rig, []).append(agent)
         for name, prefix in pairs:
             entry = files.get(name)
             gt = reported.get(name)
-            mine = [a for a in agents if a.rig == name]
+            mine = by_rig.get(name, [])
             rigs.append(
                 Rig(
                     name=name,
