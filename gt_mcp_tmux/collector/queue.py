@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gt_mcp_tmux.collector.alerts import SETTLED_BY, answers
+from gt_mcp_tmux.collector.alerts import answers
 from gt_mcp_tmux.model import (
     QUEUE_SEVERITIES,
     Agent,
@@ -141,7 +141,7 @@ def _alert_items(
     sessions, and the feed when an alert is settled by a later event or names its target
     there); else each alert's item kept or made (`_kept_alert`)."""
     town, city = snapshot.gastown, snapshot.gascity
-    by_feed = any(a.kind == "escalation" or a.id.partition(":")[0] in SETTLED_BY for a in alerts)
+    by_feed = any(a.kind == "escalation" or a.id.partition(":")[0] in FEED_SETTLED for a in alerts)
     inputs = (
         [(a.address, a.session, a.hook_bead) for a in town.agents],
         [(a.address, a.session, a.hook_bead) for a in city.agents],
@@ -264,6 +264,13 @@ def _fleet_agent(snapshot: Snapshot, name: str | None) -> FleetAgent | None:
     return _indexes(snapshot).agents.get(name) if name else None
 
 
+#: The alerts whose answer the queue also looks for in the snapshot's feed (a snapshot made
+#: without the tracker's history, as `collect_once`'s); the tracker closes every kind of
+#: `SETTLED_BY` itself. Session deaths are left out: with one open, the feed (new each event)
+#: would make every alert's item again each cycle.
+FEED_SETTLED = ("merge_failed", "escalation_sent")
+
+
 def _raising_event(snapshot: Snapshot, alert: Alert) -> tuple[list[Event], int] | None:
     """The feed the alert's event is in and its place there (`<type>:<fingerprint>` ids)."""
     kind, _, fingerprint = alert.id.partition(":")
@@ -273,7 +280,7 @@ def _raising_event(snapshot: Snapshot, alert: Alert) -> tuple[list[Event], int] 
 def _settled(snapshot: Snapshot, alert: Alert) -> bool:
     """An event alert a later event in the feed answered (`alerts.SETTLED_BY`); the tracker
     drops those it sees answered, however old, this catches one in the same snapshot."""
-    if alert.id.partition(":")[0] not in SETTLED_BY:
+    if alert.id.partition(":")[0] not in FEED_SETTLED:
         return False  # not an alert that a later event settles (most are not)
     found = _raising_event(snapshot, alert)
     if found is None:
