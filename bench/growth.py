@@ -69,10 +69,28 @@ class Row:
         log = "1 GB" if self.log_mb >= 1024 else f"{self.log_mb} MB"
         return f"{self.agents:>4} agents, {self.sessions:>3} sessions, mail {'up' if self.mail else 'down'}, {log} log"
 
+    @property
+    def key(self) -> str:
+        return f"{self.agents}a_{self.sessions}s_{'up' if self.mail else 'down'}_{self.log_mb}mb"
+
 
 def rows() -> list[Row]:
-    if quick():
-        return [Row(10, 10, False, 1), Row(1000, 200, True, 1), Row(1000, 200, True, 1024)]
+    """The matrix; BENCH_ROWS (say `1000a_200s_up_1mb,10a_10s_down_1mb`) picks rows by key."""
+    picked = [key for key in os.environ.get("BENCH_ROWS", "").split(",") if key]
+    if picked:
+        every = {row.key: row for row in [*full_matrix(), *quick_rows()]}
+        unknown = [key for key in picked if key not in every]
+        if unknown:
+            raise SystemExit(f"growth: no row {', '.join(unknown)} (keys: {', '.join(every)})")
+        return [every[key] for key in picked]
+    return quick_rows() if quick() else full_matrix()
+
+
+def quick_rows() -> list[Row]:
+    return [Row(10, 10, False, 1), Row(1000, 200, True, 1), Row(1000, 200, True, 1024)]
+
+
+def full_matrix() -> list[Row]:
     matrix = [
         Row(agents, sessions, mail, 1)
         for agents in (10, 200, 1000)
@@ -146,6 +164,23 @@ class MailServer:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+def profile(pid: int, row: Row) -> subprocess.Popen[bytes] | None:
+    """With BENCH_SPY=DIR, py-spy samples the collector over the window (DIR/<row>.txt, folded
+    stacks: where its CPU goes). py-spy itself is not a dependency: `pip install py-spy`."""
+    folder = os.environ.get("BENCH_SPY")
+    if not folder:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out = Path(folder) / f"{row.key}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [spy, "record", "-p", str(pid), "-d", f"{seconds():.0f}", "-r", "200"]
+    return subprocess.Popen(
+        [*command, "-f", "raw", "-o", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str, float]:
@@ -223,6 +258,7 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
         proc = psutil.Process(collector.pid)
         before, cpu0, srv0 = read_counts(counts_file), proc.cpu_times(), server.cpu_times()
         started = time.monotonic()
+        spy = profile(collector.pid, row)
         rss_max = 0.0
         while time.monotonic() - started < seconds():
             time.sleep(1)
@@ -230,6 +266,8 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
         time.sleep(1.1)  # the counts file is written once a second
         elapsed = time.monotonic() - started
         after, cpu1, srv1 = read_counts(counts_file), proc.cpu_times(), server.cpu_times()
+        if spy is not None:
+            spy.wait()
         per_minute = 60 / (elapsed - 1.1)
         return {
             "agents": agents,
@@ -278,8 +316,7 @@ def main() -> dict[str, float]:
                     f"{got['pushes']:.0f}/min | Gas Town's server {got['server_cpu']:.1f}% of a "
                     f"core (alone, its panes printing: {got['server_alone']:.1f}%)"
                 )
-                key = f"{row.agents}a_{row.sessions}s_{'up' if row.mail else 'down'}_{row.log_mb}mb"
-                results.update({f"{key}_{name}": value for name, value in got.items()})
+                results.update({f"{row.key}_{name}": value for name, value in got.items()})
         finally:
             if mail is not None:
                 mail.stop()

@@ -110,7 +110,27 @@ def parse_ts(value: object) -> datetime | None:
 
 
 def iso_utc(value: object) -> str | None:
-    """`parse_ts` written back as ISO-8601 UTC with microseconds; unparseable text is kept as is."""
+    """`parse_ts` written back as ISO-8601 UTC with microseconds; unparseable text is kept as is.
+
+    Remembered by value: a reading writes thousands of timestamps (two a reservation), nearly
+    all the same as the last reading's."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        key = (type(value), value)
+        known = _ISO_KNOWN.get(key, _UNKNOWN)
+        if known is _UNKNOWN:
+            if len(_ISO_KNOWN) >= _ISO_MOST:
+                _ISO_KNOWN.clear()
+            known = _ISO_KNOWN[key] = _iso_utc(value)
+        return known  # type: ignore[return-value]
+    return _iso_utc(value)
+
+
+_ISO_KNOWN: dict[tuple[type, object], str | None] = {}
+_ISO_MOST = 50_000
+_UNKNOWN = object()
+
+
+def _iso_utc(value: object) -> str | None:
     moment = parse_ts(value)
     if moment is None:
         return value if isinstance(value, str) and value else None
