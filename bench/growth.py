@@ -11,7 +11,8 @@ window it counts:
 - RSS at the end (goal <= 25 MB; a bare Python measured in the same run beside it)
 - forks a minute: `tmux` processes (before the control client, every tmux call was one: the
   tmux calls a minute are that baseline) and `gt` processes (its status and convoy polls)
-- pushes a minute (the bar's options, sent only on change)
+- pushes a minute (the bar's options, sent only on change) and collection cycles a minute (a
+  big fleet's cycles are spaced to stay within `collector_cpu`: how often the bar follows)
 
     python -m bench growth            # the matrix (a few minutes)
     python -m bench --quick growth    # three rows, short windows
@@ -141,6 +142,7 @@ def read_counts(path: Path) -> dict[str, float]:
         "gt_forks": sum(n for name, n in programs.items() if name not in ("tmux",)),
         "tmux_calls": tmux_forks - data.get("control_connects", 0) + data.get("control_lines", 0),
         "pushes": data.get("pushes", 0),
+        "cycles": data.get("cycles", 0),
     }
 
 
@@ -313,7 +315,8 @@ def main() -> dict[str, float]:
                     f"{'OK' if rss <= 25 else 'OVER'} (bare python {bare:.1f}) | tmux forks "
                     f"{got['tmux_forks']:.0f}/min (tmux calls {got['tmux_calls']:.0f}/min: all "
                     f"forks before) | gt forks {got['gt_forks']:.0f}/min | pushes "
-                    f"{got['pushes']:.0f}/min | Gas Town's server {got['server_cpu']:.1f}% of a "
+                    f"{got['pushes']:.0f}/min | cycles {got['cycles']:.0f}/min (the bar follows"
+                    f" every {60 / max(got['cycles'], 1):.1f} s) | Gas Town's server {got['server_cpu']:.1f}% of a "
                     f"core (alone, its panes printing: {got['server_alone']:.1f}%)"
                 )
                 results.update({f"{row.key}_{name}": value for name, value in got.items()})

@@ -3,7 +3,7 @@
 `python -m bench.probe SOCKET COUNTS_FILE`: an audit hook counts every program the collector
 starts (each one a fork: `tmux`, `gt`, ...), and the control clients' own counts are added: tmux
 processes started for them and command lines they answered. The counts are written to
-COUNTS_FILE as JSON once a second, for the benchmark to read at both ends of its window.
+COUNTS_FILE as JSON once a second, with the pushes and the collection cycles, for the benchmark to read at both ends of its window.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from gt_mcp_tmux.sources.tmux import control
 
 programs: Counter[str] = Counter()
 pushes = [0]
+cycles = [0]
 
 
 def _hook(event: str, args: tuple[object, ...]) -> None:
@@ -43,6 +44,18 @@ def _count_pushes() -> None:
     push.OptionPusher.push = counted  # type: ignore[assignment,method-assign]
 
 
+def _count_cycles() -> None:
+    from gt_mcp_tmux.collector import loop
+
+    real = loop.Collector.cycle
+
+    def counted(self: loop.Collector) -> None:
+        cycles[0] += 1
+        real(self)
+
+    loop.Collector.cycle = counted  # type: ignore[method-assign]
+
+
 def _write(path: str) -> None:
     while True:
         connects, lines = control.counts()
@@ -51,6 +64,7 @@ def _write(path: str) -> None:
             "control_connects": connects,
             "control_lines": lines,
             "pushes": pushes[0],
+            "cycles": cycles[0],
         }
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -63,6 +77,7 @@ def main() -> int:
     socket, counts_file = sys.argv[1], sys.argv[2]
     sys.addaudithook(_hook)
     _count_pushes()
+    _count_cycles()
     threading.Thread(target=_write, args=(counts_file,), daemon=True).start()
     from gt_mcp_tmux.collector.loop import run_collector
 

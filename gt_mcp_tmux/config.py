@@ -83,6 +83,12 @@ class Settings:
         1.0, "tmux sessions, heartbeats, ESTOP, events every N s", minimum=0.5, maximum=10
     )
     mail_interval: float = _opt(5.0, "Agent Mail every N s", minimum=1, maximum=3600)
+    collector_cpu: float = _opt(
+        1.0,
+        "the collector's cycles use at most N% of a core: a big fleet's bar then follows every few seconds (at most 5), not every files_interval; 0 = no limit",
+        minimum=0,
+        maximum=100,
+    )
     city_api_interval: float = _opt(
         3.0,
         "Gas City's supervisor API every N s (without it, gc commands every status_interval)",

@@ -25,6 +25,7 @@ from gt_mcp_tmux import PACKAGE_DIR, __version__
 from gt_mcp_tmux.bridge import link
 from gt_mcp_tmux.collector.alerts import (
     AlertTracker,
+    acks_path,
     load_tracker,
     save_tracker,
     take_ack_requests,
@@ -35,6 +36,7 @@ from gt_mcp_tmux.collector.announce import (
     run_hooks_in_background,
     tell_clients,
 )
+from gt_mcp_tmux.collector.budget import CycleBudget
 from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.cache_text import CacheText
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
@@ -46,6 +48,7 @@ from gt_mcp_tmux.collector.queue import (
     QueueKept,
     load_state,
     queue_items,
+    requests_path,
     save_state,
     take_into,
     take_requests,
@@ -105,6 +108,9 @@ class Collector:
         self.server_args = ["-S", socket_path]
         self.stop = threading.Event()
         self.wake = threading.Event()
+        #: Set by a user's request (SIGUSR1): the next cycle runs without waiting on the budget.
+        self.urgent = threading.Event()
+        self.cycles_run = 0
         #: Bumped when the town is (re)found, so the slow workers run again at once.
         self.town_generation = 0
         self.town_changed = threading.Condition()
@@ -302,7 +308,8 @@ class Collector:
         fired = self.tracker.update(snapshot, events)
         self._acknowledge_requests()
         current = self.tracker.current()
-        self._announce([a for a in fired if a in current], snapshot)
+        still_open = {alert.id for alert in current}  # by id: 1,800 alerts fire at once at start
+        self._announce([a for a in fired if a.id in still_open], snapshot)
         # a client on the agent's session (the town's or the city's) has seen it
         self.tracker.acknowledge(looked_at(current, town) + looked_at(current, city))
         self._save_alerts()
@@ -495,6 +502,30 @@ class Collector:
         return True
 
     # --- the loop -----------------------------------------------------------------------
+    def _wait_for_turn(self, budget: CycleBudget) -> None:
+        """Until the budget lets the next cycle run; sooner (a second after the last) for a
+        user's request (`gt-mcp queue ack`, a jump's acknowledgement, SIGUSR1) or a change of
+        the town's folder (an ESTOP made or removed), looked at every `files_interval`
+        meanwhile: three stats."""
+        folder = self._town_folder_stamp()
+        asked = (requests_path(self.socket_path), acks_path(self.socket_path))
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if self._town_folder_stamp() != folder or any(p.exists() for p in asked):
+                self.urgent.set()
+            due = budget.next_at(urgent=self.urgent.is_set())
+            if now >= due:
+                return
+            self.urgent.wait(min(due - now, self.settings.files_interval))
+
+    def _town_folder_stamp(self) -> int | None:
+        if self.town is None:
+            return None
+        try:
+            return os.stat(self.town.root).st_mtime_ns
+        except OSError:
+            return None
+
     def run(self) -> str:
         """Run until the server dies ('server-gone'), a signal ('stopped') or an update ('update')."""
         self.started = time.time()
@@ -510,17 +541,18 @@ class Collector:
         self._every("agent_mail", lambda: self.settings.mail_interval, self._mail_job)
         self._every("city_api", lambda: self.settings.city_api_interval, self._city_job)
         self._every("city_scan", lambda: 60.0, self._city_scan_job)
-        last_cycle = 0.0
+        # At most one push a second, however often the workers wake us; a big fleet's cycles
+        # within `collector_cpu` of a core (budget.py)
+        budget = CycleBudget(self.settings.collector_cpu / 100)
         while not self.stop.is_set():
             if not self.server_alive():
                 return "server-gone"
             if not self._housekeeping():
                 return "update"
-            # At most one push a second, however often the workers wake us.
-            wait = max(1.0 - (time.monotonic() - last_cycle), 0.0)
-            if wait:
-                self.stop.wait(wait)
-            last_cycle = time.monotonic()
+            budget.share = self.settings.collector_cpu / 100
+            self._wait_for_turn(budget)
+            self.urgent.clear()
+            started, spent = time.monotonic(), time.thread_time()
             try:
                 self.cycle()
             except Exception as err:
@@ -528,6 +560,8 @@ class Collector:
                 import traceback  # only when something went wrong
 
                 self._log(traceback.format_exc(limit=4))
+            budget.ran(started, time.thread_time() - spent)
+            self.cycles_run += 1
             self.wake.wait(self.settings.files_interval)
             self.wake.clear()
         self.warner.clear()
@@ -556,6 +590,7 @@ def run_collector(socket_path: str) -> int:
 
     def on_signal(signum: int, _frame: object) -> None:
         if signum == signal.SIGUSR1:
+            collector.urgent.set()
             collector.wake.set()
             return
         collector.stop.set()

@@ -28,6 +28,7 @@ from gt_mcp_tmux.model import MailAgent, MailMessage, MailProject, Reservation
 from gt_mcp_tmux.sources.agent_mail import http_memo
 from gt_mcp_tmux.sources.agent_mail.http_memo import Memo, Seen
 from gt_mcp_tmux.sources.agent_mail.keepalive import KeepAlive
+from gt_mcp_tmux.sources.agent_mail.liveness import is_loopback
 from gt_mcp_tmux.sources.agent_mail.reading import (
     VARIANT_PYPI,
     VARIANT_RUST,
@@ -88,11 +89,6 @@ class _ViewTooLarge(Exception):
 
 class RpcError(Exception):
     """A JSON-RPC `error` answer (unknown resource, bad project, ...)."""
-
-
-def is_loopback(url: str) -> bool:
-    host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 class HttpMailReader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 from gt_mcp_tmux.sources.http_lite import HttpError, request
@@ -15,6 +16,11 @@ class Liveness:
     latency_ms: float
     error: str | None = None
     refused: bool = False
+
+
+def is_loopback(url: str) -> bool:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def check_liveness(url: str, timeout: float = 0.5) -> Liveness:

@@ -22,8 +22,7 @@ from pathlib import Path
 
 from gt_mcp_tmux.config import Settings
 from gt_mcp_tmux.model import AgentMail, Conflict, MailAgent, MailProject, MailState, Reservation
-from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader, is_loopback
-from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness
+from gt_mcp_tmux.sources.agent_mail.liveness import check_liveness, is_loopback
 from gt_mcp_tmux.sources.agent_mail.locate import find_database
 from gt_mcp_tmux.sources.agent_mail.overlap import overlapping_pairs, rule_for
 from gt_mcp_tmux.sources.agent_mail.reading import MailReader, MailReadError, parse_ts
@@ -265,6 +264,9 @@ def read_agent_mail(
             reader = SqliteMailReader(database, recent_limit=recent_limit)
             via = "sqlite"
         else:
+            # only here: its thread pool, logging and hashlib are ~6 MB the SQLite path never needs
+            from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader
+
             token = resolve_token(url, environ)
             reader = HttpMailReader(
                 url, token, call_timeout=max(0.1, timeout), recent_limit=recent_limit
