@@ -4,8 +4,9 @@ a cache rewritten every second (an agent's activity and the collection time move
 Each case runs two dashboards side by side in panes of one real tmux server (140x45, the same
 cache file, the same machine load): `gt-mcp dashboard` as shipped, and the baseline, the old
 loop kept only here (`python -m bench.dashboard old`: it built and painted every second,
-whatever changed). CPU is the user + system time of each pane's processes over the window
-(psutil), the paints are counted in what each pane wrote (tmux pipe-pane), never timed.
+whatever changed). CPU is the user + system time of each pane's processes (and of the children
+they forked) over the window (psutil); the paints are counted in what each pane wrote (tmux
+pipe-pane), never timed.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def old_loop() -> None:
 
 
 def tree_cpu(pid: int) -> float:
-    """User + system seconds of a process and its descendants so far."""
+    """User + system seconds of a process and its descendants so far, the children they waited
+    for included (the `tmux list-sessions` and `list-panes` each dashboard forks)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -75,7 +77,7 @@ def tree_cpu(pid: int) -> float:
             times = proc.cpu_times()
         except psutil.Error:
             continue
-        total += times.user + times.system
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
