@@ -9,6 +9,7 @@ import sys
 from bench import (
     agent_mail,
     collector,
+    dashboard,
     growth,
     host,
     passthrough,
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "growth": growth.main,
     "agent_mail": agent_mail.main,
     "popup_paint": popup_paint.main,
+    "dashboard": dashboard.main,
     "host": host.main,
     "status_json": status_json.main,
     "publish": publish.main,

@@ -14,6 +14,11 @@ from gt_mcp_tmux.render.ages import ago, span
 from gt_mcp_tmux.render.literal import literal
 
 
+def shown_order(sessions: Sequence[TmuxSession]) -> list[TmuxSession]:
+    """Attached first, then the most recently active: the order the tables list them in."""
+    return sorted(sessions, key=lambda s: (-s.attached, -s.activity, s.name))
+
+
 def sessions_table(
     sessions: Sequence[TmuxSession],
     now: float,
@@ -22,8 +27,8 @@ def sessions_table(
     max_rows: int | None = None,
     with_created: bool = False,
 ) -> Table:
-    """A table of sessions, attached first, then the most recently active."""
-    ordered = sorted(sessions, key=lambda s: (-s.attached, -s.activity, s.name))
+    """A table of sessions in their shown order."""
+    ordered = shown_order(sessions)
     if max_rows is not None:
         ordered = ordered[:max_rows]
     table = Table(box=None, padding=(0, 1, 0, 0), expand=True)

@@ -1,6 +1,14 @@
-"""The live dashboard (Prefix+G, `gt-mcp dashboard`): repaints about once a second from the
-snapshot cache (it never queries Gas Town or Agent Mail itself), plus host health and the user's
-tmux sessions, which it measures itself a few times a minute at most.
+"""The live dashboard (Prefix+G, `gt-mcp dashboard`): the snapshot cache (it never queries Gas
+Town or Agent Mail itself), plus host health and the user's tmux sessions, which it measures
+itself.
+
+It is built and painted again only when what it shows changed: every second it looks at the
+cache file's stamp (one stat) and, every SESSIONS_EVERY s, lists the user's sessions; a new
+stamp, a change in those sessions (not in their activity: it is shown as an age), or a key
+repaints it. With nothing new it repaints every AGES_EVERY (5) s, for its ages (whole seconds, minutes...: `updated 4s ago` may lag by that much) and
+the host's figures, sampled at each build. Rebuilds for new data take at most MOST_SHARE of a
+core (ui/popups.py's Pacer, shared with the scrolling popups). Only the rows that fit are
+rendered (AgentsTable's window): a frame of 1,000 agents costs about what one of 200 does.
 
 Keys: q/Esc quit, r refresh now, Tab/Shift-Tab/←/→ move between panels, ↑/↓ pick an agent,
 Enter jumps to the picked agent's session (jump.py: a popup over the dashboard, or, when the
@@ -24,13 +32,25 @@ from gt_mcp_tmux.render.dashboard_view import DashboardInput, live_frame, once_f
 from gt_mcp_tmux.render.extensions import ExtensionPanel
 from gt_mcp_tmux.render.icons import plain_glyphs
 from gt_mcp_tmux.render.literal import literal
+from gt_mcp_tmux.render.sessions_panel import shown_order
 from gt_mcp_tmux.sources.host import HostSampler
 from gt_mcp_tmux.sources.tmux.sessions import list_sessions, user_server
 from gt_mcp_tmux.ui.jump import socket_of
 from gt_mcp_tmux.ui.keys import KeyReader
+from gt_mcp_tmux.ui.popups import Pacer, file_stamp
 
-REFRESH_EVERY = 1.0
 SESSIONS_EVERY = 3.0
+#: The host's figures are sampled at each build, but not more often (CPU shares need a gap).
+HOST_EVERY = 1.0
+
+
+def sessions_stamp(user: ServerSessions | None) -> object:
+    """What the sessions panel shows of the user's server but its ages: their activity moves
+    every time a pane prints (the dashboard's own pane too) and is shown as an age, ticked."""
+    if user is None:
+        return None
+    shown = [(s.name, s.windows, s.attached) for s in shown_order(user.sessions)]
+    return (user.server, user.running, shown)
 
 
 class Dashboard:
@@ -52,6 +72,7 @@ class Dashboard:
         self._snapshot_stamp: tuple[int, int] | None = None
         self.sampler = HostSampler(None)
         self.host: HostHealth | None = None
+        self._host_at = -HOST_EVERY
         self.user: ServerSessions | None = None
         self._next_sessions = 0.0
         self.focus = "agents"
@@ -76,12 +97,23 @@ class Dashboard:
         fleet = self.snapshot
         socket = (fleet.gastown.socket or fleet.gascity.socket) if fleet else None
         self.sampler.set_socket(socket)  # a city user's agents are on the city's server
-        self.host = self.sampler.sample()
+        now = time.monotonic()
+        if force or now - self._host_at >= HOST_EVERY:
+            self.host, self._host_at = self.sampler.sample(), now
+        self._sessions(force)
+        self._follow_pick()
+
+    def _sessions(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now >= self._next_sessions:
             self.user = list_sessions(user_server())
             self._next_sessions = now + SESSIONS_EVERY
-        self._follow_pick()
+
+    def changed(self) -> object:
+        """A stamp of what may change with no key: the cache file's (one stat) and the user's
+        sessions' (listed when due). The host and the ages tick with the rebuilds."""
+        self._sessions()
+        return (file_stamp(snapshot_file()), sessions_stamp(self.user))
 
     def _sorted_agents(self) -> list[Agent]:
         return by_attention(all_agents(self.snapshot)) if self.snapshot else []
@@ -188,31 +220,32 @@ def run_live(
     from gt_mcp_tmux.ui.frames import dashboard_frame, took_over
 
     board = Dashboard(stale_after, extensions)
-    board.refresh()
     ascii_only = plain_glyphs(console, console.options)
     with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
-        next_refresh = time.monotonic() + REFRESH_EVERY
-        first = popup
+        pace = Pacer(board.changed)
         while True:
-            width, height = console.size  # read afresh each frame: resizes just work
-            now = time.time()
-            live.update(
-                live_frame(board.view(now, keys=True), width, height, ascii_only), refresh=True
-            )
-            if first:
-                first = False
-                took_over(
-                    "dashboard",
-                    frame,
-                    dashboard_frame(board, (width, height), now),
-                    (width, height),
-                )
-            key = keys.read(max(next_refresh - time.monotonic(), 0.0))
-            if key is None:
+            started = time.monotonic()
+            if pace.due():
                 board.refresh()
-                next_refresh = time.monotonic() + REFRESH_EVERY
-            elif key != "resize" and not board.handle(key):
+                width, height = console.size  # read afresh each build: resizes just work
+                now = time.time()
+                view = board.view(now, keys=True)
+                live.update(live_frame(view, width, height, ascii_only), refresh=True)
+                pace.built(started)
+                if popup and pace.builds == 1:
+                    took_over(
+                        "dashboard",
+                        frame,
+                        dashboard_frame(board, (width, height), now),
+                        (width, height),
+                    )
+            key = keys.read(pace.wait())
+            if key is None:
+                pace.look()
+                continue
+            if key != "resize" and not board.handle(key):
                 return
+            pace.asked()  # focus, pick, message or size: painted at once
             if board.jump_to is not None:
                 agent, board.jump_to = board.jump_to, None
                 if jump_to_agent(board, agent, jump_mode, popup):

@@ -40,6 +40,46 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     return (info.st_mtime_ns, info.st_size)
 
 
+class Pacer:
+    """When a live view is built and painted again: its data changed (`changed()`, a stamp looked
+    at every CHANGE_CHECK s when no key comes), something asked (`asked()`: a key), or its ages
+    tick (every `ages_every` s after the last build); but rebuilds for new data never take more
+    than MOST_SHARE of a core. `builds` counts them."""
+
+    def __init__(
+        self, changed: Callable[[], object] | None = None, ages_every: float = AGES_EVERY
+    ) -> None:
+        self.changed = changed
+        self.ages_every = ages_every
+        self.stamp = changed() if changed else None
+        self.next_build = 0.0
+        self.earliest = 0.0  # no rebuild for new data before this
+        self.builds = 0
+
+    def due(self) -> bool:
+        return time.monotonic() >= self.next_build
+
+    def built(self, started: float) -> None:
+        """After a build and its paint that began at `started` (time.monotonic())."""
+        self.builds += 1
+        self.earliest = started + (time.monotonic() - started) / MOST_SHARE
+        self.next_build = max(started + self.ages_every, self.earliest)
+
+    def wait(self) -> float:
+        """How long to wait for a key before looking again."""
+        return min(max(self.next_build - time.monotonic(), 0.05), CHANGE_CHECK)
+
+    def look(self) -> None:
+        """No key came: a new stamp makes the next build due as soon as the cap allows."""
+        if self.changed is not None:
+            latest = self.changed()
+            if latest != self.stamp:
+                self.stamp, self.next_build = latest, self.earliest
+
+    def asked(self) -> None:
+        self.next_build = 0.0
+
+
 def run_scrolling(
     console: Console,
     build: Callable[[], RenderableType],
@@ -57,15 +97,12 @@ def run_scrolling(
     size)`: after the first paint (a popup saves its frame for next time)."""
     offset = 0
     with KeyReader() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
-        next_build = 0.0
-        stamp = changed() if changed else None
+        pace = Pacer(changed, refresh_every)
         view = Scrolled(Text(""), 0, Text(hint, style="dim"))
-        first = True
         dirty = True
-        earliest = 0.0  # no rebuild before this: at most MOST_SHARE of a core on rebuilds
         while True:
-            now = time.monotonic()
-            built = now >= next_build
+            started = time.monotonic()
+            built = pace.due()
             if built:
                 view = Scrolled(build(), offset, Text(hint, style="dim"))
                 dirty = True
@@ -75,17 +112,12 @@ def run_scrolling(
                 offset = view.offset  # clamped by the render
                 dirty = False
             if built:
-                earliest = now + (time.monotonic() - now) / MOST_SHARE
-                next_build = max(now + refresh_every, earliest)
-                if first and on_first is not None:
+                pace.built(started)
+                if pace.builds == 1 and on_first is not None:
                     on_first(view.renderable, console.size)
-                first = False
-            key = keys.read(min(max(next_build - time.monotonic(), 0.05), CHANGE_CHECK))
+            key = keys.read(pace.wait())
             if key is None:
-                if changed is not None:
-                    latest = changed()
-                    if latest != stamp:
-                        stamp, next_build = latest, earliest
+                pace.look()
                 continue
             dirty = True
             if key == "resize":
@@ -93,7 +125,7 @@ def run_scrolling(
             if key in CLOSE_KEYS:
                 return
             if key in ("r", "R"):
-                next_build = 0.0
+                pace.asked()
             elif key in SCROLL:
                 offset += SCROLL[key]
             elif key in PAGE:
