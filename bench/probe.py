@@ -70,7 +70,24 @@ def _write(path: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
         os.replace(tmp, path)
+        _dump_memory()
         time.sleep(1)
+
+
+def _dump_memory() -> None:
+    """With PYTHONTRACEMALLOC=1 and BENCH_MEMORY=FILE: where the memory is, by line."""
+    target = os.environ.get("BENCH_MEMORY")
+    if not target:
+        return
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return
+    stats = tracemalloc.take_snapshot().statistics("lineno")
+    total = sum(stat.size for stat in stats)
+    lines = [f"total {total / 2**20:.1f} MB"] + [str(stat) for stat in stats[:40]]
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 def main() -> int:

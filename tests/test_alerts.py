@@ -87,6 +87,23 @@ def test_each_state_kind() -> None:
     assert kinds(tracker.current())[0] == "estop"  # most urgent first
 
 
+def test_two_agents_overlapping_reservations_are_one_alert_and_a_new_pair_another() -> None:
+    tracker = AlertTracker(hold=1)
+    overlaps = [Conflict("proj", f"src/m{n}/*", "Blue", f"src/m{n}/a.py", "Red") for n in range(40)]
+    overlaps.append(Conflict("proj", "docs/x.md", "Red", "docs/*", "Blue"))  # the pair reversed
+    fired = tracker.update(snap(0, mail=AgentMail("u", "ok", conflicts=overlaps)), [])
+    assert [a.id for a in fired] == ["conflict:proj:Blue:Red"]
+    assert fired[0].message == (
+        "reservation conflict in proj: Blue src/m0/* vs Red src/m0/a.py (+40 more between them)"
+    )
+    again = [*overlaps, Conflict("proj", "lib/*", "Green", "lib/b.py", "Blue")]
+    fired = tracker.update(snap(1, mail=AgentMail("u", "ok", conflicts=again)), [])
+    assert [(a.id, a.message) for a in fired] == [
+        ("conflict:proj:Blue:Green", "reservation conflict in proj: Green lib/* vs Blue lib/b.py")
+    ]
+    assert len(tracker.current()) == 2
+
+
 def test_agent_mail_down_only_after_it_was_up() -> None:
     tracker = AlertTracker(hold=1)
     assert tracker.update(snap(0, mail=AgentMail("u", "down")), []) == []  # never up: no alarm

@@ -19,6 +19,7 @@ from gt_mcp_tmux.model import (
     AgentMail,
     Alert,
     AlertKind,
+    Conflict,
     Event,
     Snapshot,
     from_json,
@@ -156,12 +157,22 @@ def state_conditions(snapshot: Snapshot, with_conflicts: bool = True) -> dict[st
 
 
 def conflict_conditions(mail: AgentMail, now: float) -> dict[str, Alert]:
-    """One alert per reservation conflict Agent Mail's reading shows, by id."""
-    found: dict[str, Alert] = {}
+    """One alert per two agents whose reservations conflict in a project, by id
+    (`conflict:<project>:<agent>:<agent>`, the names in order): what to do is the same for all
+    their overlaps (one of them releases), and a fleet with thousands of overlapping
+    reservations gets tens of alerts, not thousands. The message names their first overlap and
+    how many more there are; a new pair is a new alert."""
+    pairs: dict[str, list[Conflict]] = {}
     for c in mail.conflicts:
-        alert_id = f"conflict:{c.project}:{c.agent_a}:{c.path_a}:{c.agent_b}:{c.path_b}"
+        first, second = sorted((c.agent_a, c.agent_b))
+        pairs.setdefault(f"conflict:{c.project}:{first}:{second}", []).append(c)
+    found: dict[str, Alert] = {}
+    for alert_id, overlaps in pairs.items():
+        c = overlaps[0]
+        more = f" (+{len(overlaps) - 1} more between them)" if len(overlaps) > 1 else ""
         message = (
-            f"reservation conflict in {c.project}: {c.agent_a} {c.path_a} vs {c.agent_b} {c.path_b}"
+            f"reservation conflict in {c.project}: {c.agent_a} {c.path_a} vs {c.agent_b}"
+            f" {c.path_b}{more}"
         )
         found[alert_id] = Alert(alert_id, "conflict", message, now)
     return found
