@@ -85,7 +85,7 @@ class Settings:
     mail_interval: float = _opt(5.0, "Agent Mail every N s", minimum=1, maximum=3600)
     collector_cpu: float = _opt(
         1.0,
-        "the collector's cycles use at most N% of a core: a big fleet's bar then follows every few seconds (at most 5), not every files_interval; 0 = no limit",
+        "the collector uses at most N% of a core: a big fleet's bar then follows every few seconds (at most 10), not every files_interval; 0 = no limit",
         minimum=0,
         maximum=100,
     )

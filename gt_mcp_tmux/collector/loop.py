@@ -36,7 +36,7 @@ from gt_mcp_tmux.collector.announce import (
     run_hooks_in_background,
     tell_clients,
 )
-from gt_mcp_tmux.collector.budget import CycleBudget
+from gt_mcp_tmux.collector.budget import MOST_GAP, CycleBudget
 from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.cache_text import CacheText
 from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
@@ -111,6 +111,7 @@ class Collector:
         #: Set by a user's request (SIGUSR1): the next cycle runs without waiting on the budget.
         self.urgent = threading.Event()
         self.cycles_run = 0
+        self.cpu_before = time.process_time()  # the process's CPU when the last cycle ended
         #: Bumped when the town is (re)found, so the slow workers run again at once.
         self.town_generation = 0
         self.town_changed = threading.Condition()
@@ -550,9 +551,10 @@ class Collector:
             if not self._housekeeping():
                 return "update"
             budget.share = self.settings.collector_cpu / 100
+            budget.most = min(MOST_GAP, self.settings.stale_after / 3)
             self._wait_for_turn(budget)
             self.urgent.clear()
-            started, spent = time.monotonic(), time.thread_time()
+            started = time.monotonic()
             try:
                 self.cycle()
             except Exception as err:
@@ -560,7 +562,8 @@ class Collector:
                 import traceback  # only when something went wrong
 
                 self._log(traceback.format_exc(limit=4))
-            budget.ran(started, time.thread_time() - spent)
+            spent, self.cpu_before = time.process_time() - self.cpu_before, time.process_time()
+            budget.ran(started, spent)  # this cycle and the workers' work since the last one
             self.cycles_run += 1
             self.wake.wait(self.settings.files_interval)
             self.wake.clear()
