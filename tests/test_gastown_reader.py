@@ -27,6 +27,7 @@ from tests.townkit import (
     status_sessions,
     zombie_children,
 )
+from tests.waiting import retry_until
 
 pytestmark = pytest.mark.integration
 
@@ -207,6 +208,12 @@ def test_agent_back_at_a_shell_prompt_is_not_running(
 ) -> None:
     gt_server.start({"gt-furiosa": {"GT_PROCESS_NAMES": "claude,node"}}, command="sh")
     gt_server.start({"gt-crew-max": {"GT_PROCESS_NAMES": "sleep"}})
+
+    def started() -> bool:  # a loaded machine shows the shell for a moment before it execs
+        shown = gt_server.run("list-panes", "-a", "-F", "#{pane_current_command}").stdout
+        return "sleep" in shown.split()
+
+    assert retry_until(started, 10), "the crew's pane never ran sleep"
     reader = reader_for(town)
     reader.refresh_cheap(time.time())
     reader.refresh_status(fast=False)

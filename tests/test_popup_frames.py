@@ -261,6 +261,27 @@ def test_a_renderer_past_its_time_is_killed(tmp_path: Path, tmux: TmuxServer) ->
         os.kill(pid, 0)
 
 
+def test_a_costly_renderer_waits_longer_for_the_next(tmp_path: Path, tmux: TmuxServer) -> None:
+    """The renderers stay within their share of a core: a run's CPU, measured when it is
+    reaped, sets the pause before the next (cost / SHARE, at most MOST_EVERY)."""
+    import subprocess
+
+    from gt_mcp_tmux.collector import frames_trigger
+
+    trigger = FrameTrigger(tmux.out("display", "-p", "#{socket_path}"))
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    trigger.process = subprocess.Popen([sys.executable, "-c", burn])
+    trigger.started_at = started = time.monotonic()
+    while trigger.process is not None:
+        trigger.offer(False, time.monotonic())
+        time.sleep(0.05)
+    assert trigger.cost >= 0.3
+    wanted = min(trigger.cost / frames_trigger.SHARE, frames_trigger.MOST_EVERY)
+    assert trigger.next_at >= started + wanted > started + frames_trigger.EVERY
+    trigger.offer(True, time.monotonic())  # changed, a client or not: not before its turn
+    assert trigger.process is None and trigger.starts == 0
+
+
 def test_hostile_text_in_a_frame_is_shown_not_run(
     tmux: TmuxServer, screen: Screen, tmp_path: Path, isolated_home: Path
 ) -> None:

@@ -2,8 +2,8 @@
 
 The collector's loop imports no rich, so it renders nothing itself: when the cache changed and a
 client is attached, it starts one short-lived renderer (`python -m gt_mcp_tmux.ui.frames` with
-the clients' sizes), at most every `EVERY` seconds, one at a time, killed (its process group)
-past `LIMIT` seconds. Nothing changed, or no client: no process, and no tmux call.
+the clients' sizes), at most every `EVERY` seconds and within `SHARE` of a core, one at a time,
+killed (its process group) past `LIMIT` seconds. Nothing changed, or no client: no process, and no tmux call.
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ from gt_mcp_tmux.sources.tmux.runner import run_tmux
 #: At most one renderer this often (s): a popup opened in between shows the frame it has (which
 #: says when its data is from: `as of 14:03:07`), and repaints it at once when the data moved
 #: on; each popup also keeps its own first screen as the frame for next time. A renderer run is
-#: mostly Python importing rich (about 0.2-0.6 s of CPU): every 30 s is 1-2% of a core at worst.
+#: mostly Python importing rich (about 0.2-0.6 s of CPU): every 30 s would be 1-2% of a core,
+#: so the pause after a run is also its CPU over `SHARE`.
 EVERY = 30.0
+#: The share of one core the renderers may take together (0.4 s of CPU: a run every 80 s).
+SHARE = 0.005
+#: The longest pause the share may ask for (a slow machine's frames are still this fresh).
+MOST_EVERY = 120.0
 #: A renderer still running after this long is killed.
 LIMIT = 30.0
 #: Frames for at most this many client sizes.
@@ -40,16 +45,19 @@ class FrameTrigger:
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.starts = 0  # renderers started (the tests and the bench count them)
+        self.cost = 0.0  # CPU seconds of the last renderer run, itself and its children
 
     def offer(self, changed: bool, now: float) -> None:
         """`changed`: the cache was rewritten with other content; `now`: time.monotonic()."""
         self.pending = self.pending or changed
         if self.process is not None:
-            if self.process.poll() is None:
+            if not self._reaped():
                 if now - self.started_at > LIMIT:
                     self.stop()
                 return
             self.process = None
+            # a costly run (a slow machine, a big fleet) waits longer for the next
+            self.next_at = max(self.next_at, self.started_at + min(self.cost / SHARE, MOST_EVERY))
         if not self.pending or now < self.next_at:
             return
         self.next_at = now + self.every
@@ -83,6 +91,22 @@ class FrameTrigger:
             return
         self.started_at = now
         self.starts += 1
+
+    def _reaped(self) -> bool:
+        """The renderer has ended (reaped here, to learn its CPU: `cost`)."""
+        assert self.process is not None
+        if self.process.returncode is not None:
+            return True
+        try:
+            pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            self.process.returncode = self.process.returncode or 0
+            return True
+        if pid == 0:
+            return False
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        self.cost = usage.ru_utime + usage.ru_stime
+        return True
 
     def stop(self) -> None:
         """Kill a renderer still running (and whatever it started)."""
