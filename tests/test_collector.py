@@ -21,7 +21,7 @@ import pytest
 from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
 from gt_mcp_tmux.collector.control import collector_status, state_path
 from tests.harness import PROJECT, Screen, TmuxServer
-from tests.townkit import StandinTown
+from tests.townkit import StandinTown, standin_gt_processes
 from tests.waiting import retry_until
 
 pytestmark = pytest.mark.integration
@@ -189,11 +189,10 @@ def test_hung_gt_is_killed_and_marked(
         assert "!convoys slow" in shown
         assert "6/" in server.option("@gtmcp_gastown")  # sessions still counted meanwhile
         time.sleep(0.5)
-        hung = [
+        hung = [  # this town's: another test's may still be hanging
             p
-            for p in psutil.process_iter(["cmdline"])
-            if any(a.endswith("standin/gt.py") for a in (p.info["cmdline"] or []))
-            and p.status() != psutil.STATUS_ZOMBIE
+            for p in map(psutil.Process, standin_gt_processes(town))
+            if p.status() != psutil.STATUS_ZOMBIE
         ]
         # each hung gt lives at most gt_timeout (1 s) before its process group is killed
         _gone, alive = psutil.wait_procs(hung, timeout=3)
@@ -555,3 +554,37 @@ def server_key_of(path: str) -> str:
     from gt_mcp_tmux.private_files import server_key
 
     return server_key(path)
+
+
+def test_a_tmux_restarted_while_gt_hangs_gets_a_collector_at_once(
+    town: StandinTown, gas_town_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old server's collector, still waiting on a hung `gt` when its server dies, holds the
+    socket's lock: the new server's collector takes it over (the old one is told to stop) and
+    the bar shows the fleet, instead of staying blank with no collector."""
+    town.hang("status", 60)
+    town.hang("status-fast", 60)
+    town.hang("convoy_list", 60)
+    with plugin_server(town, monkeypatch) as server:
+        old = option_when(server, "@_gtmcp-collector-pid", str.isdigit)
+        option_when(server, "@gtmcp_gastown", lambda v: "/" in v)
+        time.sleep(1)  # its gt calls are under way, hung
+        server.kill()
+
+        def restarted() -> bool:  # the old server may still be going for a moment
+            made = server.run("-f", "/dev/null", "new-session", "-d", "-s", "main", check=False)
+            return made.returncode == 0
+
+        assert retry_until(restarted, 10)
+        server.run("set", "-g", "@gtmcp-python", sys.executable)
+        server.run("set", "-g", "status-right", "#{gtmcp_status}")
+        server.load_plugin()
+        new = option_when(server, "@_gtmcp-collector-pid", lambda v: v.isdigit() and v != old)
+        assert new.isdigit() and new != old, "the new server got no collector"
+        shown = option_when(server, "@gtmcp_gastown", lambda v: "/" in v)
+        assert shown
+        assert not psutil.pid_exists(int(old)) or psutil.Process(int(old)).status() == "zombie"
+        assert collector_status(socket_path(server)).pid == int(new)
+    for pid in standin_gt_processes(town):  # the new collector's own hung calls
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

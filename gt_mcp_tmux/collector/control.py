@@ -63,12 +63,52 @@ def take_lock(socket_path: str, patience: float = 0.0, create: bool = True) -> i
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
+            if _still_the_lock_file(fd, socket_path):
+                return fd
+            os.close(fd)  # a gone server's collector removed it meanwhile: the new file's
+            fd = os.open(lock_path(socket_path), os.O_RDWR | os.O_CREAT, 0o600)
+            continue
         except OSError:
             if time.monotonic() >= deadline:
                 os.close(fd)
                 return None
             time.sleep(0.05)
+
+
+def _still_the_lock_file(fd: int, socket_path: str) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(lock_path(socket_path)).st_ino
+    except OSError:
+        return False
+
+
+#: How long a collector of a server that is gone has to let go of the lock once told to stop.
+STALE_PATIENCE = 5.0
+
+
+def take_over_stale(socket_path: str, server_pid: int | None) -> int | None:
+    """The lock, from a collector whose tmux server is gone: a tmux restarted on the same socket
+    while the old server's collector still waits on a `gt` call (its loop exits only after).
+    It is told to stop (SIGTERM), and killed if it has not let go within STALE_PATIENCE s.
+    None when the holder serves this server (or a live one), or is no collector of ours."""
+    state = read_state(socket_path)
+    holder, served = state.get("pid"), state.get("server_pid")
+    if (
+        server_pid is None
+        or not isinstance(holder, int)
+        or not isinstance(served, int)
+        or served == server_pid  # one server on a socket: another pid is a gone one's (it
+        # may still be exiting)
+        or not _is_collector(holder)
+    ):
+        return None
+    for signum, patience in ((signal.SIGTERM, STALE_PATIENCE), (signal.SIGKILL, 2.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(holder, signum)
+        fd = take_lock(socket_path, patience=patience)
+        if fd is not None:
+            return fd
+    return None
 
 
 def _is_collector(pid: object) -> bool:

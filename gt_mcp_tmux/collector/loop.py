@@ -39,7 +39,14 @@ from gt_mcp_tmux.collector.announce import (
 from gt_mcp_tmux.collector.budget import MOST_GAP, CycleBudget
 from gt_mcp_tmux.collector.cache import cache_content, snapshot_path, write_snapshot
 from gt_mcp_tmux.collector.cache_text import CacheText
-from gt_mcp_tmux.collector.control import forget_server, log_path, state_path, take_lock
+from gt_mcp_tmux.collector.control import (
+    forget_server,
+    log_path,
+    read_state,
+    state_path,
+    take_lock,
+    take_over_stale,
+)
 from gt_mcp_tmux.collector.frames_trigger import FrameTrigger
 from gt_mcp_tmux.collector.gastown_server_status import append_to_sessions
 from gt_mcp_tmux.collector.looking import joined, looked_at, watched_elsewhere
@@ -476,6 +483,7 @@ class Collector:
             "version": __version__,
             "started": self.started,
             "socket": self.socket_path,
+            "server_pid": self.server_pid,
             "town_root": str(self.town.root) if self.town else None,
             "city_root": str(self.city.root) if self.city else None,
             "last_error": self.last_error,
@@ -587,9 +595,12 @@ def server_pid_of(socket_path: str) -> int | None:
 def run_collector(socket_path: str) -> int:
     """Entry point of `gt-mcp collector run`: singleton per server, exits with the server."""
     fd = take_lock(socket_path, patience=0.5)
+    server_pid = server_pid_of(socket_path)
+    if fd is None:
+        fd = take_over_stale(socket_path, server_pid)  # the old server's, on this socket
     if fd is None:
         return 0  # one runs already: that is the point of the lock
-    collector = Collector(socket_path, server_pid_of(socket_path))
+    collector = Collector(socket_path, server_pid)
 
     def on_signal(signum: int, _frame: object) -> None:
         if signum == signal.SIGUSR1:
@@ -616,10 +627,12 @@ def run_collector(socket_path: str) -> int:
         collector._log(
             f"collector exiting: {reason}" + (f" ({stopped} gt calls stopped)" if stopped else "")
         )
-        with contextlib.suppress(OSError):
-            state_path(socket_path).unlink()
-        if reason == "server-gone":  # its cache, log and lock serve nobody now
-            forget_server(socket_path)
+        # unless a collector of a new server on this socket has taken over (take_over_stale)
+        if read_state(socket_path).get("pid") in (None, os.getpid()):
+            with contextlib.suppress(OSError):
+                state_path(socket_path).unlink()
+            if reason == "server-gone":  # its cache, log and lock serve nobody now
+                forget_server(socket_path)
         os.close(fd)
     if reason == "update":
         os.execv(sys.executable, [sys.executable, "-m", "gt_mcp_tmux", "collector", "run"])
