@@ -158,3 +158,18 @@ def test_one_bad_option_leaves_the_others_in_force(tmp_path: Path) -> None:
     assert settings.icon_gastown == "GT" and settings.status_interval == 30
     assert len(errors) == 2 and any("status_interval" in e for e in errors)
     assert any("unknown option 'no_such'" in e for e in errors)
+
+
+def test_a_bad_value_keeps_the_one_in_force_not_the_default() -> None:
+    """The collector re-reads its options every 10 s: a typo in one keeps its value in force."""
+    from gt_mcp_tmux.collector.loop import keep_good_values
+
+    good, errors = load_settings(tmux_values={"collector_cpu": "0"}, strict=False)
+    assert good.collector_cpu == 0 and not errors
+    typo = {"collector_cpu": "lots", "full_status_interval": "x", "status_interval": "45"}
+    bad, errors = load_settings(tmux_values=typo, strict=False)
+    assert len(errors) == 2 and bad.collector_cpu == 1.0  # the layer below: the default
+    kept = keep_good_values(bad, good, errors)
+    assert kept.collector_cpu == 0  # the last good value
+    assert kept.full_status_interval == good.full_status_interval
+    assert kept.status_interval == 45  # a good value next to them is taken

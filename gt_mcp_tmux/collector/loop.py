@@ -498,6 +498,10 @@ class Collector:
         if now >= self.next_settings_read:
             self.next_settings_read = now + 10
             settings, errors = self._load_settings()
+            settings = keep_good_values(settings, self.settings, errors)
+            for problem in errors:
+                if problem not in self.config_errors:
+                    self._log(f"config: {problem}")
             if settings != self.settings or errors != self.config_errors:
                 self.settings, self.config_errors = settings, errors
                 self.pusher.shown.clear()
@@ -577,6 +581,19 @@ class Collector:
             self.wake.clear()
         self.warner.clear()
         return "stopped"
+
+
+def keep_good_values(new: Settings, last: Settings, errors: list[str]) -> Settings:
+    """`new`, but an option whose value is bad now keeps the one in force (`last`), not the
+    default: `set -g @gtmcp-collector-cpu lots` after `0` leaves it at 0."""
+    import dataclasses
+
+    bad = {
+        f.name: getattr(last, f.name)
+        for f in dataclasses.fields(Settings)
+        if any(re.search(rf"(?:^|\s){f.name}:", problem) for problem in errors)
+    }
+    return replace(new, **bad) if bad else new
 
 
 def server_pid_of(socket_path: str) -> int | None:
