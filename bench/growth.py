@@ -20,6 +20,7 @@ window it counts:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -240,7 +241,7 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp / "collector.err").open("wb"),
         start_new_session=True,
     )
     stop = threading.Event()
@@ -248,11 +249,16 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
         deadline = time.monotonic() + 60
         while f"/{agents}" not in tmux(user, "show", "-gqv", "@gtmcp_gastown"):
             if time.monotonic() > deadline or collector.poll() is not None:
-                raise SystemExit(f"growth: the collector never showed {row.label}")
+                raise SystemExit(
+                    f"growth: the collector never showed {row.label.strip()}"
+                    f" (bar: {tmux(user, 'show', '-gqv', '@gtmcp_gastown')!r}){why(tmp)}"
+                )
             time.sleep(0.2)
         while mail is not None and not tmux(user, "show", "-gqv", "@gtmcp_mail"):
             if time.monotonic() > deadline:
-                raise SystemExit(f"growth: Agent Mail never showed on the bar: {row.label}")
+                raise SystemExit(
+                    f"growth: Agent Mail never showed on the bar: {row.label.strip()}{why(tmp)}"
+                )
             time.sleep(0.2)
         time.sleep(3)  # the first full status, convoys and mail are in
 
@@ -299,7 +305,22 @@ def run_row(row: Row, base: Path, mail: MailServer | None, gt: Path) -> dict[str
         tmux(outer, "kill-server")
         tmux(user, "kill-server")
         gastown.kill()
+        for name in (user, outer, town.socket):  # tmux 3.3a leaves them: they slow town searches
+            with contextlib.suppress(OSError):
+                (Path(socket_path).parent / name).unlink()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def why(row_dir: Path) -> str:
+    """The collector's own last words (its stderr, its log), for a row that failed."""
+    said = []
+    for name in ("collector.err", "run/gastown-mcp"):
+        path = row_dir / name
+        files = sorted(path.glob("collector-*.log")) if path.is_dir() else [path]
+        for found in files:
+            with contextlib.suppress(OSError):
+                said += found.read_text(errors="replace").splitlines()[-6:]
+    return ("; the collector said: " + " | ".join(said)) if said else ""
 
 
 def verdict(value: float, goal: float, unit: str) -> str:

@@ -37,7 +37,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(self, deadline)
 
     monkeypatch.setattr(SqliteMailReader, "read", counted)
-    mail_reader._KEPT.clear()
+    mail_reader.forget_kept()
     return made
 
 

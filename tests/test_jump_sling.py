@@ -238,6 +238,44 @@ def test_sling_with_arguments_is_plain_passthrough(town: StandinTown) -> None:
     assert calls == [["sling", "gt-abc12", "gastown"]]
 
 
+def test_prefix_a_on_an_agent_without_a_session_says_so_and_leaves_the_pane_alone(
+    town: StandinTown,
+    gas_town: TmuxServer,
+    tmux: TmuxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Enter on a stopped agent: one plain line in the popup (no error class), any key closes
+    it, and the user's pane is as it was (not left showing tmux's failure text)."""
+    from gt_mcp_tmux.collector.cache import write_snapshot
+    from gt_mcp_tmux.collector.once import collect_once
+    from gt_mcp_tmux.config import load_settings
+
+    saved = tmp_path / "snapshot.json"
+    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
+    write_snapshot(collect_once(load_settings()[0]), saved)
+    tmux.run("set-environment", "-g", "GT_MCP_SNAPSHOT", str(saved))
+    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
+    tmux.load_plugin()
+    view = Screen(tmux, width=140, height=40)
+    try:
+        view.wait_for(lambda t: bool(t.strip()))
+        view.keys("C-b", "a")
+        view.wait_for(lambda t: "jump to" in t and "gastown/nux" in t, timeout=20)
+        view.keys("-l", "nux")
+        view.wait_for(lambda t: "1/7" in t)
+        view.keys("Enter")
+        text = view.wait_for(lambda t: "any key closes" in t, timeout=20)
+        assert "gastown/nux has no live session to jump to" in text
+        assert "Error" not in text
+        view.keys("x")
+        view.wait_for(lambda t: "any key closes" not in t)
+        assert tmux.out("display-message", "-p", "-t", "main", "#{pane_in_mode}") == "0"
+        assert "returned" not in view.text()
+    finally:
+        view.close()
+
+
 def test_prefix_a_picks_an_agent_and_opens_it(
     town: StandinTown,
     gas_town: TmuxServer,

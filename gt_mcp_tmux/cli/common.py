@@ -79,14 +79,16 @@ def in_popup(body: Callable[[], None]) -> int:
     except Exception as err:
         if os.environ.get("GT_MCP_DEBUG"):
             raise
-        message = f"gt-mcp: {type(err).__name__}: {err}"
-        sys.stdout.write("\n" + " ".join(message.split()) + "\n(any key closes)")
+        # our own one-line errors say what is wrong as they are; anything else names its kind
+        what = str(err) if isinstance(err, ConfigError) else f"{type(err).__name__}: {err}"
+        sys.stdout.write("\n" + " ".join(f"gt-mcp: {what}".split()) + "\n(any key closes)")
         sys.stdout.flush()
         if interactive():
             from gt_mcp_tmux.ui.keys import KeyReader
 
             with KeyReader() as keys:
                 keys.read(None)
+            return 0  # seen and closed: a failure status would make tmux show the command line
         return 1
 
 

@@ -201,6 +201,11 @@ class _Kept:
 _KEPT: dict[tuple[str, int], _Kept] = {}
 
 
+def forget_kept() -> None:
+    """Read every database afresh next time (benchmarks time real reads)."""
+    _KEPT.clear()
+
+
 def _next_expiry(projects: Sequence[MailProject]) -> datetime | None:
     """When the first active reservation expires: the reading is no longer true from then."""
     ends = [parse_ts(r.expires_ts) for p in projects for r in p.reservations]
