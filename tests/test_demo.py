@@ -24,6 +24,7 @@ from gt_mcp_tmux.collector.cache import snapshot_path
 from gt_mcp_tmux.demo.fleet import OPENING, Fleet
 from gt_mcp_tmux.demo.state import VIEWER_SOCKET, load_state, state_path
 from gt_mcp_tmux.demo.viewer import tmux_quote, viewer_config
+from tests.townkit import StandinTown
 from tests.waiting import retry_until
 
 GT_MCP = [sys.executable, "-m", "gt_mcp_tmux"]
@@ -97,6 +98,29 @@ def test_convoys_progress_land_and_leave_the_open_list(tmp_path: Path) -> None:
     for kind in ("sling", "done", "merged", "merge_failed", "session_death", "escalation_sent"):
         assert kind in events, kind
     assert subjects[:2] == [f"Convoy landed: {c['title']}" for c in first]  # the mayor is told
+
+
+def test_a_landed_convoy_is_closed_when_gt_is_asked_about_it(
+    tmp_path: Path, town: StandinTown
+) -> None:
+    """The collector asks `gt convoy status <id> --json` of a convoy that left the list: the
+    demo's gt says `closed` for a landed one (so the bar's count lands it, not keeps it open)."""
+    from gt_mcp_tmux.demo.town_layout import write_answer
+    from gt_mcp_tmux.sources.gastown.convoys import read_convoy_status
+
+    fleet = Fleet(tmp_path / "gt", "gt-abc123")
+    first = [c["id"] for c in fleet.convoys_document()]
+    for _ in range(80):
+        fleet.step()
+    folder = town.data / "convoy_status"
+    folder.mkdir()
+    for ident, document in fleet.convoy_status_documents().items():
+        write_answer(folder, ident, document)
+    for ident in first:
+        convoy = read_convoy_status(town.root, ident, 20)
+        assert not isinstance(convoy, Exception) and getattr(convoy, "status", None) == "closed"
+    still = fleet.convoys_document()[0]["id"]
+    assert getattr(read_convoy_status(town.root, still, 20), "status", None) == "open"
 
 
 def test_the_overseers_nudge_gets_a_stuck_polecat_going(tmp_path: Path) -> None:

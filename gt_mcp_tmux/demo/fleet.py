@@ -580,6 +580,20 @@ class Fleet:
             },
         }
 
+    def convoy_status_documents(self) -> dict[str, dict[str, Any]]:
+        """`gt convoy status <id> --json` of every convoy: a landed one is `closed` (the
+        collector asks for those that left the list, and lands them)."""
+        return {
+            convoy.id: {
+                "id": convoy.id,
+                "title": convoy.title,
+                "status": "closed" if convoy.landed else "open",
+                "completed": convoy.completed,
+                "total": len(convoy.beads),
+            }
+            for convoy in self.convoys
+        }
+
     def convoys_document(self) -> list[dict[str, Any]]:
         """`gt convoy list --json`: the open convoys (landed ones leave the list)."""
         return [

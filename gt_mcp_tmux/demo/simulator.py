@@ -69,6 +69,10 @@ class TownWriter:
         write_answer(answers, "status", status)
         write_answer(answers, "status-fast", status)
         write_answer(answers, "convoy_list", self.fleet.convoys_document())
+        statuses = answers / "convoy_status"
+        statuses.mkdir(exist_ok=True)
+        for ident, document in self.fleet.convoy_status_documents().items():
+            write_answer(statuses, ident, document)
         write_answer(answers, "ready", self.fleet.ready_document())
         beats = self.fleet.heartbeats()
         for agent in self.fleet.agents:

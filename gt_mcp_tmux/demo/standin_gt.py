@@ -7,7 +7,8 @@ delivers: the message goes to `nudges.jsonl`, which the demo shows in the agent'
 
 Answer files are named by the command's words: `status.json` (`gt status --json`),
 `status-fast.json` (`... --fast`), `convoy_list.json`, `ready.json`, `sling.txt`, `rig_list.txt`
-(plain text), ... Beside one, `<key>.exit` holds an exit code, `<key>.sleep` seconds to hang first,
+(plain text), ...; a command naming one thing (`gt convoy status <id>`) is answered from
+`<key>/<id>.json` first. Beside one, `<key>.exit` holds an exit code, `<key>.sleep` seconds to hang first,
 `<key>.stderr` noise for stderr. A few `standin-*` commands help test the passthrough itself.
 Writers replace answer files atomically (see `demo.town_layout.write_answer`), so a reader never
 sees half a file.
@@ -95,8 +96,9 @@ def main(argv: list[str]) -> int:
                 sys.stderr.write(extra.read_text())
     code_file = data / (key + ".exit")
     code = int(code_file.read_text()) if code_file.exists() else 0
-    for suffix in (".json", ".txt"):
-        answer = data / (key + suffix)
+    words = [a for a in argv if not a.startswith("-")]
+    by_name = [data / key / f"{words[2]}.json"] if len(words) > 2 and "/" not in words[2] else []
+    for answer in [*by_name, data / f"{key}.json", data / f"{key}.txt"]:
         if answer.exists():
             sys.stdout.write(answer.read_text())
             return code
