@@ -24,8 +24,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-#: A cache younger than this serves the commands; an older one means one collection.
-FRESH_WITHIN = 10.0
+#: A cache younger than this serves the commands; an older one means one collection. Above the
+#: longest pause between the collector's cycles (10 s, collector/budget.py) and its rewrite of
+#: an unchanged cache (`REWRITE_EVERY`), so a big fleet's cache still counts as fresh.
+FRESH_WITHIN = 20.0
+#: The collector rewrites a cache whose content did not change this often (its time fresh).
+REWRITE_EVERY = 10.0
 #: How a cache written as printed begins: these two keys, in this order, first.
 _HEAD = '{\n  "collected_at": '
 _VERSION = ',\n  "version": '

@@ -72,7 +72,7 @@ from gt_mcp_tmux.model import (
     Snapshot,
     SourceHealth,
 )
-from gt_mcp_tmux.private_files import write_private
+from gt_mcp_tmux.private_files import REWRITE_EVERY, write_private
 from gt_mcp_tmux.proc import stop_all_children
 from gt_mcp_tmux.render.status_line import escape_for_message, render_status, stale_marker
 from gt_mcp_tmux.sources.agent_mail.reader import read_agent_mail
@@ -417,7 +417,7 @@ class Collector:
             self.last_heartbeat = now
         content = cache_content(snapshot)  # the records themselves, compared: no serialising
         changed = content != self.last_cache_content
-        if changed or now - self.last_cache_write >= 5:
+        if changed or now - self.last_cache_write >= REWRITE_EVERY:
             write_snapshot(snapshot, snapshot_path(self.socket_path), self.cache_text)
             self.last_cache_content, self.last_cache_write = content, now
         self.frames.offer(changed, time.monotonic())  # the popups' first frames, when due
