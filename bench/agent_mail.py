@@ -381,7 +381,7 @@ def one_variant(variant: str, mix: Mix, http_runs: int, sqlite_runs: int) -> dic
             over_http = Settings(agent_mail_url=server.url, agent_mail_db="http")
             http_memo.forget()
             whole = read_agent_mail(over_http, timeout=300)  # as the commands read, in full
-            for _ in range(3):  # until every count is known
+            for _ in range(12):  # until every count is known (a loaded machine needs more)
                 if not whole.withheld:
                     break
                 whole = read_agent_mail(over_http, timeout=300)
