@@ -1,5 +1,7 @@
 """Run every benchmark: `python -m bench` (from the project root, in the installed venv);
-`python -m bench --quick` (or `--quick NAME ...`) runs the growth matrix's short form."""
+`python -m bench NAME ...` some of them; `--quick` makes each shorter where it can (the growth
+matrix's three rows, shorter windows). A benchmark that fails says why in one line and the others
+still run; the exit status is then 1."""
 
 from __future__ import annotations
 
@@ -43,5 +45,16 @@ if __name__ == "__main__":
     unknown = [name for name in chosen if name not in BENCHMARKS]
     if unknown:
         sys.exit(f"bench: no benchmark {unknown[0]!r}; there are: {', '.join(BENCHMARKS)}")
+    failed: list[str] = []
     for name in chosen:
-        BENCHMARKS[name]()
+        try:
+            BENCHMARKS[name]()
+        except SystemExit as stop:
+            if stop.code not in (None, 0):
+                failed.append(name)
+                print(f"\n== bench {name}: FAILED: {stop.code}", flush=True)
+        except Exception as err:  # one benchmark's failure must not hide the others' figures
+            failed.append(name)
+            print(f"\n== bench {name}: FAILED: {type(err).__name__}: {err}", flush=True)
+    if failed:
+        sys.exit(f"bench: {len(failed)} of {len(chosen)} failed: {', '.join(failed)}")
