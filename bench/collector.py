@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.common import report
+from bench.common import report, verdict
 from gt_mcp_tmux.config import load_settings
 from tests.townkit import big_status, install_standin_gt, make_town
 
@@ -133,9 +133,11 @@ def main() -> dict[str, float]:
             python_rss = _bare_python_rss()
             figures["collector CPU"] = (
                 f"{share:.2f}% of a core over {SECONDS:g}s with {agents} agents (goal <= 1%)"
+                f" {verdict(share, 1.0, '%')}"
             )
             figures["collector RSS"] = (
-                f"{rss:.1f} MB (a bare python: {python_rss:.1f} MB, {rss / python_rss:.1f}x; goal <= 20 MB)"
+                f"{rss:.1f} MB (a bare python: {python_rss:.1f} MB, {rss / python_rss:.1f}x;"
+                f" goal <= 25 MB) {verdict(rss, 25.0, ' MB')}"
             )
             results.update(cpu_percent=share, rss_mb=rss)
 

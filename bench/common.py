@@ -28,6 +28,13 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def verdict(value: float, goal: float, unit: str) -> str:
+    """`OK`, or by how much the goal is missed."""
+    if value <= goal:
+        return "OK"
+    return f"OVER by {value - goal:.2f}{unit} ({value / goal:.1f}x the goal)"
+
+
 def report(name: str, figures: dict[str, str]) -> None:
     print(f"\n== {name}")
     width = max(len(key) for key in figures)

@@ -157,6 +157,10 @@ def one_case(agents: int, rewritten: bool, seconds: float, tmp: Path) -> dict[st
     return figures
 
 
+def paints(count: float) -> str:
+    return f"{count:.0f} paint" + ("" if round(count) == 1 else "s")
+
+
 def main() -> dict[str, float]:
     seconds = 8.0 if os.environ.get("BENCH_QUICK") else 20.0
     results: dict[str, float] = {}
@@ -171,8 +175,8 @@ def main() -> dict[str, float]:
                 )
                 ratio = f["old cpu"] / f["new cpu"] if f["new cpu"] else float("inf")
                 lines[case] = (
-                    f"{f['new cpu']:.1f}% of a core, {f['new paints']:.0f} paints; "
-                    f"old loop {f['old cpu']:.1f}%, {f['old paints']:.0f} paints: "
+                    f"{f['new cpu']:.1f}% of a core, {paints(f['new paints'])}; "
+                    f"old loop {f['old cpu']:.1f}%, {paints(f['old paints'])}: "
                     f"{ratio:.1f}x less"
                 )
                 key = f"{agents}_{'rewritten' if rewritten else 'unchanged'}"

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.common import report
+from bench.common import report, verdict
 from gt_mcp_tmux.demo.town_layout import event_line
 from tests.townkit import GasTownServer, big_status, install_standin_gt, make_town, status_sessions
 
@@ -321,13 +321,6 @@ def why(row_dir: Path) -> str:
             with contextlib.suppress(OSError):
                 said += found.read_text(errors="replace").splitlines()[-6:]
     return ("; the collector said: " + " | ".join(said)) if said else ""
-
-
-def verdict(value: float, goal: float, unit: str) -> str:
-    """`OK`, or by how much the goal is missed."""
-    if value <= goal:
-        return "OK"
-    return f"OVER by {value - goal:.2f}{unit} ({value / goal:.1f}x the goal)"
 
 
 def with_timeout_stop(proc: subprocess.Popen[bytes]) -> None:
