@@ -107,6 +107,14 @@ def test_failures_are_marked_not_hidden(kind: FailureKind, word: str) -> None:
     assert shown.startswith("GT 3/4") and shown.endswith(word)
 
 
+@pytest.mark.parametrize(("kind", "word"), [("timeout", "!tmux slow"), ("down", "!tmux down")])
+def test_gas_towns_own_server_failing_is_named(kind: FailureKind, word: str) -> None:
+    shown = visible(
+        render_status(snap(town(errors=[SourceError("tmux", kind, "x")])), PLAIN).gastown
+    )
+    assert shown.endswith(word)
+
+
 def test_no_town() -> None:
     assert visible(render_status(snap(GasTown()), PLAIN).gastown) == "GT no town"
 

@@ -210,8 +210,8 @@ def _worst_failure(town: GasTown) -> str | None:
     word = _FAILURE_WORDS[error.kind]
     if error.source == "convoys":
         word = word.replace("gt ", "convoys ")
-    elif error.source == "tmux" and error.kind == "timeout":
-        word = "tmux slow"
+    elif error.source == "tmux" and error.kind in ("timeout", "down"):
+        word = "tmux slow" if error.kind == "timeout" else "tmux down"  # Gas Town's server
     return f"!{word}"
 
 
