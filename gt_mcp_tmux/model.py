@@ -476,6 +476,9 @@ class CollectorStatus:
     last_refresh: float | None = None
     last_error: str | None = None
     sources: list[SourceHealth] = field(default_factory=list)
+    #: Seconds between its cycles now: 1 for a small town, more for a big fleet held within
+    #: `collector_cpu` (None: not said, an older collector).
+    cycle_every: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

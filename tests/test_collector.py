@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
+from gt_mcp_tmux.collector.cache import frames_dir, read_snapshot, snapshot_path
 from gt_mcp_tmux.collector.control import collector_status, state_path
 from tests.harness import PROJECT, Screen, TmuxServer
 from tests.townkit import StandinTown, standin_gt_processes
@@ -542,8 +542,12 @@ def test_stop_all_and_a_dead_servers_files_are_removed(
         assert not any(collectors_for(p) for p in paths)
         first.load_plugin()  # a new one for the first server only
         assert retry_until(lambda: collectors_for(paths[0]))
+        frames = frames_dir(snapshot_path(paths[0]))
+        frames.mkdir(mode=0o700, exist_ok=True)
+        (frames / "quick-80x24.ansi").write_text("a frame")
         first.kill()  # its collector exits and removes what it kept for that server
         assert retry_until(lambda: not snapshot_path(paths[0]).exists())
+        assert retry_until(lambda: not frames.exists()), "its popups' frames are left"
     leftovers = [
         p.name for p in runtime_dir().iterdir() if "collector" in p.name or "snapshot" in p.name
     ]

@@ -371,3 +371,13 @@ def test_the_collector_table_leaves_out_sources_that_never_ran() -> None:
     assert "gt_status" not in rows and "convoys" not in rows
     ran_only = plain(collector_table(COLLECTOR, NOW), 80)
     assert "not used" not in ran_only and "gt_status" in ran_only
+
+
+def test_the_collector_table_says_when_a_big_fleet_slows_its_cycles() -> None:
+    from dataclasses import replace
+
+    from gt_mcp_tmux.render.collector_view import collector_table
+
+    assert "cycles every" not in plain(collector_table(replace(COLLECTOR, cycle_every=1), NOW), 80)
+    slowed = " ".join(plain(collector_table(replace(COLLECTOR, cycle_every=8), NOW), 80).split())
+    assert "cycles every 8 s: a big fleet, held within collector_cpu" in slowed

@@ -33,7 +33,8 @@ def log_path(socket_path: str) -> Path:
 
 
 def forget_server(socket_path: str) -> None:
-    """Remove what was kept for a tmux server that is gone: snapshot, acks, state, log, lock."""
+    """Remove what was kept for a tmux server that is gone: snapshot, acks, state, log, lock,
+    the popups' frames."""
     from gt_mcp_tmux.collector.alerts import acks_path, tracker_path
 
     for path in (
@@ -47,6 +48,11 @@ def forget_server(socket_path: str) -> None:
     ):
         with contextlib.suppress(OSError):
             path.unlink()
+    import shutil
+
+    from gt_mcp_tmux.collector.cache import frames_dir
+
+    shutil.rmtree(frames_dir(snapshot_path(socket_path)), ignore_errors=True)  # its popups' frames
 
 
 def take_lock(socket_path: str, patience: float = 0.0, create: bool = True) -> int | None:
@@ -154,6 +160,7 @@ def collector_status(socket_path: str | None = None) -> CollectorStatus:
     version = state.get("version")
     started = state.get("started")
     error = state.get("last_error")
+    every = state.get("cycle_every")
     return CollectorStatus(
         running=running,
         pid=pid if isinstance(pid, int) else None,
@@ -163,6 +170,7 @@ def collector_status(socket_path: str | None = None) -> CollectorStatus:
         last_refresh=snapshot.collected_at if snapshot else None,
         last_error=error if isinstance(error, str) else None,
         sources=snapshot.sources if snapshot else [],
+        cycle_every=float(every) if running and isinstance(every, int | float) else None,
     )
 
 

@@ -118,6 +118,7 @@ class Collector:
         #: Set by a user's request (SIGUSR1): the next cycle runs without waiting on the budget.
         self.urgent = threading.Event()
         self.cycles_run = 0
+        self.cycle_every = 1  # seconds between cycles, as the budget sets them (whole seconds)
         self.cpu_before = time.process_time()  # the process's CPU when the last cycle ended
         #: Bumped when the town is (re)found, so the slow workers run again at once.
         self.town_generation = 0
@@ -484,6 +485,7 @@ class Collector:
             "started": self.started,
             "socket": self.socket_path,
             "server_pid": self.server_pid,
+            "cycle_every": self.cycle_every,
             "town_root": str(self.town.root) if self.town else None,
             "city_root": str(self.city.root) if self.city else None,
             "last_error": self.last_error,
@@ -576,6 +578,10 @@ class Collector:
                 self._log(traceback.format_exc(limit=4))
             spent, self.cpu_before = time.process_time() - self.cpu_before, time.process_time()
             budget.ran(started, spent)  # this cycle and the workers' work since the last one
+            every = round(budget.gap())
+            if every != self.cycle_every:  # `gt-mcp collector status` says it
+                self.cycle_every = every
+                self._write_state()
             self.cycles_run += 1
             self.wake.wait(self.settings.files_interval)
             self.wake.clear()

@@ -24,6 +24,12 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
         head.append(
             f"  pid {status.pid}  v{status.version}  refreshed {ago(status.last_refresh, now)}"
         )
+        if status.cycle_every is not None and status.cycle_every > 1.5:
+            head.append(
+                f"\ncycles every {status.cycle_every:.0f} s: a big fleet, held within"
+                " collector_cpu (set it higher, or 0, for a faster bar)",
+                style="dim",
+            )
     else:
         head.append("○ collector not running", style="bold red")
         head.append("  start it with `gt-mcp collector start` (inside tmux) or reload tmux")
