@@ -82,3 +82,13 @@ def test_a_user_signal_does_not_wait(collector: Collector) -> None:
     collector.urgent.set()  # what SIGUSR1 does
     waiting.join(MOST_GAP - 1.0)
     assert not waiting.is_alive()
+
+
+def test_an_alert_holds_as_many_seconds_when_cycles_are_further_apart() -> None:
+    from gt_mcp_tmux.collector.loop import held_cycles
+
+    assert held_cycles(2, 1.0) == 2  # a small town: two looks a second apart
+    assert held_cycles(2, 1.2) == 2
+    assert held_cycles(2, 2.0) == held_cycles(2, 2.7) == held_cycles(2, 10.0) == 1
+    assert held_cycles(3, 1.5) == 2
+    assert held_cycles(1, 1.0) == 1

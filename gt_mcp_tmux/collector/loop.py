@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import signal
@@ -578,6 +579,8 @@ class Collector:
                 self._log(traceback.format_exc(limit=4))
             spent, self.cpu_before = time.process_time() - self.cpu_before, time.process_time()
             budget.ran(started, spent)  # this cycle and the workers' work since the last one
+            # `alert_hold` cycles of a second: slower cycles (a big fleet's) hold as long, not longer
+            self.tracker.hold = held_cycles(self.settings.alert_hold, budget.gap())
             every = round(budget.gap())
             if every != self.cycle_every:  # `gt-mcp collector status` says it
                 self.cycle_every = every
@@ -587,6 +590,12 @@ class Collector:
             self.wake.clear()
         self.warner.clear()
         return "stopped"
+
+
+def held_cycles(alert_hold: int, gap: float) -> int:
+    """How many cycles `gap` seconds apart a condition must hold: `alert_hold` seconds' worth
+    (the option counts cycles of a second), at least one."""
+    return max(1, math.ceil(alert_hold / max(gap, 1.0) - 1e-9))
 
 
 def keep_good_values(new: Settings, last: Settings, errors: list[str]) -> Settings:
