@@ -58,6 +58,18 @@ class Fleet:
         )
         return int(sent["deliveries"][0]["payload"]["id"])
 
+    def reserve(self, name: str, pattern: str, reason: str) -> None:
+        """An exclusive reservation for an hour, through the server's own tool."""
+        self.server.tool(
+            "file_reservation_paths",
+            project_key=self.key,
+            agent_name=name,
+            paths=[pattern],
+            ttl_seconds=3600,
+            exclusive=True,
+            reason=reason,
+        )
+
     def mark(self, tool: str, name: str, message_id: int) -> None:
         self.server.tool(tool, project_key=self.key, agent_name=name, message_id=message_id)
 
@@ -139,15 +151,7 @@ def test_a_refresh_asks_again_only_what_may_have_changed(fleet: Fleet) -> None:
     assert now[NAMES[2]][:3] == (2, 0, 1)
     assert asked == 2
 
-    fleet.server.tool(
-        "file_reservation_paths",
-        project_key=fleet.key,
-        agent_name=NAMES[2],
-        paths=["src/*.py"],
-        ttl_seconds=3600,
-        exclusive=True,
-        reason="incremental",
-    )
+    fleet.reserve(NAMES[2], "src/*.py", "incremental")
     refresh(fleet, reservation_reads=1)  # the new reservation is there (as SQLite has it)
     refresh(fleet, reservation_reads=0)
 

@@ -73,15 +73,7 @@ def test_an_unchanged_database_is_not_read_again_and_a_change_is_seen(
 def test_a_reservation_expiring_makes_the_next_refresh_read_again(
     fleet: Fleet, reads: list[str]
 ) -> None:
-    fleet.server.tool(
-        "file_reservation_paths",
-        project_key=fleet.key,
-        agent_name=NAMES[1],
-        paths=["src/unchanged.py"],
-        ttl_seconds=3600,
-        exclusive=True,
-        reason="held for the test",
-    )
+    fleet.reserve(NAMES[1], "src/unchanged.py", "held for the test")
     settled(fleet)
     held = read(fleet)
     assert read(fleet) is held and len(reads) == 1

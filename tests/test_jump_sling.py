@@ -238,15 +238,10 @@ def test_sling_with_arguments_is_plain_passthrough(town: StandinTown) -> None:
     assert calls == [["sling", "gt-abc12", "gastown"]]
 
 
-def test_prefix_a_on_an_agent_without_a_session_says_so_and_leaves_the_pane_alone(
-    town: StandinTown,
-    gas_town: TmuxServer,
-    tmux: TmuxServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Enter on a stopped agent: one plain line in the popup (no error class), any key closes
-    it, and the user's pane is as it was (not left showing tmux's failure text)."""
+def picker_screen(
+    town: StandinTown, tmux: TmuxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Screen:
+    """A real client of the user's server, the plugin loaded on a snapshot of the town."""
     from gt_mcp_tmux.collector.cache import write_snapshot
     from gt_mcp_tmux.collector.once import collect_once
     from gt_mcp_tmux.config import load_settings
@@ -257,7 +252,19 @@ def test_prefix_a_on_an_agent_without_a_session_says_so_and_leaves_the_pane_alon
     tmux.run("set-environment", "-g", "GT_MCP_SNAPSHOT", str(saved))
     tmux.run("set", "-g", "@gtmcp-python", sys.executable)
     tmux.load_plugin()
-    view = Screen(tmux, width=140, height=40)
+    return Screen(tmux, width=140, height=40)
+
+
+def test_prefix_a_on_an_agent_without_a_session_says_so_and_leaves_the_pane_alone(
+    town: StandinTown,
+    gas_town: TmuxServer,
+    tmux: TmuxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Enter on a stopped agent: one plain line in the popup (no error class), any key closes
+    it, and the user's pane is as it was (not left showing tmux's failure text)."""
+    view = picker_screen(town, tmux, tmp_path, monkeypatch)
     try:
         view.wait_for(lambda t: bool(t.strip()))
         view.keys("C-b", "a")
@@ -284,21 +291,13 @@ def test_prefix_a_picks_an_agent_and_opens_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The whole key path: Prefix+a, type to filter, Enter; the picker closes, the agent opens."""
-    from gt_mcp_tmux.collector.cache import write_snapshot
-    from gt_mcp_tmux.collector.once import collect_once
-    from gt_mcp_tmux.config import load_settings
-
-    saved = tmp_path / "snapshot.json"
-    monkeypatch.setenv("GT_TOWN_ROOT", str(town.root))
-    write_snapshot(collect_once(load_settings()[0]), saved)
-    tmux.run("set-environment", "-g", "GT_MCP_SNAPSHOT", str(saved))
-    tmux.run("set", "-g", "@gtmcp-python", sys.executable)
-    tmux.load_plugin()
-    view = Screen(tmux, width=140, height=40)
+    view = picker_screen(town, tmux, tmp_path, monkeypatch)
     try:
         view.wait_for(lambda t: bool(t.strip()))
         view.keys("C-b", "a")
-        text = view.wait_for(lambda t: "jump to" in t and "gastown/furiosa" in t, timeout=20)
+        text = view.wait_for(  # a loaded machine may show the list half drawn for a moment
+            lambda t: "jump to" in t and "gastown/furiosa" in t and "gastown/nux" in t, timeout=20
+        )
         assert text.index("gastown/nux") < text.index("gastown/furiosa")  # most urgent first
         view.keys("-l", "furi")
         view.wait_for(lambda t: "1/7" in t)
