@@ -348,7 +348,8 @@ def main() -> dict[str, float]:
                 cpu, rss = got["cpu"], got["rss"]
                 figures[row.label] = (
                     f"CPU {cpu:.2f}% {verdict(cpu, 1.0, '%')} (its children: frames renderer"
-                    f" and gt, {got['children_cpu']:.2f}%) | RSS {rss:.1f} MB"
+                    f" and gt, {got['children_cpu']:.2f}%: a renderer run is ~0.5 s of CPU, at"
+                    f" most every 80-120 s, so a row sees one or none) | RSS {rss:.1f} MB"
                     f" {verdict(rss, 25.0, ' MB')} (bare python {bare:.1f}) | tmux forks "
                     f"{got['tmux_forks']:.0f}/min (tmux calls {got['tmux_calls']:.0f}/min: all "
                     f"forks before) | gt forks {got['gt_forks']:.0f}/min | pushes "

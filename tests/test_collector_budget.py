@@ -46,6 +46,7 @@ def waits(collector: Collector, budget: CycleBudget) -> threading.Thread:
 def collector(tmux: TmuxServer, town: StandinTown) -> Collector:
     made = Collector(tmux.out("display-message", "-p", "#{socket_path}"), None)
     made.town = TownLocation(town.root, "test")
+    made.folder_seen = made._town_folder_stamp()  # as the last cycle began
     return made
 
 
@@ -73,6 +74,17 @@ def test_what_must_not_wait_runs_a_second_after_the_last_cycle(
     waiting.join(MOST_GAP - 1.0)
     assert not waiting.is_alive(), f"the {what} waited for the budget"
     assert collector.urgent.is_set()
+
+
+def test_an_estop_made_during_the_last_cycle_does_not_wait_either(
+    collector: Collector, town: StandinTown
+) -> None:
+    """Made after the cycle began (its files already read), before the pause: seen too."""
+    time.sleep(0.01)  # a later mtime than the cycle's start, on any filesystem clock
+    (town.root / "ESTOP").write_text("stop everything\n")
+    waiting = waits(collector, costly(time.monotonic()))
+    waiting.join(MOST_GAP - 1.0)
+    assert not waiting.is_alive(), "the ESTOP made during the cycle waited for the budget"
 
 
 def test_a_user_signal_does_not_wait(collector: Collector) -> None:

@@ -380,4 +380,4 @@ def test_the_collector_table_says_when_a_big_fleet_slows_its_cycles() -> None:
 
     assert "cycles every" not in plain(collector_table(replace(COLLECTOR, cycle_every=1), NOW), 80)
     slowed = " ".join(plain(collector_table(replace(COLLECTOR, cycle_every=8), NOW), 80).split())
-    assert "cycles every 8 s: a big fleet, held within collector_cpu" in slowed
+    assert "cycles every 8 s, to stay within collector_cpu" in slowed

@@ -119,6 +119,7 @@ class Collector:
         #: Set by a user's request (SIGUSR1): the next cycle runs without waiting on the budget.
         self.urgent = threading.Event()
         self.cycles_run = 0
+        self.folder_seen: int | None = None  # the town folder's mtime as the last cycle began
         self.cycle_every = 1  # seconds between cycles, as the budget sets them (whole seconds)
         self.cpu_before = time.process_time()  # the process's CPU when the last cycle ended
         #: Bumped when the town is (re)found, so the slow workers run again at once.
@@ -523,11 +524,11 @@ class Collector:
         user's request (`gt-mcp queue ack`, a jump's acknowledgement, SIGUSR1) or a change of
         the town's folder (an ESTOP made or removed), looked at every `files_interval`
         meanwhile: three stats."""
-        folder = self._town_folder_stamp()
         asked = (requests_path(self.socket_path), acks_path(self.socket_path))
         while not self.stop.is_set():
             now = time.monotonic()
-            if self._town_folder_stamp() != folder or any(p.exists() for p in asked):
+            # against the folder as the last cycle began: an ESTOP made during it counts
+            if self._town_folder_stamp() != self.folder_seen or any(p.exists() for p in asked):
                 self.urgent.set()
             due = budget.next_at(urgent=self.urgent.is_set())
             if now >= due:
@@ -570,6 +571,7 @@ class Collector:
             self._wait_for_turn(budget)
             self.urgent.clear()
             started = time.monotonic()
+            self.folder_seen = self._town_folder_stamp()  # what this cycle reads, or older
             try:
                 self.cycle()
             except Exception as err:

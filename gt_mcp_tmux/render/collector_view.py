@@ -26,8 +26,8 @@ def collector_table(status: CollectorStatus, now: float | None = None) -> Render
         )
         if status.cycle_every is not None and status.cycle_every > 1.5:
             head.append(
-                f"\ncycles every {status.cycle_every:.0f} s: a big fleet, held within"
-                " collector_cpu (set it higher, or 0, for a faster bar)",
+                f"\ncycles every {status.cycle_every:.0f} s, to stay within collector_cpu"
+                " (a big fleet, or a busy machine: set it higher, or 0, for a faster bar)",
                 style="dim",
             )
     else:
