@@ -367,7 +367,38 @@ def main() -> dict[str, float]:
         " no tmux fork when nothing changed)",
         figures,
     )
+    for line in why_missed(results):
+        print(f"  why: {line}")
     return results
+
+
+def why_missed(results: dict[str, float]) -> list[str]:
+    """Why a goal was missed, for the rows that missed it (what the README says at length)."""
+    rows = {key.removesuffix("_rss") for key in results if key.endswith("_rss")}
+    cpu_over = [r for r in rows if results[f"{r}_cpu"] > 1.0]
+    rss_over = [r for r in rows if results[f"{r}_rss"] > 25.0]
+    said = []
+    if cpu_over:
+        slowest = [r for r in cpu_over if results[f"{r}_cycles"] <= 60 / 9.5]
+        said.append(
+            f"CPU over in {', '.join(sorted(cpu_over))}: "
+            + (
+                "the budget's longest pause (10 s) is reached, a cycle there costing more than"
+                " 1% of 10 s (every agent merged, judged and written); the bar is kept within"
+                " 10 s rather than the share (collector_cpu higher: a faster bar, more CPU)"
+                if len(slowest) == len(cpu_over)
+                else "some cycles are not yet at the longest pause: a busy machine, or work in"
+                " the collector's threads between cycles (gt's answers parsed, Agent Mail read)"
+            )
+        )
+    if rss_over:
+        said.append(
+            f"RSS over in {', '.join(sorted(rss_over))}: the imports and sqlite3 (~11 MB over a"
+            " bare Python), the records (agents, 2,000 reservations, ~1,640 conflicts) and the"
+            " cache's kept texts (~3-4 MB at 1,000 agents, kept so that an unchanged record is"
+            " not written again: the CPU figure needs them)"
+        )
+    return said
 
 
 if __name__ == "__main__":
