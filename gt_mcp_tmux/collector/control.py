@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 from gt_mcp_tmux import PLUGIN_DIR
-from gt_mcp_tmux.collector.cache import read_snapshot, snapshot_path
+from gt_mcp_tmux.collector.cache import frames_dir, read_snapshot, snapshot_path
 from gt_mcp_tmux.model import CollectorStatus
 from gt_mcp_tmux.private_files import current_server_socket, runtime_dir, server_key
 from gt_mcp_tmux.sources.tmux.runner import run_tmux
@@ -48,11 +49,7 @@ def forget_server(socket_path: str) -> None:
     ):
         with contextlib.suppress(OSError):
             path.unlink()
-    import shutil
-
-    from gt_mcp_tmux.collector.cache import frames_dir
-
-    shutil.rmtree(frames_dir(snapshot_path(socket_path)), ignore_errors=True)  # its popups' frames
+    shutil.rmtree(frames_dir(snapshot_path(socket_path)), ignore_errors=True)
 
 
 def take_lock(socket_path: str, patience: float = 0.0, create: bool = True) -> int | None:
@@ -61,8 +58,9 @@ def take_lock(socket_path: str, patience: float = 0.0, create: bool = True) -> i
     `patience` retries for that long, so a status probe holding the lock for an instant does not
     make a starting collector give up.
     """
+    flags = os.O_RDWR | (os.O_CREAT if create else 0)
     try:
-        fd = os.open(lock_path(socket_path), os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+        fd = os.open(lock_path(socket_path), flags, 0o600)
     except FileNotFoundError:
         return -1  # no lock file: nobody holds it (and a mere look creates none)
     deadline = time.monotonic() + patience
@@ -72,7 +70,7 @@ def take_lock(socket_path: str, patience: float = 0.0, create: bool = True) -> i
             if _still_the_lock_file(fd, socket_path):
                 return fd
             os.close(fd)  # a gone server's collector removed it meanwhile: the new file's
-            fd = os.open(lock_path(socket_path), os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(lock_path(socket_path), flags, 0o600)
             continue
         except OSError:
             if time.monotonic() >= deadline:

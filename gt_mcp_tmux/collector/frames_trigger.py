@@ -2,8 +2,9 @@
 
 The collector's loop imports no rich, so it renders nothing itself: when the cache changed and a
 client is attached, it starts one short-lived renderer (`python -m gt_mcp_tmux.ui.frames` with
-the clients' sizes), at most every `EVERY` seconds and within `SHARE` of a core, one at a time,
-killed (its process group) past `LIMIT` seconds. Nothing changed, or no client: no process, and no tmux call.
+the clients' sizes), at most every `EVERY` seconds and within `SHARE` of a core, one at a
+time, killed (its process group) past `LIMIT` seconds. Nothing changed, or no client: no
+process, and no tmux call.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class FrameTrigger:
             return
         self.started_at = now
         self.starts += 1
+        self.cost = 0.0  # learnt when it is reaped here (not when someone else waited for it)
 
     def _reaped(self) -> bool:
         """The renderer has ended (reaped here, to learn its CPU: `cost`)."""

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from gt_mcp_tmux import PACKAGE_DIR, __version__
@@ -118,7 +118,6 @@ class Collector:
         self.wake = threading.Event()
         #: Set by a user's request (SIGUSR1): the next cycle runs without waiting on the budget.
         self.urgent = threading.Event()
-        self.cycles_run = 0
         self.folder_seen: int | None = None  # the town folder's mtime as the last cycle began
         self.cycle_every = 1  # seconds between cycles, as the budget sets them (whole seconds)
         self.cpu_before = time.process_time()  # the process's CPU when the last cycle ended
@@ -587,7 +586,6 @@ class Collector:
             if every != self.cycle_every:  # `gt-mcp collector status` says it
                 self.cycle_every = every
                 self._write_state()
-            self.cycles_run += 1
             self.wake.wait(self.settings.files_interval)
             self.wake.clear()
         self.warner.clear()
@@ -603,11 +601,9 @@ def held_cycles(alert_hold: int, gap: float) -> int:
 def keep_good_values(new: Settings, last: Settings, errors: list[str]) -> Settings:
     """`new`, but an option whose value is bad now keeps the one in force (`last`), not the
     default: `set -g @gtmcp-collector-cpu lots` after `0` leaves it at 0."""
-    import dataclasses
-
     bad = {
         f.name: getattr(last, f.name)
-        for f in dataclasses.fields(Settings)
+        for f in fields(Settings)
         if any(re.search(rf"(?:^|\s){f.name}:", problem) for problem in errors)
     }
     return replace(new, **bad) if bad else new

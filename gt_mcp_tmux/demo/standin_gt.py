@@ -8,8 +8,8 @@ delivers: the message goes to `nudges.jsonl`, which the demo shows in the agent'
 Answer files are named by the command's words: `status.json` (`gt status --json`),
 `status-fast.json` (`... --fast`), `convoy_list.json`, `ready.json`, `sling.txt`, `rig_list.txt`
 (plain text), ...; a command naming one thing (`gt convoy status <id>`) is answered from
-`<key>/<id>.json` first. Beside one, `<key>.exit` holds an exit code, `<key>.sleep` seconds to hang first,
-`<key>.stderr` noise for stderr. A few `standin-*` commands help test the passthrough itself.
+`<key>/<id>.json` first. Beside one, `<key>.exit` holds an exit code, `<key>.sleep` seconds to
+hang first, `<key>.stderr` noise for stderr. A few `standin-*` commands help test the passthrough itself.
 Writers replace answer files atomically (see `demo.town_layout.write_answer`), so a reader never
 sees half a file.
 """

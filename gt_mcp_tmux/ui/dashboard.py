@@ -5,8 +5,9 @@ itself.
 It is built and painted again only when what it shows changed: every second it looks at the
 cache file's stamp (one stat) and, every SESSIONS_EVERY s, lists the user's sessions; a new
 stamp, a change in those sessions (not in their activity: it is shown as an age), or a key
-repaints it. With nothing new it repaints every AGES_EVERY (5) s, for its ages (whole seconds, minutes...: `updated 4s ago` may lag by that much) and
-the host's figures, sampled at each build. Rebuilds for new data take at most MOST_SHARE of a
+repaints it. With nothing new it repaints every AGES_EVERY (5) s, for its ages (whole seconds,
+minutes...: `updated 4s ago` may lag by that much) and the host's figures, sampled at each
+build. Rebuilds for new data take at most MOST_SHARE of a
 core (ui/popups.py's Pacer, shared with the scrolling popups). Only the rows that fit are
 rendered (AgentsTable's window): a frame of 1,000 agents costs about what one of 200 does.
 

@@ -195,9 +195,10 @@ class _Kept:
     next_expiry: datetime | None
 
 
-#: (url, recent_limit) -> its last good SQLite reading: the same `AgentMail` object is given again while its
-#: database is unchanged, so everything made from it (alerts, queue items, the cache's text) is
-#: kept too; a reading costs ~40 ms of CPU at 2,000 reservations, two stats ~10 us.
+#: (url, recent_limit) -> its last good SQLite reading: the same `AgentMail` object is given
+#: again while its database is unchanged, so everything made from it (alerts, queue items, the
+#: cache's text) is kept too; a reading costs ~40 ms of CPU at 2,000 reservations, two stats
+#: ~10 us.
 _KEPT: dict[tuple[str, int], _Kept] = {}
 
 
@@ -269,7 +270,7 @@ def read_agent_mail(
             reader = SqliteMailReader(database, recent_limit=recent_limit)
             via = "sqlite"
         else:
-            # only here: its thread pool, logging and hashlib are ~6 MB the SQLite path never needs
+            # only here: its thread pool, logging and hashlib are ~4 MB the SQLite path never needs
             from gt_mcp_tmux.sources.agent_mail.http_reader import HttpMailReader
 
             token = resolve_token(url, environ)
